@@ -1,0 +1,6 @@
+//! The engine: owns simulated time and event order. Next-event stepping over an
+//! [`EventQueue`]; never fixed ticks. The queue implementation is swappable.
+
+pub mod queue;
+
+pub use queue::{EventQueue, HeapQueue, WheelQueue};

@@ -1,0 +1,233 @@
+//! Byte accounting, counted where bytes cross the network. Each RPC part is classified by one
+//! exhaustive `match` ([`classify`]): a new kind of part does not compile until it is counted.
+
+use crate::ids::{ClassId, PeerId, TopicId};
+use crate::message::MessageTable;
+use crate::protocol::gossipsub::{PayloadKind, RpcPart};
+
+/// What a counted byte was for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    /// A publisher's own message payload.
+    Published,
+    /// A relayed message payload (first copy on receipt).
+    Forwarded,
+    /// A payload sent in answer to an IWANT (first copy on receipt).
+    IWantServed,
+    /// A payload received that the receiver had already seen (ingress only).
+    Duplicate,
+    IHave,
+    IWant,
+    IDontWant,
+    Graft,
+    Prune,
+    Subscribe,
+    /// Muxer, encryption and TCP/IP bytes below gossipsub (when modelled).
+    Transport,
+}
+
+pub const KINDS: usize = 11;
+
+impl Kind {
+    pub const ALL: [Kind; KINDS] = [
+        Kind::Published,
+        Kind::Forwarded,
+        Kind::IWantServed,
+        Kind::Duplicate,
+        Kind::IHave,
+        Kind::IWant,
+        Kind::IDontWant,
+        Kind::Graft,
+        Kind::Prune,
+        Kind::Subscribe,
+        Kind::Transport,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Published => "published",
+            Kind::Forwarded => "forwarded",
+            Kind::IWantServed => "iwant_served",
+            Kind::Duplicate => "duplicate",
+            Kind::IHave => "ihave",
+            Kind::IWant => "iwant",
+            Kind::IDontWant => "idontwant",
+            Kind::Graft => "graft",
+            Kind::Prune => "prune",
+            Kind::Subscribe => "subscribe",
+            Kind::Transport => "transport",
+        }
+    }
+
+    /// Payload kinds carry a full message.
+    pub fn is_payload(self) -> bool {
+        matches!(
+            self,
+            Kind::Published | Kind::Forwarded | Kind::IWantServed | Kind::Duplicate
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Direction {
+    In,
+    Out,
+}
+
+impl Direction {
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::In => "in",
+            Direction::Out => "out",
+        }
+    }
+}
+
+/// Kind, class and topic of one part. `duplicate`: the receiver had already seen the message
+/// (only meaningful for ingress). Class/topic `None` = not tied to one.
+pub fn classify(
+    part: &RpcPart,
+    duplicate: bool,
+    msgs: &MessageTable,
+) -> (Kind, Option<ClassId>, Option<TopicId>) {
+    let of = |m: crate::ids::MsgIdx| {
+        let meta = msgs.get(m);
+        (Some(meta.class), Some(meta.topic))
+    };
+    match *part {
+        RpcPart::Subscribe { topic, .. } => (Kind::Subscribe, None, Some(topic)),
+        RpcPart::Message { msg, kind, .. } => {
+            let k = match (duplicate, kind) {
+                (true, _) => Kind::Duplicate,
+                (false, PayloadKind::Published) => Kind::Published,
+                (false, PayloadKind::Forwarded) => Kind::Forwarded,
+                (false, PayloadKind::IWantServed) => Kind::IWantServed,
+            };
+            let (c, t) = of(msg);
+            (k, c, t)
+        }
+        RpcPart::IHave { msg, .. } => {
+            let (c, t) = of(msg);
+            (Kind::IHave, c, t)
+        }
+        RpcPart::IWant { msg } => {
+            let (c, t) = of(msg);
+            (Kind::IWant, c, t)
+        }
+        RpcPart::IDontWant { msg } => {
+            let (c, t) = of(msg);
+            (Kind::IDontWant, c, t)
+        }
+        RpcPart::Graft { topic } => (Kind::Graft, None, Some(topic)),
+        RpcPart::Prune { topic, .. } => (Kind::Prune, None, Some(topic)),
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counter {
+    pub bytes: u64,
+    pub msgs: u64,
+}
+
+/// Counters indexed `[node][direction][kind][class or none][topic or none]`, plus run-wide
+/// totals for the conservation check (sent = received + dropped + in flight).
+pub struct Accounting {
+    classes: usize,
+    topics: usize,
+    cells: Vec<Counter>,
+    pub sent_total: u64,
+    pub received_total: u64,
+    pub dropped_total: u64,
+}
+
+impl Accounting {
+    pub fn new(nodes: usize, classes: usize, topics: usize) -> Self {
+        let per_node = 2 * KINDS * (classes + 1) * (topics + 1);
+        Accounting {
+            classes,
+            topics,
+            cells: vec![Counter::default(); nodes * per_node],
+            sent_total: 0,
+            received_total: 0,
+            dropped_total: 0,
+        }
+    }
+
+    #[inline]
+    fn index(
+        &self,
+        node: PeerId,
+        dir: Direction,
+        kind: Kind,
+        class: Option<ClassId>,
+        topic: Option<TopicId>,
+    ) -> usize {
+        let c = class.map_or(self.classes, ClassId::idx);
+        let t = topic.map_or(self.topics, TopicId::idx);
+        let per_class = self.topics + 1;
+        let per_kind = (self.classes + 1) * per_class;
+        let per_dir = KINDS * per_kind;
+        let per_node = 2 * per_dir;
+        node.idx() * per_node
+            + dir as usize * per_dir
+            + kind as usize * per_kind
+            + c * per_class
+            + t
+    }
+
+    #[inline]
+    pub fn add(
+        &mut self,
+        node: PeerId,
+        dir: Direction,
+        kind: Kind,
+        class: Option<ClassId>,
+        topic: Option<TopicId>,
+        bytes: u64,
+        msgs: u64,
+    ) {
+        let i = self.index(node, dir, kind, class, topic);
+        self.cells[i].bytes += bytes;
+        self.cells[i].msgs += msgs;
+    }
+
+    pub fn get(
+        &self,
+        node: PeerId,
+        dir: Direction,
+        kind: Kind,
+        class: Option<ClassId>,
+        topic: Option<TopicId>,
+    ) -> Counter {
+        self.cells[self.index(node, dir, kind, class, topic)]
+    }
+
+    /// Every non-zero cell of `node`, in a fixed order.
+    pub fn node_cells(
+        &self,
+        node: PeerId,
+    ) -> impl Iterator<Item = (Direction, Kind, Option<ClassId>, Option<TopicId>, Counter)> + '_
+    {
+        let dirs = [Direction::In, Direction::Out];
+        dirs.into_iter().flat_map(move |d| {
+            Kind::ALL.into_iter().flat_map(move |k| {
+                (0..=self.classes).flat_map(move |c| {
+                    (0..=self.topics).filter_map(move |t| {
+                        let class = (c < self.classes).then_some(ClassId(c as u16));
+                        let topic = (t < self.topics).then_some(TopicId(t as u16));
+                        let v = self.get(node, d, k, class, topic);
+                        (v.bytes > 0 || v.msgs > 0).then_some((d, k, class, topic, v))
+                    })
+                })
+            })
+        })
+    }
+
+    /// Bytes of `node` in `dir`, summed over kinds matching `pred` (all classes and topics).
+    pub fn node_bytes(&self, node: PeerId, dir: Direction, pred: impl Fn(Kind) -> bool) -> u64 {
+        self.node_cells(node)
+            .filter(|(d, k, ..)| *d == dir && pred(*k))
+            .map(|(.., v)| v.bytes)
+            .sum()
+    }
+}

@@ -1,0 +1,73 @@
+//! Per-link latency sampling and region placement. A link's one-way latency is drawn once,
+//! from the link's own position in a dedicated RNG stream.
+
+use crate::ids::SimTime;
+use crate::rng::SimRng;
+use crate::scenario::LatencySpec;
+use rand::Rng;
+use rand_distr::{Distribution, LogNormal, Normal};
+
+/// Counts per bucket that add up to `n` exactly (largest remainder), for weights `w`.
+pub fn apportion(n: u32, w: &[f64]) -> Vec<u32> {
+    let total: f64 = w.iter().sum();
+    let exact: Vec<f64> = w.iter().map(|x| x / total * f64::from(n)).collect();
+    let mut c: Vec<u32> = exact.iter().map(|e| e.floor() as u32).collect();
+    let mut left = n - c.iter().sum::<u32>();
+    let mut order: Vec<usize> = (0..w.len()).collect();
+    order.sort_by(|&a, &b| {
+        (exact[b] - exact[b].floor())
+            .total_cmp(&(exact[a] - exact[a].floor()))
+            .then(a.cmp(&b))
+    });
+    for &i in order.iter().cycle() {
+        if left == 0 {
+            break;
+        }
+        c[i] += 1;
+        left -= 1;
+    }
+    c
+}
+
+/// Assigns each of `n` nodes a bucket so that bucket sizes follow `weights` exactly, in
+/// random order.
+pub fn assign(n: u32, weights: &[f64], rng: &mut SimRng) -> Vec<u16> {
+    let counts = apportion(n, weights);
+    let mut v: Vec<u16> = counts
+        .iter()
+        .enumerate()
+        .flat_map(|(i, &c)| std::iter::repeat(i as u16).take(c as usize))
+        .collect();
+    rand::seq::SliceRandom::shuffle(&mut v[..], rng);
+    v
+}
+
+/// Draws one link's latency. `ra`, `rb`: the endpoints' regions (used by `Regions`).
+pub fn sample(spec: &LatencySpec, ra: u16, rb: u16, rng: &mut SimRng) -> SimTime {
+    let ns = |ms: f64| SimTime((ms * 1e6).max(0.0).round() as u64);
+    match spec {
+        LatencySpec::Fixed(v) => *v,
+        LatencySpec::Uniform { min, max } => SimTime(rng.gen_range(min.0..=max.0)),
+        LatencySpec::Normal {
+            mean,
+            std_dev,
+            floor,
+        } => {
+            let d = Normal::new(mean.as_millis_f64(), std_dev.as_millis_f64())
+                .expect("std_dev >= 0 validated");
+            ns(d.sample(rng)).max(*floor)
+        }
+        LatencySpec::LogNormal {
+            median,
+            sigma,
+            floor,
+        } => {
+            let d =
+                LogNormal::new(median.as_millis_f64().ln(), *sigma).expect("sigma >= 0 validated");
+            ns(d.sample(rng)).max(*floor)
+        }
+        LatencySpec::Regions { rtt_ms, floor, .. } => {
+            ns(rtt_ms[ra as usize][rb as usize] / 2.0).max(*floor)
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! Connection graphs: `random_dial` (nwaku-like: dial `outbound` random peers, accept inbound
+//! while under `max_connections`), random `d`-regular graphs (also the static mesh).
+//! Owns graph construction and its connectivity report; knows nothing of gossipsub.
+
+use crate::rng::SimRng;
+use crate::scenario::TopologySpec;
+use petgraph::graph::UnGraph;
+use rand::Rng;
+
+/// An undirected connection graph; each edge remembers who dialled.
+#[derive(Debug, Clone)]
+pub struct Graph {
+    pub nodes: u32,
+    /// (dialer, listener).
+    pub edges: Vec<(u32, u32)>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TopologyError {
+    #[error("topology: could not build a {degree}-regular graph on {nodes} nodes after {tries} attempts")]
+    Regular { nodes: u32, degree: u32, tries: u32 },
+}
+
+impl Graph {
+    pub fn degrees(&self) -> Vec<u32> {
+        let mut d = vec![0u32; self.nodes as usize];
+        for &(a, b) in &self.edges {
+            d[a as usize] += 1;
+            d[b as usize] += 1;
+        }
+        d
+    }
+
+    /// Number of connected components (petgraph).
+    pub fn components(&self) -> usize {
+        let mut g = UnGraph::<(), ()>::with_capacity(self.nodes as usize, self.edges.len());
+        for _ in 0..self.nodes {
+            g.add_node(());
+        }
+        g.extend_with_edges(self.edges.iter().map(|&(a, b)| (a, b)));
+        petgraph::algo::connected_components(&g)
+    }
+}
+
+pub fn build(spec: &TopologySpec, nodes: u32, rng: &mut SimRng) -> Result<Graph, TopologyError> {
+    match *spec {
+        TopologySpec::RandomDial {
+            outbound,
+            max_connections,
+        } => Ok(random_dial(nodes, outbound, max_connections, rng)),
+        TopologySpec::RandomRegular { degree } | TopologySpec::StaticMesh { degree } => {
+            random_regular(nodes, degree, rng)
+        }
+    }
+}
+
+/// Nodes, in random order, each dial random peers until they have `outbound` outbound
+/// connections (or give up after many refusals); a peer accepts while under `max`.
+fn random_dial(n: u32, outbound: u32, max: u32, rng: &mut SimRng) -> Graph {
+    let mut adj: Vec<Vec<u32>> = vec![Vec::new(); n as usize];
+    let mut edges = Vec::new();
+    let mut order: Vec<u32> = (0..n).collect();
+    rand::seq::SliceRandom::shuffle(&mut order[..], rng);
+    for &a in &order {
+        let mut dialled = 0;
+        let mut attempts = 0;
+        while dialled < outbound && attempts < outbound * 50 && (adj[a as usize].len() as u32) < max
+        {
+            attempts += 1;
+            let b = rng.gen_range(0..n);
+            if b == a || adj[b as usize].len() as u32 >= max || adj[a as usize].contains(&b) {
+                continue;
+            }
+            adj[a as usize].push(b);
+            adj[b as usize].push(a);
+            edges.push((a, b));
+            dialled += 1;
+        }
+    }
+    Graph { nodes: n, edges }
+}
+
+/// A uniform-ish random d-regular graph: random stub matching that refuses self-loops and
+/// double edges (Steger–Wormald), restarting when stuck.
+fn random_regular(n: u32, d: u32, rng: &mut SimRng) -> Result<Graph, TopologyError> {
+    const TRIES: u32 = 100;
+    'attempt: for _ in 0..TRIES {
+        let mut stubs: Vec<u32> = (0..n)
+            .flat_map(|v| std::iter::repeat(v).take(d as usize))
+            .collect();
+        let mut adj: Vec<Vec<u32>> = vec![Vec::with_capacity(d as usize); n as usize];
+        let mut edges = Vec::with_capacity((n as usize * d as usize) / 2);
+        let ok = |adj: &Vec<Vec<u32>>, a: u32, b: u32| a != b && !adj[a as usize].contains(&b);
+        while !stubs.is_empty() {
+            let mut found = None;
+            for _ in 0..64 {
+                let i = rng.gen_range(0..stubs.len());
+                let j = rng.gen_range(0..stubs.len());
+                if i != j && ok(&adj, stubs[i], stubs[j]) {
+                    found = Some((i, j));
+                    break;
+                }
+            }
+            if found.is_none() {
+                // Few stubs left: search exhaustively, then give up on this attempt.
+                'search: for i in 0..stubs.len() {
+                    for j in i + 1..stubs.len() {
+                        if ok(&adj, stubs[i], stubs[j]) {
+                            found = Some((i, j));
+                            break 'search;
+                        }
+                    }
+                }
+            }
+            let Some((i, j)) = found else {
+                continue 'attempt;
+            };
+            let (a, b) = (stubs[i], stubs[j]);
+            adj[a as usize].push(b);
+            adj[b as usize].push(a);
+            edges.push((a, b));
+            let (hi, lo) = if i > j { (i, j) } else { (j, i) };
+            stubs.swap_remove(hi);
+            stubs.swap_remove(lo);
+        }
+        return Ok(Graph { nodes: n, edges });
+    }
+    Err(TopologyError::Regular {
+        nodes: n,
+        degree: d,
+        tries: TRIES,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Streams;
+
+    #[test]
+    fn regular_graph_is_regular_and_simple() {
+        let mut rng = Streams::new(7).stream("topology", 0);
+        let g = random_regular(1000, 6, &mut rng).unwrap();
+        assert!(g.degrees().iter().all(|&d| d == 6));
+        let mut e: Vec<(u32, u32)> = g.edges.iter().map(|&(a, b)| (a.min(b), a.max(b))).collect();
+        e.sort_unstable();
+        e.dedup();
+        assert_eq!(e.len(), 3000, "no double edges");
+        assert!(g.edges.iter().all(|&(a, b)| a != b));
+        assert_eq!(g.components(), 1);
+    }
+
+    #[test]
+    fn random_dial_respects_limits() {
+        let mut rng = Streams::new(7).stream("topology", 0);
+        let g = random_dial(500, 8, 20, &mut rng);
+        let deg = g.degrees();
+        assert!(deg.iter().all(|&d| d <= 20));
+        let mean = deg.iter().sum::<u32>() as f64 / 500.0;
+        assert!(mean > 15.0, "most dials succeed: mean degree {mean}");
+        assert_eq!(g.components(), 1);
+    }
+}

@@ -1,0 +1,14 @@
+//! Gossipsub v1.0/v1.1 with v1.2 IDONTWANT, as a sans-IO peer state machine
+//! (<https://github.com/libp2p/specs/tree/master/pubsub/gossipsub>).
+
+pub mod config;
+pub mod gossip;
+pub mod mcache;
+pub mod mesh;
+pub mod peer;
+pub mod rpc;
+pub mod seen;
+
+pub use config::{preset, GossipsubConfig, PRESETS};
+pub use peer::{Peer, PeerEvent, Transmit};
+pub use rpc::{PayloadKind, RpcPart, Transport, WakuEnvelope, WireCtx};

@@ -1,0 +1,528 @@
+//! The gossipsub peer: a pure state machine (quinn-proto style). Inputs arrive through
+//! `handle_*(now, ...)`; outputs leave through `poll_transmit`, `poll_event` and
+//! `poll_timeout`. It never reads a clock, never touches a global RNG, never sees a socket: its
+//! RNG is handed in and `now` is always a parameter. Message processing and forwarding live
+//! here; heartbeat mesh/fanout maintenance in `mesh.rs`; gossip in `gossip.rs`.
+
+use super::config::GossipsubConfig;
+use super::mcache::{CacheEntry, MessageCache};
+use super::rpc::{PayloadKind, RpcPart};
+use super::seen::SeenCache;
+use crate::ids::{MsgIdx, PeerId, SimTime, TopicId};
+use crate::message::MessageTable;
+use crate::rng::SimRng;
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+/// A connected peer as this peer sees it. Referred to by its slot in `Peer::nbrs`.
+#[derive(Debug, Clone)]
+pub(super) struct Neighbour {
+    pub id: PeerId,
+    /// We dialled it (counts towards D_out).
+    pub outbound: bool,
+    /// Topics it announced (SUBSCRIBE), sorted.
+    pub topics: Vec<TopicId>,
+    /// IHAVE messages received from it this heartbeat.
+    pub ihave_in: u32,
+    /// Ids asked from it through IWANT this heartbeat.
+    pub iasked: u32,
+    /// IDONTWANTs it sent us: (id, until).
+    pub dont_send: VecDeque<(MsgIdx, SimTime)>,
+}
+
+/// Per-topic state of this peer.
+#[derive(Debug, Clone, Default)]
+pub(super) struct TopicState {
+    pub subscribed: bool,
+    /// Neighbour slots subscribed to this topic, sorted.
+    pub peers: Vec<u32>,
+    /// spec: mesh[topic].
+    pub mesh: Vec<u32>,
+    /// spec: fanout[topic].
+    pub fanout: Vec<u32>,
+    /// spec: lastpub[topic].
+    pub fanout_last_pub: Option<SimTime>,
+    /// spec v1.1 backoff: (slot, until).
+    pub backoff: Vec<(u32, SimTime)>,
+}
+
+/// A single RPC to send: its parts are `Peer::transmit_parts(&t)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transmit {
+    pub to: PeerId,
+    start: u32,
+    len: u32,
+}
+
+/// What the peer tells its host besides transmits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PeerEvent {
+    /// First copy of `msg` arrived from `from`, `hops` hops from its publisher.
+    Received {
+        msg: MsgIdx,
+        from: PeerId,
+        hops: u16,
+    },
+    /// The application must validate `msg` and answer with `handle_validated`.
+    Validate { msg: MsgIdx },
+}
+
+/// A message waiting for validation, and every neighbour that sent it meanwhile.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Pending {
+    pub msg: MsgIdx,
+    pub from: u32,
+    pub hops: u16,
+}
+
+pub struct Peer {
+    pub(super) id: PeerId,
+    pub(super) cfg: Arc<GossipsubConfig>,
+    pub(super) rng: SimRng,
+    /// Neighbours in connection order; a slot never moves.
+    pub(super) nbrs: Vec<Neighbour>,
+    /// (peer, slot) sorted by peer, for lookups.
+    index: Vec<(PeerId, u32)>,
+    pub(super) topics: Vec<TopicState>,
+    pub(super) seen: SeenCache,
+    pub(super) mcache: MessageCache,
+    pub(super) validating: Vec<Pending>,
+    /// Ids asked through IWANT this heartbeat (spec: do not ask twice).
+    pub(super) iwant_pending: Vec<MsgIdx>,
+    pub(super) next_heartbeat: SimTime,
+    out: Vec<Transmit>,
+    out_parts: Vec<RpcPart>,
+    out_read: usize,
+    events: VecDeque<PeerEvent>,
+    /// Scratch: (slot, part) gathered during a heartbeat, batched into one RPC per peer.
+    pub(super) batch: Vec<(u32, RpcPart)>,
+    pub(super) scratch_ids: Vec<MsgIdx>,
+    pub(super) scratch_slots: Vec<u32>,
+}
+
+impl Peer {
+    /// A peer with no connections. `topics` is the number of topics in the simulation;
+    /// `first_heartbeat` lets the host spread heartbeat phases.
+    pub fn new(
+        id: PeerId,
+        cfg: Arc<GossipsubConfig>,
+        rng: SimRng,
+        topics: usize,
+        first_heartbeat: SimTime,
+    ) -> Self {
+        let mcache = MessageCache::new(cfg.history_length);
+        Peer {
+            id,
+            cfg,
+            rng,
+            nbrs: Vec::new(),
+            index: Vec::new(),
+            topics: vec![TopicState::default(); topics],
+            seen: SeenCache::default(),
+            mcache,
+            validating: Vec::new(),
+            iwant_pending: Vec::new(),
+            next_heartbeat: first_heartbeat,
+            out: Vec::new(),
+            out_parts: Vec::new(),
+            out_read: 0,
+            events: VecDeque::new(),
+            batch: Vec::new(),
+            scratch_ids: Vec::new(),
+            scratch_slots: Vec::new(),
+        }
+    }
+
+    pub fn id(&self) -> PeerId {
+        self.id
+    }
+
+    pub fn config(&self) -> &GossipsubConfig {
+        &self.cfg
+    }
+
+    // ---------------------------------------------------------------- outputs
+
+    /// The next RPC to send, in the order produced.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        let t = self.out.get(self.out_read).copied();
+        match t {
+            Some(_) => self.out_read += 1,
+            None => {
+                self.out.clear();
+                self.out_parts.clear();
+                self.out_read = 0;
+            }
+        }
+        t
+    }
+
+    /// The parts of a transmit returned by `poll_transmit` (valid until the next input).
+    pub fn transmit_parts(&self, t: &Transmit) -> &[RpcPart] {
+        &self.out_parts[t.start as usize..(t.start + t.len) as usize]
+    }
+
+    pub fn poll_event(&mut self) -> Option<PeerEvent> {
+        self.events.pop_front()
+    }
+
+    /// When the peer next needs `handle_heartbeat`.
+    pub fn poll_timeout(&self) -> SimTime {
+        self.next_heartbeat
+    }
+
+    pub(super) fn send(&mut self, slot: u32, parts: &[RpcPart]) {
+        let start = self.out_parts.len() as u32;
+        self.out_parts.extend_from_slice(parts);
+        self.out.push(Transmit {
+            to: self.nbrs[slot as usize].id,
+            start,
+            len: parts.len() as u32,
+        });
+    }
+
+    pub(super) fn send_one(&mut self, slot: u32, part: RpcPart) {
+        self.send(slot, std::slice::from_ref(&part));
+    }
+
+    // ---------------------------------------------------------------- queries
+
+    pub fn has_seen(&self, m: MsgIdx) -> bool {
+        self.seen.contains(m)
+    }
+
+    pub fn is_subscribed(&self, t: TopicId) -> bool {
+        self.topics[t.idx()].subscribed
+    }
+
+    /// Mesh peers of `t`.
+    pub fn mesh(&self, t: TopicId) -> impl Iterator<Item = PeerId> + '_ {
+        self.topics[t.idx()]
+            .mesh
+            .iter()
+            .map(|&s| self.nbrs[s as usize].id)
+    }
+
+    pub fn mesh_len(&self, t: TopicId) -> usize {
+        self.topics[t.idx()].mesh.len()
+    }
+
+    /// Connected peers subscribed to `t`.
+    pub fn topic_peers_len(&self, t: TopicId) -> usize {
+        self.topics[t.idx()].peers.len()
+    }
+
+    pub fn connections(&self) -> usize {
+        self.nbrs.len()
+    }
+
+    pub fn outbound_connections(&self) -> usize {
+        self.nbrs.iter().filter(|n| n.outbound).count()
+    }
+
+    pub(super) fn slot_of(&self, p: PeerId) -> Option<u32> {
+        self.index
+            .binary_search_by_key(&p, |e| e.0)
+            .ok()
+            .map(|i| self.index[i].1)
+    }
+
+    pub(super) fn in_backoff(&self, t: TopicId, slot: u32, now: SimTime, slack: SimTime) -> bool {
+        self.topics[t.idx()]
+            .backoff
+            .iter()
+            .any(|&(s, until)| s == slot && now < until.saturating_add(slack))
+    }
+
+    pub(super) fn add_backoff(&mut self, t: TopicId, slot: u32, until: SimTime) {
+        let b = &mut self.topics[t.idx()].backoff;
+        match b.iter_mut().find(|(s, _)| *s == slot) {
+            Some(e) => e.1 = e.1.max(until),
+            None => b.push((slot, until)),
+        }
+    }
+
+    // ---------------------------------------------------------------- inputs: connections
+
+    /// A connection to `p` is open; `outbound` if we dialled it.
+    pub fn handle_connected(&mut self, _now: SimTime, p: PeerId, outbound: bool) {
+        let pos = match self.index.binary_search_by_key(&p, |e| e.0) {
+            Ok(_) => return,
+            Err(pos) => pos,
+        };
+        let slot = self.nbrs.len() as u32;
+        self.index.insert(pos, (p, slot));
+        self.nbrs.push(Neighbour {
+            id: p,
+            outbound,
+            topics: Vec::new(),
+            ihave_in: 0,
+            iasked: 0,
+            dont_send: VecDeque::new(),
+        });
+        // spec v1.0 "Topic Membership": announce our subscriptions to a new peer.
+        let parts: Vec<RpcPart> = (0..self.topics.len())
+            .filter(|&t| self.topics[t].subscribed)
+            .map(|t| RpcPart::Subscribe {
+                topic: TopicId(t as u16),
+                subscribe: true,
+            })
+            .collect();
+        if !parts.is_empty() {
+            self.send(slot, &parts);
+        }
+    }
+
+    // ---------------------------------------------------------------- inputs: application
+
+    /// spec v1.0 "Topic Membership" JOIN: announce, then build the mesh from fanout peers and
+    /// random topic peers.
+    pub fn handle_subscribe(&mut self, _now: SimTime, t: TopicId) {
+        if self.topics[t.idx()].subscribed {
+            return;
+        }
+        self.topics[t.idx()].subscribed = true;
+        for slot in 0..self.nbrs.len() as u32 {
+            self.send_one(
+                slot,
+                RpcPart::Subscribe {
+                    topic: t,
+                    subscribe: true,
+                },
+            );
+        }
+        self.join_mesh(t);
+    }
+
+    /// spec v1.0 LEAVE: announce, and PRUNE every mesh peer with the unsubscribe backoff.
+    pub fn handle_unsubscribe(&mut self, now: SimTime, t: TopicId) {
+        if !self.topics[t.idx()].subscribed {
+            return;
+        }
+        let backoff_secs = self
+            .cfg
+            .unsubscribe_backoff
+            .as_nanos()
+            .div_ceil(1_000_000_000) as u32;
+        let mesh = std::mem::take(&mut self.topics[t.idx()].mesh);
+        for &slot in &mesh {
+            if self.cfg.mesh_maintenance {
+                self.send_one(
+                    slot,
+                    RpcPart::Prune {
+                        topic: t,
+                        backoff_secs,
+                    },
+                );
+            }
+            let until = now.saturating_add(self.cfg.unsubscribe_backoff);
+            self.add_backoff(t, slot, until);
+        }
+        self.topics[t.idx()].subscribed = false;
+        for slot in 0..self.nbrs.len() as u32 {
+            self.send_one(
+                slot,
+                RpcPart::Subscribe {
+                    topic: t,
+                    subscribe: false,
+                },
+            );
+        }
+    }
+
+    /// spec v1.0 "Message Publishing" (+ v1.1 flood publishing): our own message `m`.
+    pub fn handle_publish(&mut self, now: SimTime, m: MsgIdx, msgs: &MessageTable) {
+        let topic = msgs.get(m).topic;
+        self.seen.insert(m, now, self.cfg.seen_ttl);
+        self.mcache.put(CacheEntry {
+            msg: m,
+            topic,
+            hops: 0,
+        });
+        let part = RpcPart::Message {
+            msg: m,
+            kind: PayloadKind::Published,
+            hops: 1,
+        };
+        let ts = &self.topics[topic.idx()];
+        let targets: Vec<u32> = if self.cfg.flood_publish {
+            ts.peers.clone()
+        } else if ts.subscribed {
+            ts.mesh.clone()
+        } else {
+            self.fanout_for_publish(now, topic)
+        };
+        for slot in targets {
+            self.send_one(slot, part);
+        }
+    }
+
+    /// spec v1.0 fanout: the peers to publish to on a topic we are not subscribed to.
+    fn fanout_for_publish(&mut self, now: SimTime, t: TopicId) -> Vec<u32> {
+        let ts = &mut self.topics[t.idx()];
+        ts.fanout_last_pub = Some(now);
+        if ts.fanout.is_empty() {
+            let mut cands = ts.peers.clone();
+            let n = self.cfg.mesh_n.min(cands.len());
+            let (chosen, _) =
+                rand::seq::SliceRandom::partial_shuffle(&mut cands[..], &mut self.rng, n);
+            let mut f = chosen.to_vec();
+            f.sort_unstable();
+            self.topics[t.idx()].fanout = f;
+        }
+        self.topics[t.idx()].fanout.clone()
+    }
+
+    /// The application's verdict on `m` (always "accept" today: invalid messages come with
+    /// the validation issue). Forwards it to the mesh.
+    pub fn handle_validated(&mut self, _now: SimTime, m: MsgIdx, msgs: &MessageTable) {
+        let Some(first) = self.validating.iter().position(|p| p.msg == m) else {
+            return;
+        };
+        let hops = self.validating[first].hops;
+        let topic = msgs.get(m).topic;
+        self.mcache.put(CacheEntry {
+            msg: m,
+            topic,
+            hops,
+        });
+        // Every neighbour that sent it while it was validated already has it.
+        let mut exclude = std::mem::take(&mut self.scratch_slots);
+        exclude.clear();
+        exclude.extend(
+            self.validating
+                .iter()
+                .filter(|p| p.msg == m)
+                .map(|p| p.from),
+        );
+        self.validating.retain(|p| p.msg != m);
+        self.forward(m, topic, hops, &exclude);
+        self.scratch_slots = exclude;
+    }
+
+    /// spec v1.0 "Message Processing": forward to mesh peers except those that sent it and
+    /// (v1.2) those that sent IDONTWANT for it.
+    fn forward(&mut self, m: MsgIdx, topic: TopicId, hops: u16, exclude: &[u32]) {
+        if !self.topics[topic.idx()].subscribed {
+            return;
+        }
+        let part = RpcPart::Message {
+            msg: m,
+            kind: PayloadKind::Forwarded,
+            hops: hops.saturating_add(1),
+        };
+        for i in 0..self.topics[topic.idx()].mesh.len() {
+            let slot = self.topics[topic.idx()].mesh[i];
+            if exclude.contains(&slot)
+                || self.nbrs[slot as usize]
+                    .dont_send
+                    .iter()
+                    .any(|&(d, _)| d == m)
+            {
+                continue;
+            }
+            self.send_one(slot, part);
+        }
+    }
+
+    // ---------------------------------------------------------------- inputs: network
+
+    /// An RPC from connected peer `from`.
+    pub fn handle_rpc(
+        &mut self,
+        now: SimTime,
+        from: PeerId,
+        parts: &[RpcPart],
+        msgs: &MessageTable,
+    ) {
+        let Some(slot) = self.slot_of(from) else {
+            return; // not connected (any more): ignore.
+        };
+        let mut iwant_start = None;
+        for (i, part) in parts.iter().enumerate() {
+            match *part {
+                RpcPart::Subscribe { topic, subscribe } => {
+                    self.on_subscription(slot, topic, subscribe)
+                }
+                RpcPart::Message { msg, hops, .. } => self.on_message(now, slot, msg, hops, msgs),
+                RpcPart::IHave { .. } => {} // handled per IHAVE group below
+                RpcPart::IWant { .. } => {
+                    iwant_start.get_or_insert(i);
+                }
+                RpcPart::IDontWant { msg } => {
+                    let until = now.saturating_add(self.cfg.idontwant_ttl);
+                    self.nbrs[slot as usize].dont_send.push_back((msg, until));
+                }
+                RpcPart::Graft { topic } => self.on_graft(now, slot, topic),
+                RpcPart::Prune {
+                    topic,
+                    backoff_secs,
+                } => self.on_prune(now, slot, topic, backoff_secs),
+            }
+        }
+        self.on_ihave_groups(now, slot, parts);
+        if iwant_start.is_some() {
+            self.on_iwant(slot, parts);
+        }
+    }
+
+    fn on_subscription(&mut self, slot: u32, t: TopicId, subscribe: bool) {
+        let n = &mut self.nbrs[slot as usize];
+        let ts = &mut self.topics[t.idx()];
+        if subscribe {
+            if let Err(pos) = n.topics.binary_search(&t) {
+                n.topics.insert(pos, t);
+            }
+            if let Err(pos) = ts.peers.binary_search(&slot) {
+                ts.peers.insert(pos, slot);
+            }
+            // A static mesh: every connection on a shared topic is a mesh link.
+            if !self.cfg.mesh_maintenance && ts.subscribed && !ts.mesh.contains(&slot) {
+                ts.mesh.push(slot);
+            }
+        } else {
+            n.topics.retain(|&x| x != t);
+            ts.peers.retain(|&s| s != slot);
+            ts.mesh.retain(|&s| s != slot);
+            ts.fanout.retain(|&s| s != slot);
+        }
+    }
+
+    fn on_message(&mut self, now: SimTime, slot: u32, m: MsgIdx, hops: u16, msgs: &MessageTable) {
+        self.seen.expire(now);
+        if !self.seen.insert(m, now, self.cfg.seen_ttl) {
+            // Duplicate: remember the sender if we are still validating, to spare it a copy.
+            if self.validating.iter().any(|p| p.msg == m) {
+                self.validating.push(Pending {
+                    msg: m,
+                    from: slot,
+                    hops,
+                });
+            }
+            return;
+        }
+        let meta = msgs.get(m);
+        self.events.push_back(PeerEvent::Received {
+            msg: m,
+            from: self.nbrs[slot as usize].id,
+            hops,
+        });
+        // spec v1.2: IDONTWANT to mesh peers, before validation, for large messages.
+        if let Some(th) = self.cfg.idontwant_threshold {
+            if u64::from(meta.data_len) > th && self.topics[meta.topic.idx()].subscribed {
+                for i in 0..self.topics[meta.topic.idx()].mesh.len() {
+                    let s = self.topics[meta.topic.idx()].mesh[i];
+                    if s != slot {
+                        self.send_one(s, RpcPart::IDontWant { msg: m });
+                    }
+                }
+            }
+        }
+        self.validating.push(Pending {
+            msg: m,
+            from: slot,
+            hops,
+        });
+        self.events.push_back(PeerEvent::Validate { msg: m });
+    }
+}

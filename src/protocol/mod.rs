@@ -1,0 +1,3 @@
+//! Protocol state machines. Each is sans-IO: no clock, no global RNG, no sockets.
+
+pub mod gossipsub;

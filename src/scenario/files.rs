@@ -1,0 +1,199 @@
+//! Data files a scenario refers to: latency matrices (`models/latency/*.csv`) and empirical
+//! size distributions (`models/sizes/*.csv`). Errors name the file and line. Relative paths
+//! are looked up next to the scenario file first, then in the current directory.
+
+use std::path::{Path, PathBuf};
+
+/// A data-file error: `file[:line]: message`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{file}{}: {msg}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct FileError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub msg: String,
+}
+
+pub fn resolve_path(name: &str, scenario_dir: Option<&Path>) -> Result<PathBuf, FileError> {
+    let p = Path::new(name);
+    let mut tried = Vec::new();
+    if let Some(dir) = scenario_dir.filter(|_| p.is_relative()) {
+        let c = dir.join(p);
+        if c.is_file() {
+            return Ok(c);
+        }
+        tried.push(c.display().to_string());
+    }
+    if p.is_file() {
+        return Ok(p.to_path_buf());
+    }
+    tried.push(p.display().to_string());
+    Err(FileError {
+        file: name.into(),
+        line: None,
+        msg: format!("file not found (looked at {})", tried.join(", ")),
+    })
+}
+
+fn read(name: &str, dir: Option<&Path>) -> Result<(String, csv::Reader<std::fs::File>), FileError> {
+    let path = resolve_path(name, dir)?;
+    let f = std::fs::File::open(&path).map_err(|e| FileError {
+        file: name.into(),
+        line: None,
+        msg: e.to_string(),
+    })?;
+    Ok((
+        name.to_string(),
+        csv::ReaderBuilder::new()
+            .comment(Some(b'#'))
+            .trim(csv::Trim::All)
+            .from_reader(f),
+    ))
+}
+
+fn row_err(file: &str, rec: &csv::StringRecord, msg: String) -> FileError {
+    FileError {
+        file: file.into(),
+        line: rec.position().map(|p| p.line() as usize),
+        msg,
+    }
+}
+
+/// A square matrix of round-trip times in ms: header `region,<r1>,<r2>,...`, then one row
+/// per region in the same order.
+pub fn read_latency_matrix(
+    name: &str,
+    dir: Option<&Path>,
+) -> Result<(Vec<String>, Vec<Vec<f64>>), FileError> {
+    let (file, mut rdr) = read(name, dir)?;
+    let headers = rdr
+        .headers()
+        .map_err(|e| FileError {
+            file: file.clone(),
+            line: Some(1),
+            msg: e.to_string(),
+        })?
+        .clone();
+    let names: Vec<String> = headers.iter().skip(1).map(str::to_string).collect();
+    if names.is_empty() {
+        return Err(FileError {
+            file,
+            line: Some(1),
+            msg: "header must be `region,<name>,<name>,...`".into(),
+        });
+    }
+    let mut rows = Vec::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let rec = rec.map_err(|e| FileError {
+            file: file.clone(),
+            line: e.position().map(|p| p.line() as usize),
+            msg: e.to_string(),
+        })?;
+        let want = names.get(i).ok_or_else(|| {
+            row_err(
+                &file,
+                &rec,
+                format!("more rows than the {} regions in the header", names.len()),
+            )
+        })?;
+        if rec.get(0) != Some(want.as_str()) {
+            return Err(row_err(
+                &file,
+                &rec,
+                format!(
+                    "row {} must be region \"{want}\" (same order as the header), got \"{}\"",
+                    i + 1,
+                    rec.get(0).unwrap_or("")
+                ),
+            ));
+        }
+        let mut row = Vec::new();
+        for (j, cell) in rec.iter().skip(1).enumerate() {
+            let v: f64 = cell.parse().map_err(|_| {
+                row_err(
+                    &file,
+                    &rec,
+                    format!("column {}: \"{cell}\" is not a number of ms", names[j]),
+                )
+            })?;
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(row_err(
+                    &file,
+                    &rec,
+                    format!("column {}: latency must be >= 0, got {v}", names[j]),
+                ));
+            }
+            row.push(v);
+        }
+        rows.push(row);
+    }
+    if rows.len() != names.len() {
+        return Err(FileError {
+            file,
+            line: None,
+            msg: format!("{} rows for {} regions", rows.len(), names.len()),
+        });
+    }
+    Ok((names, rows))
+}
+
+/// An empirical size distribution: header `size_bytes,weight`.
+pub fn read_size_distribution(
+    name: &str,
+    dir: Option<&Path>,
+) -> Result<(Vec<u64>, Vec<f64>), FileError> {
+    let (file, mut rdr) = read(name, dir)?;
+    let headers = rdr
+        .headers()
+        .map_err(|e| FileError {
+            file: file.clone(),
+            line: Some(1),
+            msg: e.to_string(),
+        })?
+        .clone();
+    if headers.iter().collect::<Vec<_>>() != ["size_bytes", "weight"] {
+        return Err(FileError {
+            file,
+            line: Some(1),
+            msg: "header must be `size_bytes,weight`".into(),
+        });
+    }
+    let (mut sizes, mut weights) = (Vec::new(), Vec::new());
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| FileError {
+            file: file.clone(),
+            line: e.position().map(|p| p.line() as usize),
+            msg: e.to_string(),
+        })?;
+        let s: u64 = rec[0].parse().map_err(|_| {
+            row_err(
+                &file,
+                &rec,
+                format!("size_bytes: \"{}\" is not a whole number of bytes", &rec[0]),
+            )
+        })?;
+        let w: f64 = rec[1].parse().map_err(|_| {
+            row_err(
+                &file,
+                &rec,
+                format!("weight: \"{}\" is not a number", &rec[1]),
+            )
+        })?;
+        if !(w.is_finite() && w >= 0.0) {
+            return Err(row_err(
+                &file,
+                &rec,
+                format!("weight must be >= 0, got {w}"),
+            ));
+        }
+        sizes.push(s);
+        weights.push(w);
+    }
+    if weights.iter().sum::<f64>() <= 0.0 {
+        return Err(FileError {
+            file,
+            line: None,
+            msg: "no rows with a positive weight".into(),
+        });
+    }
+    Ok((sizes, weights))
+}

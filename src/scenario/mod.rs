@@ -1,0 +1,209 @@
+//! Scenarios: parse (raw serde structs, `raw.rs`), then validate into the typed [`Scenario`]
+//! (`validate.rs`) that the rest of gossipsim sees. Data files (latency matrices, size
+//! distributions) are read in `files.rs`. Every error names the TOML key path, and the line
+//! where it can be found.
+
+pub mod files;
+pub mod raw;
+pub mod validate;
+
+use crate::ids::{SimTime, TopicId};
+use crate::protocol::gossipsub::{GossipsubConfig, Transport, WakuEnvelope};
+use crate::units::Rate;
+use std::path::Path;
+
+pub use validate::{load, parse_str};
+
+/// A scenario error: where (file, line, key path) and what.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}", self.render())]
+pub struct ScenarioError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub path: String,
+    pub msg: String,
+}
+
+impl ScenarioError {
+    fn render(&self) -> String {
+        let loc = match self.line {
+            Some(l) => format!("{}:{l}", self.file),
+            None => self.file.clone(),
+        };
+        if self.path.is_empty() {
+            format!("{loc}: {}", self.msg)
+        } else {
+            format!("{loc}: {}: {}", self.path, self.msg)
+        }
+    }
+}
+
+/// How nodes connect.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TopologySpec {
+    /// Each node dials `outbound` random peers; a node accepts inbound connections while it
+    /// has fewer than `max_connections`.
+    RandomDial { outbound: u32, max_connections: u32 },
+    /// A random `degree`-regular graph.
+    RandomRegular { degree: u32 },
+    /// A random `degree`-regular graph whose edges are the mesh: no GRAFT/PRUNE.
+    StaticMesh { degree: u32 },
+}
+
+/// One-way latency of a link, drawn once per connection.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LatencySpec {
+    Fixed(SimTime),
+    Uniform {
+        min: SimTime,
+        max: SimTime,
+    },
+    Normal {
+        mean: SimTime,
+        std_dev: SimTime,
+        floor: SimTime,
+    },
+    LogNormal {
+        median: SimTime,
+        sigma: f64,
+        floor: SimTime,
+    },
+    /// Nodes placed in regions by weight; a link's latency is half the regions' round trip.
+    Regions {
+        file: String,
+        names: Vec<String>,
+        rtt_ms: Vec<Vec<f64>>,
+        weights: Vec<f64>,
+        floor: SimTime,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeClass {
+    pub name: String,
+    pub share: f64,
+    /// Nodes of this class (largest-remainder rounding of `share × nodes`).
+    pub count: u32,
+    pub upload_bps: u64,
+    pub download_bps: u64,
+}
+
+/// A set of nodes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Selector {
+    All,
+    /// `round(fraction × nodes)` nodes drawn at random.
+    Fraction(f64),
+    /// Every node of the class (index into `node_classes`).
+    Class(usize),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopicSpec {
+    pub name: String,
+    pub subscribers: Selector,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Per {
+    Node,
+    Network,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrival {
+    Poisson,
+    Periodic,
+}
+
+/// Payload size distribution (bytes).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SizeDist {
+    Fixed(u64),
+    Uniform {
+        min: u64,
+        max: u64,
+    },
+    LogNormal {
+        median: u64,
+        sigma: f64,
+        min: u64,
+        max: u64,
+    },
+    Empirical {
+        file: String,
+        sizes: Vec<u64>,
+        weights: Vec<f64>,
+    },
+}
+
+impl SizeDist {
+    /// Largest payload it can draw.
+    pub fn max(&self) -> u64 {
+        match self {
+            SizeDist::Fixed(v) => *v,
+            SizeDist::Uniform { max, .. } | SizeDist::LogNormal { max, .. } => *max,
+            SizeDist::Empirical { sizes, .. } => sizes.iter().copied().max().unwrap_or(0),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrafficClass {
+    pub name: String,
+    pub topic: TopicId,
+    pub rate: Rate,
+    pub per: Per,
+    pub size: SizeDist,
+    pub publishers: Selector,
+    pub arrival: Arrival,
+}
+
+/// A validated scenario: every default filled in, every unit typed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    pub name: String,
+    pub seed: u64,
+    pub nodes: u32,
+    pub warmup: SimTime,
+    pub duration: SimTime,
+    pub drain: SimTime,
+    pub preset: String,
+    pub gossipsub: GossipsubConfig,
+    pub topology: TopologySpec,
+    pub latency: LatencySpec,
+    pub loss: f64,
+    pub validation_delay: SimTime,
+    pub transport: Transport,
+    pub wire: WakuEnvelope,
+    pub node_classes: Vec<NodeClass>,
+    pub topics: Vec<TopicSpec>,
+    pub traffic: Vec<TrafficClass>,
+    /// The scenario as TOML with every default filled in.
+    pub resolved_toml: String,
+}
+
+impl Scenario {
+    /// End of publishing and of measurement.
+    pub fn measure_end(&self) -> SimTime {
+        self.warmup + self.duration
+    }
+    /// End of the run (measurement end + drain, so late copies still arrive).
+    pub fn end(&self) -> SimTime {
+        self.measure_end() + self.drain
+    }
+    /// The same scenario with another seed.
+    pub fn with_seed(&self, seed: u64) -> Scenario {
+        let mut s = self.clone();
+        s.seed = seed;
+        s.resolved_toml = validate::resolve_toml(&s);
+        s
+    }
+}
+
+/// The scenario name for a path: its file stem.
+pub fn name_from_path(p: &Path) -> String {
+    p.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "scenario".into())
+}

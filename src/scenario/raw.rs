@@ -1,0 +1,274 @@
+//! The scenario file as written: serde structs that mirror the TOML one to one, with
+//! `deny_unknown_fields` and units as strings. Nothing outside `scenario/` sees these types;
+//! `validate.rs` turns them into a [`super::Scenario`]. Every field is optional where a default
+//! exists, so that the resolved scenario (every default filled in) is the same type.
+
+use crate::protocol::gossipsub::rpc::{Transport, WakuEnvelope};
+use crate::units::{Bandwidth, Duration, RateStr, Size};
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub seed: Option<u64>,
+    pub nodes: Option<u64>,
+    pub time: Option<RawTime>,
+    pub gossipsub: Option<RawGossipsub>,
+    pub topology: Option<RawTopology>,
+    pub latency: Option<RawLatency>,
+    pub network: Option<RawNetwork>,
+    pub wire: Option<WakuEnvelopeRaw>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub node_class: Vec<RawNodeClass>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topic: Vec<RawTopic>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub traffic: Vec<RawTraffic>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawTime {
+    pub warmup: Option<Duration>,
+    pub duration: Option<Duration>,
+    pub drain: Option<Duration>,
+}
+
+/// A preset plus any parameter overridden.
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawGossipsub {
+    pub preset: Option<String>,
+    pub mesh_n: Option<usize>,
+    pub mesh_n_low: Option<usize>,
+    pub mesh_n_high: Option<usize>,
+    pub retain_scores: Option<usize>,
+    pub mesh_outbound_min: Option<usize>,
+    pub gossip_lazy: Option<usize>,
+    pub gossip_factor: Option<f64>,
+    pub heartbeat_interval: Option<Duration>,
+    pub fanout_ttl: Option<Duration>,
+    pub history_length: Option<usize>,
+    pub history_gossip: Option<usize>,
+    pub seen_ttl: Option<Duration>,
+    pub prune_backoff: Option<Duration>,
+    pub unsubscribe_backoff: Option<Duration>,
+    pub backoff_slack: Option<u32>,
+    pub flood_publish: Option<bool>,
+    pub max_ihave_length: Option<usize>,
+    pub max_ihave_messages: Option<usize>,
+    pub gossip_retransmission: Option<u32>,
+    /// A size, or "off".
+    pub idontwant_threshold: Option<SizeOrOff>,
+    pub idontwant_ttl: Option<Duration>,
+    pub max_transmit_size: Option<Size>,
+    pub gossip: Option<bool>,
+}
+
+/// `idontwant_threshold = "512B"` or `"off"`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SizeOrOff(pub Option<u64>);
+
+impl<'de> Deserialize<'de> for SizeOrOff {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s == "off" {
+            return Ok(SizeOrOff(None));
+        }
+        crate::units::parse_size(&s)
+            .map(|v| SizeOrOff(Some(v)))
+            .map_err(|e| de::Error::custom(format!("{e}, or \"off\"")))
+    }
+}
+impl Serialize for SizeOrOff {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            None => s.serialize_str("off"),
+            Some(v) => s.serialize_str(&crate::units::fmt_size(v)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawTopology {
+    /// random_dial | random_regular | static_mesh
+    pub kind: Option<String>,
+    pub outbound: Option<u64>,
+    pub max_connections: Option<u64>,
+    pub degree: Option<u64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawLatency {
+    /// fixed | uniform | normal | lognormal | regions
+    pub kind: Option<String>,
+    pub value: Option<Duration>,
+    pub min: Option<Duration>,
+    pub max: Option<Duration>,
+    pub mean: Option<Duration>,
+    pub std_dev: Option<Duration>,
+    pub median: Option<Duration>,
+    pub sigma: Option<f64>,
+    pub floor: Option<Duration>,
+    /// regions: the matrix file (round-trip times in ms) and region weights.
+    pub file: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub weights: BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawNetwork {
+    pub loss: Option<f64>,
+    pub validation_delay: Option<Duration>,
+    pub transport: Option<Transport>,
+}
+
+/// The Waku envelope, every field optional.
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct WakuEnvelopeRaw {
+    pub content_topic_len: Option<u32>,
+    pub timestamp: Option<bool>,
+    pub version: Option<u32>,
+    pub meta_len: Option<u32>,
+    pub rln_proof: Option<bool>,
+}
+
+impl WakuEnvelopeRaw {
+    pub fn resolve(&self) -> WakuEnvelope {
+        let d = WakuEnvelope::default();
+        WakuEnvelope {
+            content_topic_len: self.content_topic_len.unwrap_or(d.content_topic_len),
+            timestamp: self.timestamp.unwrap_or(d.timestamp),
+            version: self.version.unwrap_or(d.version),
+            meta_len: self.meta_len.unwrap_or(d.meta_len),
+            rln_proof: self.rln_proof.unwrap_or(d.rln_proof),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawNodeClass {
+    pub name: Option<String>,
+    pub share: Option<f64>,
+    pub upload: Option<Bandwidth>,
+    pub download: Option<Bandwidth>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawTopic {
+    pub name: Option<String>,
+    pub subscribers: Option<RawSelector>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawTraffic {
+    pub class: Option<String>,
+    pub topic: Option<String>,
+    pub rate: Option<RateStr>,
+    /// node | network
+    pub per: Option<String>,
+    pub size: Option<RawSize>,
+    pub publishers: Option<RawSelector>,
+    /// poisson | periodic
+    pub arrival: Option<String>,
+}
+
+/// A node set: "all", or `{ fraction = 0.1 }`, or `{ class = "fleet" }`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum RawSelector {
+    All(String),
+    Table(SelectorTable),
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelectorTable {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fraction: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
+}
+
+/// A size distribution: "2000B" (fixed), or a table with `dist`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum RawSize {
+    Fixed(Size),
+    Dist(SizeDistTable),
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SizeDistTable {
+    /// fixed | uniform | lognormal | empirical
+    pub dist: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<Size>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min: Option<Size>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max: Option<Size>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub median: Option<Size>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sigma: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+}
+
+/// Deserializes "a string or a table" with the table's own error messages intact (serde's
+/// untagged enums would say only "did not match any variant").
+macro_rules! str_or_table {
+    ($ty:ident, $str_variant:ident, $str_ty:ty, $table_variant:ident, $table_ty:ty, $expect:literal) => {
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> Visitor<'de> for V {
+                    type Value = $ty;
+                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                        f.write_str($expect)
+                    }
+                    fn visit_str<E: de::Error>(self, s: &str) -> Result<$ty, E> {
+                        <$str_ty>::deserialize(de::value::StrDeserializer::<E>::new(s))
+                            .map($ty::$str_variant)
+                    }
+                    fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<$ty, A::Error> {
+                        <$table_ty>::deserialize(de::value::MapAccessDeserializer::new(m))
+                            .map($ty::$table_variant)
+                    }
+                }
+                d.deserialize_any(V)
+            }
+        }
+    };
+}
+
+str_or_table!(
+    RawSelector,
+    All,
+    String,
+    Table,
+    SelectorTable,
+    "\"all\", or a table with `fraction` or `class`"
+);
+str_or_table!(
+    RawSize,
+    Fixed,
+    Size,
+    Dist,
+    SizeDistTable,
+    "a size such as \"2KiB\", or a table with `dist`"
+);

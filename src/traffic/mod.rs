@@ -1,0 +1,179 @@
+//! Traffic generators: one per application message class, each with its own RNG stream, so
+//! changing one class's rate never moves another's draws (nor the mesh). A generator says
+//! when the next message is published, by whom, and how large its payload is.
+
+use crate::ids::{ClassId, PeerId, SimTime};
+use crate::rng::SimRng;
+use crate::scenario::{Arrival, Per, SizeDist, TrafficClass};
+use rand::Rng;
+use rand_distr::{Distribution, Exp, LogNormal, WeightedIndex};
+
+enum Schedule {
+    /// Poisson arrivals at `rate_per_ns`, publisher uniform among `publishers`.
+    Poisson { rate_per_sec: f64 },
+    /// Each publisher every `period`, at its own random phase; `order` sorted by phase.
+    PeriodicPerNode {
+        period: SimTime,
+        order: Vec<(SimTime, PeerId)>,
+        next: usize,
+        cycle: u64,
+    },
+    /// One message every `period` network-wide, publisher uniform.
+    PeriodicNetwork {
+        period: SimTime,
+        phase: SimTime,
+        k: u64,
+    },
+}
+
+pub struct Generator {
+    pub class: ClassId,
+    pub topic: crate::ids::TopicId,
+    publishers: Vec<PeerId>,
+    size: SizeDist,
+    weights: Option<WeightedIndex<f64>>,
+    schedule: Schedule,
+    rng: SimRng,
+    next_at: SimTime,
+    next_publisher: PeerId,
+}
+
+fn secs_to_time(s: f64) -> SimTime {
+    SimTime((s * 1e9).round().max(1.0) as u64)
+}
+
+impl Generator {
+    /// `publishers` must be non-empty (validation guarantees it).
+    pub fn new(
+        class: ClassId,
+        spec: &TrafficClass,
+        publishers: Vec<PeerId>,
+        mut rng: SimRng,
+    ) -> Self {
+        assert!(
+            !publishers.is_empty(),
+            "validated scenarios have non-empty publisher sets"
+        );
+        let n = publishers.len() as f64;
+        let schedule = match (spec.arrival, spec.per) {
+            (Arrival::Poisson, Per::Node) => Schedule::Poisson {
+                rate_per_sec: spec.rate.per_sec * n,
+            },
+            (Arrival::Poisson, Per::Network) => Schedule::Poisson {
+                rate_per_sec: spec.rate.per_sec,
+            },
+            (Arrival::Periodic, Per::Node) => {
+                let period = secs_to_time(1.0 / spec.rate.per_sec);
+                let mut order: Vec<(SimTime, PeerId)> = publishers
+                    .iter()
+                    .map(|&p| (SimTime(rng.gen_range(0..period.0)), p))
+                    .collect();
+                order.sort_unstable();
+                Schedule::PeriodicPerNode {
+                    period,
+                    order,
+                    next: 0,
+                    cycle: 0,
+                }
+            }
+            (Arrival::Periodic, Per::Network) => {
+                let period = secs_to_time(1.0 / spec.rate.per_sec);
+                Schedule::PeriodicNetwork {
+                    period,
+                    phase: SimTime(rng.gen_range(0..period.0)),
+                    k: 0,
+                }
+            }
+        };
+        let weights = match &spec.size {
+            SizeDist::Empirical { weights, .. } => Some(
+                WeightedIndex::new(weights.iter().copied())
+                    .expect("validated: some positive weight"),
+            ),
+            _ => None,
+        };
+        let mut g = Generator {
+            class,
+            topic: spec.topic,
+            publishers,
+            size: spec.size.clone(),
+            weights,
+            schedule,
+            rng,
+            next_at: SimTime::ZERO,
+            next_publisher: PeerId(0),
+        };
+        g.advance(SimTime::ZERO);
+        g
+    }
+
+    /// When the next message is due.
+    pub fn next_at(&self) -> SimTime {
+        self.next_at
+    }
+
+    /// Takes the due message (publisher, payload bytes) and schedules the one after it.
+    pub fn fire(&mut self) -> (PeerId, u64) {
+        let who = self.next_publisher;
+        let size = self.sample_size();
+        let now = self.next_at;
+        self.advance(now);
+        (who, size)
+    }
+
+    fn advance(&mut self, now: SimTime) {
+        match &mut self.schedule {
+            Schedule::Poisson { rate_per_sec } => {
+                let dt: f64 = Exp::new(*rate_per_sec)
+                    .expect("rate > 0 validated")
+                    .sample(&mut self.rng);
+                self.next_at = now + secs_to_time(dt);
+                self.next_publisher = self.publishers[self.rng.gen_range(0..self.publishers.len())];
+            }
+            Schedule::PeriodicPerNode {
+                period,
+                order,
+                next,
+                cycle,
+            } => {
+                let (phase, p) = order[*next];
+                self.next_at = SimTime(phase.0 + *cycle * period.0);
+                self.next_publisher = p;
+                *next += 1;
+                if *next == order.len() {
+                    *next = 0;
+                    *cycle += 1;
+                }
+            }
+            Schedule::PeriodicNetwork { period, phase, k } => {
+                self.next_at = SimTime(phase.0 + *k * period.0);
+                *k += 1;
+                self.next_publisher = self.publishers[self.rng.gen_range(0..self.publishers.len())];
+            }
+        }
+    }
+
+    fn sample_size(&mut self) -> u64 {
+        match &self.size {
+            SizeDist::Fixed(v) => *v,
+            SizeDist::Uniform { min, max } => self.rng.gen_range(*min..=*max),
+            SizeDist::LogNormal {
+                median,
+                sigma,
+                min,
+                max,
+            } => {
+                let d =
+                    LogNormal::new((*median as f64).ln(), *sigma).expect("sigma >= 0 validated");
+                (d.sample(&mut self.rng).round() as u64).clamp(*min, *max)
+            }
+            SizeDist::Empirical { sizes, .. } => {
+                sizes[self
+                    .weights
+                    .as_ref()
+                    .expect("empirical has weights")
+                    .sample(&mut self.rng)]
+            }
+        }
+    }
+}
