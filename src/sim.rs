@@ -20,6 +20,13 @@ use std::sync::Arc;
 #[derive(Clone, Copy, Debug)]
 enum Event {
     Heartbeat(PeerId),
+    /// The first byte of the RPC in `slot` reaches `to`'s downlink; its last byte at `last`.
+    Arrive {
+        to: PeerId,
+        from: PeerId,
+        slot: u32,
+        last: SimTime,
+    },
     /// The RPC in `slot` has fully arrived at `to`.
     Deliver {
         to: PeerId,
@@ -44,6 +51,8 @@ struct InFlight {
     shares: Vec<u32>,
     /// Transport overhead bytes (its own accounting kind).
     overhead: u32,
+    /// Bytes on the wire: RPC + overhead.
+    bytes: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -176,7 +185,8 @@ impl Sim {
                 Peer::new(
                     PeerId(v),
                     cfg.clone(),
-                    st.stream("peer", u64::from(v)),
+                    st.stream("peer_mesh", u64::from(v)),
+                    st.stream("peer_traffic", u64::from(v)),
                     topics,
                     first,
                 )
@@ -294,6 +304,16 @@ impl Sim {
                     self.drain(p);
                     let next = self.peers[p.idx()].poll_timeout();
                     self.queue.push(next, Event::Heartbeat(p));
+                }
+                Event::Arrive {
+                    to,
+                    from,
+                    slot,
+                    last,
+                } => {
+                    let bytes = self.flights[slot as usize].bytes;
+                    let done = self.net.receive(t, to, bytes, last);
+                    self.queue.push(done, Event::Deliver { to, from, slot });
                 }
                 Event::Deliver { to, from, slot } => self.deliver(to, from, slot),
                 Event::Validated { peer, msg } => {
@@ -421,6 +441,8 @@ impl Sim {
         f.parts.extend_from_slice(parts);
         std::mem::swap(&mut f.shares, &mut shares);
         f.overhead = overhead;
+        let bytes = u64::from(size) + u64::from(overhead);
+        f.bytes = bytes;
         self.scratch_shares = shares;
         if measuring {
             let f = &self.flights[slot as usize];
@@ -448,15 +470,15 @@ impl Sim {
                 );
             }
         }
-        let bytes = u64::from(size) + u64::from(overhead);
         self.acct.sent_total += bytes;
-        match self.net.transmit(now, from, t.to, bytes) {
-            Some(at) => self.queue.push(
-                at,
-                Event::Deliver {
+        match self.net.send(now, from, t.to, bytes) {
+            Some((first, last)) => self.queue.push(
+                first,
+                Event::Arrive {
                     to: t.to,
                     from,
                     slot,
+                    last,
                 },
             ),
             None => {
@@ -469,10 +491,8 @@ impl Sim {
     fn finish(mut self, end: SimTime) -> RunOutput {
         let mut in_flight = 0u64;
         while let Some((_, ev)) = self.queue.pop() {
-            if let Event::Deliver { slot, .. } = ev {
-                let f = &self.flights[slot as usize];
-                in_flight +=
-                    f.shares.iter().map(|&s| u64::from(s)).sum::<u64>() + u64::from(f.overhead);
+            if let Event::Deliver { slot, .. } | Event::Arrive { slot, .. } = ev {
+                in_flight += self.flights[slot as usize].bytes;
             }
         }
         let topics = self.sc.topics.len();

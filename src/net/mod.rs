@@ -79,25 +79,37 @@ impl Network {
             .map(|i| self.lat[s + i])
     }
 
-    /// Sends `bytes` from `a` to `b` at `now`. The sender's uplink serializes its sends one
-    /// after another; the receiver's downlink takes arrivals in the order they were sent (a
-    /// reservation at send time), and can receive no faster than the sender sends. Returns the
-    /// time the last byte arrives, or `None` if the transmission is lost (the uplink is still
-    /// used).
-    pub fn transmit(&mut self, now: SimTime, a: PeerId, b: PeerId, bytes: u64) -> Option<SimTime> {
+    /// Puts `bytes` from `a` to `b` on `a`'s uplink at `now`. The uplink serializes its
+    /// sends one after another (FIFO). Returns when the first and the last byte reach `b`'s
+    /// downlink, or `None` if the transmission is lost (the uplink is still used).
+    pub fn send(
+        &mut self,
+        now: SimTime,
+        a: PeerId,
+        b: PeerId,
+        bytes: u64,
+    ) -> Option<(SimTime, SimTime)> {
         let lat = self
             .latency(a, b)
-            .expect("transmit only over an existing connection");
+            .expect("send only over an existing connection");
         let start = now.max(self.tx_free[a.idx()]);
         let sent = start + serialization(bytes, self.up_bps[a.idx()]);
         self.tx_free[a.idx()] = sent;
         if self.loss > 0.0 && self.loss_rng.gen::<f64>() < self.loss {
             return None;
         }
-        let rx_start = (start + lat).max(self.rx_free[b.idx()]);
-        let done = (sent + lat).max(rx_start + serialization(bytes, self.down_bps[b.idx()]));
+        Some((start + lat, sent + lat))
+    }
+
+    /// The first byte of a transmission reaches `b`'s downlink at `now` (call in arrival
+    /// order); its last byte reaches it at `last`. The downlink takes arrivals one after
+    /// another (FIFO) and cannot finish before the last byte arrives. Returns when `b` has
+    /// the whole transmission.
+    pub fn receive(&mut self, now: SimTime, b: PeerId, bytes: u64, last: SimTime) -> SimTime {
+        let start = now.max(self.rx_free[b.idx()]);
+        let done = last.max(start + serialization(bytes, self.down_bps[b.idx()]));
         self.rx_free[b.idx()] = done;
-        Some(done)
+        done
     }
 }
 
@@ -106,50 +118,57 @@ mod tests {
     use super::*;
     use crate::rng::Streams;
 
+    fn net(n: u32, links: &[(u32, u32, SimTime)], up: u64, down: u64) -> Network {
+        Network::new(
+            n,
+            links,
+            vec![up; n as usize],
+            vec![down; n as usize],
+            0.0,
+            Streams::new(1).stream("loss", 0),
+        )
+    }
+
     /// The example: 150 KB over a 10 Mbit/s uplink to 6 peers leave one after another,
     /// 120 ms each.
     #[test]
     fn uplink_is_fifo() {
         let links: Vec<(u32, u32, SimTime)> =
             (1..=6).map(|b| (0, b, SimTime::from_millis(10))).collect();
-        let mut net = Network::new(
-            7,
-            &links,
-            vec![10_000_000; 7],
-            vec![1_000_000_000; 7],
-            0.0,
-            Streams::new(1).stream("loss", 0),
-        );
-        let arrivals: Vec<SimTime> = (1..=6)
-            .map(|b| {
-                net.transmit(SimTime::ZERO, PeerId(0), PeerId(b), 150_000)
-                    .unwrap()
-            })
-            .collect();
-        for (i, t) in arrivals.iter().enumerate() {
-            assert_eq!(*t, SimTime::from_millis(120 * (i as u64 + 1) + 10));
+        let mut net = net(7, &links, 10_000_000, 1_000_000_000);
+        for b in 1..=6u64 {
+            let (first, last) = net
+                .send(SimTime::ZERO, PeerId(0), PeerId(b as u32), 150_000)
+                .unwrap();
+            assert_eq!(first, SimTime::from_millis(120 * (b - 1) + 10));
+            assert_eq!(last, SimTime::from_millis(120 * b + 10));
+            // A fast downlink delivers when the last byte arrives.
+            assert_eq!(net.receive(first, PeerId(b as u32), 150_000, last), last);
         }
     }
 
     #[test]
-    fn downlink_limits_fan_in() {
+    fn downlink_serves_arrivals_in_order() {
         let links = [(1, 0, SimTime::ZERO), (2, 0, SimTime::ZERO)];
-        let mut net = Network::new(
-            3,
-            &links,
-            vec![1_000_000_000; 3],
-            vec![8_000_000; 3],
-            0.0,
-            Streams::new(1).stream("loss", 0),
-        );
-        // 1 MB/s down: two 1000-byte frames sent at once arrive 1 ms apart.
+        let mut net = net(3, &links, 1_000_000_000, 8_000_000);
+        // 1 MB/s down: two 1000-byte frames arriving together finish 1 ms apart.
+        let (f1, l1) = net.send(SimTime::ZERO, PeerId(1), PeerId(0), 1000).unwrap();
+        let (f2, l2) = net.send(SimTime::ZERO, PeerId(2), PeerId(0), 1000).unwrap();
         assert_eq!(
-            net.transmit(SimTime::ZERO, PeerId(1), PeerId(0), 1000),
-            Some(SimTime::from_millis(1))
+            net.receive(f1, PeerId(0), 1000, l1),
+            SimTime::from_millis(1)
         );
         assert_eq!(
-            net.transmit(SimTime::ZERO, PeerId(2), PeerId(0), 1000),
-            Some(SimTime::from_millis(2))
+            net.receive(f2, PeerId(0), 1000, l2),
+            SimTime::from_millis(2)
+        );
+        // Later, an idle downlink again takes 1 ms.
+        let (f3, l3) = net
+            .send(SimTime::from_millis(10), PeerId(1), PeerId(0), 1000)
+            .unwrap();
+        assert_eq!(
+            net.receive(f3, PeerId(0), 1000, l3),
+            SimTime::from_millis(11)
         );
     }
 }

@@ -348,12 +348,14 @@ impl Validator<'_> {
             "normal" => &["mean", "std_dev", "floor"],
             "lognormal" => &["median", "sigma", "floor"],
             "regions" => &["file", "weights", "floor"],
-            other => return self.err(
-                "latency.kind",
-                format!(
+            other => {
+                return self.err(
+                    "latency.kind",
+                    format!(
                     "unknown kind \"{other}\" (known: fixed, uniform, normal, lognormal, regions)"
                 ),
-            ),
+                )
+            }
         };
         let present = [
             ("value", l.value.is_some()),

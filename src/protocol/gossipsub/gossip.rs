@@ -38,11 +38,11 @@ impl Peer {
                 .gossip_lazy
                 .max((self.cfg.gossip_factor * eligible.len() as f64) as usize);
             let n = target.min(eligible.len());
-            let (chosen, _) = eligible.partial_shuffle(&mut self.rng, n);
+            let (chosen, _) = eligible.partial_shuffle(&mut self.traffic_rng, n);
             for &slot in chosen.iter() {
                 if ids.len() > self.cfg.max_ihave_length {
                     // Each peer gets its own random subset of the ids.
-                    ids.shuffle(&mut self.rng);
+                    ids.shuffle(&mut self.traffic_rng);
                 }
                 for &m in ids.iter().take(self.cfg.max_ihave_length) {
                     self.batch.push((slot, RpcPart::IHave { topic: t, msg: m }));

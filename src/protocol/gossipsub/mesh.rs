@@ -236,7 +236,7 @@ impl Peer {
                     .filter(|s| !ts.fanout.contains(s))
                     .collect();
                 let need = (self.cfg.mesh_n - ts.fanout.len()).min(cands.len());
-                let (chosen, _) = cands.partial_shuffle(&mut self.rng, need);
+                let (chosen, _) = cands.partial_shuffle(&mut self.traffic_rng, need);
                 self.topics[ti].fanout.extend_from_slice(chosen);
             }
         }

@@ -78,7 +78,11 @@ pub(super) struct Pending {
 pub struct Peer {
     pub(super) id: PeerId,
     pub(super) cfg: Arc<GossipsubConfig>,
+    /// Draws for mesh and fanout selection.
     pub(super) rng: SimRng,
+    /// Draws that traffic triggers (gossip targets and id subsets, fanout peers): a separate
+    /// stream so that changing the traffic never shifts the mesh draws.
+    pub(super) traffic_rng: SimRng,
     /// Neighbours in connection order; a slot never moves.
     pub(super) nbrs: Vec<Neighbour>,
     /// (peer, slot) sorted by peer, for lookups.
@@ -101,12 +105,14 @@ pub struct Peer {
 }
 
 impl Peer {
-    /// A peer with no connections. `topics` is the number of topics in the simulation;
-    /// `first_heartbeat` lets the host spread heartbeat phases.
+    /// A peer with no connections. `rng` drives mesh choices, `traffic_rng` gossip and
+    /// fanout; `topics` is the number of topics in the simulation; `first_heartbeat` lets the
+    /// host spread heartbeat phases.
     pub fn new(
         id: PeerId,
         cfg: Arc<GossipsubConfig>,
         rng: SimRng,
+        traffic_rng: SimRng,
         topics: usize,
         first_heartbeat: SimTime,
     ) -> Self {
@@ -115,6 +121,7 @@ impl Peer {
             id,
             cfg,
             rng,
+            traffic_rng,
             nbrs: Vec::new(),
             index: Vec::new(),
             topics: vec![TopicState::default(); topics],
@@ -365,7 +372,7 @@ impl Peer {
             let mut cands = ts.peers.clone();
             let n = self.cfg.mesh_n.min(cands.len());
             let (chosen, _) =
-                rand::seq::SliceRandom::partial_shuffle(&mut cands[..], &mut self.rng, n);
+                rand::seq::SliceRandom::partial_shuffle(&mut cands[..], &mut self.traffic_rng, n);
             let mut f = chosen.to_vec();
             f.sort_unstable();
             self.topics[t.idx()].fanout = f;

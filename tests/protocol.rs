@@ -1,0 +1,270 @@
+//! Protocol scripts over the peer harness: mesh convergence, IHAVE → IWANT → message,
+//! PRUNE backoff, IDONTWANT suppression, seen-cache expiry.
+
+mod common;
+
+use common::{Harness, T};
+use gossipsim::protocol::gossipsub::{preset, PayloadKind, RpcPart};
+use gossipsim::{PeerId, SimTime};
+
+#[test]
+fn meshes_converge_into_bounds() {
+    // 20 peers, all connected, all subscribe, 3 heartbeats: every mesh within [D_low, D_high].
+    for name in ["nwaku", "spec-v1.1", "go-libp2p"] {
+        let cfg = preset(name).unwrap();
+        let mut h = Harness::new(20, cfg.clone());
+        h.connect_all();
+        h.subscribe_all();
+        for _ in 0..3 {
+            h.heartbeat();
+        }
+        for i in 0..20 {
+            let m = h.mesh(i).len();
+            assert!(
+                (cfg.mesh_n_low..=cfg.mesh_n_high).contains(&m),
+                "{name}: peer {i} mesh {m}"
+            );
+        }
+        // Meshes are symmetric: GRAFT/PRUNE keep both ends in agreement.
+        for i in 0..20u32 {
+            for p in h.mesh(i) {
+                assert!(
+                    h.mesh(p.0).contains(&PeerId(i)),
+                    "{name}: {i} has {p:?} but not back"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn ihave_for_unseen_id_yields_iwant_and_the_message() {
+    let mut h = Harness::nwaku(2);
+    h.connect(0, 1);
+    h.subscribe_all();
+    // Peer 1 has a message in its cache that peer 0 has never seen.
+    let m = h.publish_unsent(1, 100);
+    assert!(!h.peers[0].has_seen(m));
+    let replies = h.inject(1, 0, &[RpcPart::IHave { topic: T, msg: m }]);
+    assert_eq!(replies, vec![(PeerId(1), vec![RpcPart::IWant { msg: m }])]);
+    let served = h.inject(0, 1, &[RpcPart::IWant { msg: m }]);
+    assert_eq!(
+        served,
+        vec![(
+            PeerId(0),
+            vec![RpcPart::Message {
+                msg: m,
+                kind: PayloadKind::IWantServed,
+                hops: 1
+            }]
+        )]
+    );
+    // A second IHAVE in the same heartbeat for an id already asked for: no second IWANT.
+    assert!(h
+        .inject(1, 0, &[RpcPart::IHave { topic: T, msg: m }])
+        .is_empty());
+    // Once seen, an IHAVE asks nothing.
+    h.inject(
+        1,
+        0,
+        &[RpcPart::Message {
+            msg: m,
+            kind: PayloadKind::IWantServed,
+            hops: 1,
+        }],
+    );
+    h.heartbeat();
+    assert!(h
+        .inject(1, 0, &[RpcPart::IHave { topic: T, msg: m }])
+        .is_empty());
+}
+
+#[test]
+fn iwant_is_served_at_most_gossip_retransmission_times() {
+    let mut h = Harness::nwaku(2);
+    h.connect(0, 1);
+    h.subscribe_all();
+    let m = h.publish_unsent(1, 100);
+    let limit = h.cfg.gossip_retransmission as usize;
+    let served = (0..limit + 2)
+        .filter(|_| !h.inject(0, 1, &[RpcPart::IWant { msg: m }]).is_empty())
+        .count();
+    assert_eq!(served, limit);
+}
+
+#[test]
+fn backoff_is_respected_after_prune() {
+    let mut h = Harness::nwaku(2);
+    h.connect(0, 1);
+    h.subscribe_all();
+    h.heartbeat();
+    assert_eq!(h.mesh(0), vec![PeerId(1)], "the only peer gets grafted");
+    // Peer 1 prunes peer 0 with a 10 s backoff.
+    h.inject(
+        1,
+        0,
+        &[RpcPart::Prune {
+            topic: T,
+            backoff_secs: 10,
+        }],
+    );
+    h.peers[1].handle_rpc(
+        h.now,
+        PeerId(0),
+        &[RpcPart::Prune {
+            topic: T,
+            backoff_secs: 10,
+        }],
+        &h.msgs,
+    );
+    assert!(h.mesh(0).is_empty());
+    let pruned_at = h.now;
+    h.log.clear();
+    let mut regraft = None;
+    for _ in 0..20 {
+        h.heartbeat();
+        let grafted = h.log.iter().any(|(f, t, p)| {
+            *f == PeerId(0) && *t == PeerId(1) && p.contains(&RpcPart::Graft { topic: T })
+        });
+        if grafted && regraft.is_none() {
+            regraft = Some(h.now);
+        }
+        h.log.clear();
+    }
+    let at = regraft.expect("grafts again after the backoff");
+    // Not before backoff + one heartbeat of slack.
+    assert!(
+        at >= pruned_at + SimTime::from_secs(11),
+        "re-grafted at {at} after prune at {pruned_at}"
+    );
+    assert!(at <= pruned_at + SimTime::from_secs(12));
+}
+
+#[test]
+fn graft_during_backoff_is_refused_with_prune() {
+    let mut h = Harness::nwaku(2);
+    h.connect(0, 1);
+    h.subscribe_all();
+    h.inject(
+        1,
+        0,
+        &[RpcPart::Prune {
+            topic: T,
+            backoff_secs: 60,
+        }],
+    );
+    let reply = h.inject(1, 0, &[RpcPart::Graft { topic: T }]);
+    assert!(
+        matches!(reply.as_slice(), [(p, parts)] if *p == PeerId(1) && matches!(parts[..], [RpcPart::Prune { .. }]))
+    );
+    assert!(h.mesh(0).is_empty());
+}
+
+#[test]
+fn idontwant_suppresses_forwards() {
+    // A line 1 - 0 - 2 plus 0 - 3: 0 forwards to 2 and 3 unless told not to.
+    let mut h = Harness::nwaku(4);
+    h.connect(0, 1);
+    h.connect(0, 2);
+    h.connect(0, 3);
+    h.subscribe_all();
+    h.heartbeat();
+    assert_eq!(h.mesh(0), vec![PeerId(1), PeerId(2), PeerId(3)]);
+    let m = h.new_message(1, 2000);
+    h.inject(2, 0, &[RpcPart::IDontWant { msg: m }]);
+    let out = h.inject(
+        1,
+        0,
+        &[RpcPart::Message {
+            msg: m,
+            kind: PayloadKind::Published,
+            hops: 1,
+        }],
+    );
+    let forwarded_to: Vec<PeerId> = out
+        .iter()
+        .filter(|(_, p)| p.iter().any(|x| matches!(x, RpcPart::Message { .. })))
+        .map(|(d, _)| *d)
+        .collect();
+    assert_eq!(
+        forwarded_to,
+        vec![PeerId(3)],
+        "not back to the source, not to the IDONTWANT sender"
+    );
+    // And 0 itself sent IDONTWANT (2000 B > 512 B) to its mesh peers other than the source.
+    let idw: Vec<PeerId> = out
+        .iter()
+        .filter(|(_, p)| p.contains(&RpcPart::IDontWant { msg: m }))
+        .map(|(d, _)| *d)
+        .collect();
+    assert_eq!(idw, vec![PeerId(2), PeerId(3)]);
+    // Small messages get no IDONTWANT.
+    let small = h.new_message(1, 100);
+    let out = h.inject(
+        1,
+        0,
+        &[RpcPart::Message {
+            msg: small,
+            kind: PayloadKind::Published,
+            hops: 1,
+        }],
+    );
+    assert!(out
+        .iter()
+        .all(|(_, p)| !p.iter().any(|x| matches!(x, RpcPart::IDontWant { .. }))));
+}
+
+#[test]
+fn seen_cache_expires_after_seen_ttl() {
+    let mut h = Harness::nwaku(3);
+    h.connect(0, 1);
+    h.connect(0, 2);
+    h.subscribe_all();
+    h.heartbeat();
+    let m = h.new_message(1, 100);
+    let part = [RpcPart::Message {
+        msg: m,
+        kind: PayloadKind::Published,
+        hops: 1,
+    }];
+    assert!(!h.inject(1, 0, &part).is_empty(), "first copy is forwarded");
+    assert_eq!(h.received.len(), 1);
+    h.now = h.now + SimTime::from_secs(119);
+    assert!(
+        h.inject(1, 0, &part).is_empty(),
+        "a duplicate within seen_ttl is dropped"
+    );
+    assert_eq!(h.received.len(), 1);
+    h.now = h.now + SimTime::from_secs(2);
+    h.inject(1, 0, &part);
+    assert_eq!(
+        h.received.len(),
+        2,
+        "after seen_ttl (2 min) the id is new again"
+    );
+}
+
+#[test]
+fn gossip_reaches_peers_outside_the_mesh() {
+    // 30 fully connected peers: a publish with flood publishing off reaches the mesh; every
+    // other peer learns of it through IHAVE within a few heartbeats (and gets it by IWANT).
+    let mut cfg = preset("go-libp2p").unwrap();
+    cfg.flood_publish = false;
+    let mut h = Harness::new(30, cfg);
+    h.connect_all();
+    h.subscribe_all();
+    for _ in 0..3 {
+        h.heartbeat();
+    }
+    let m = h.publish(0, 100);
+    for _ in 0..3 {
+        h.heartbeat();
+    }
+    assert!((0..30).all(|i| h.peers[i].has_seen(m)));
+    let ihaves = h
+        .log
+        .iter()
+        .filter(|(_, _, p)| p.iter().any(|x| matches!(x, RpcPart::IHave { .. })))
+        .count();
+    assert!(ihaves > 0, "gossip was emitted");
+}

@@ -1,0 +1,252 @@
+//! Whole-run properties: exact transmission counts on a static d-regular mesh, delivery to
+//! every subscriber without loss, byte conservation, determinism, stream independence.
+
+use gossipsim::report::{render_files, Summary};
+use gossipsim::scenario::parse_str;
+use gossipsim::{Scenario, Sim};
+use proptest::prelude::*;
+use std::sync::Arc;
+
+fn scenario(src: &str) -> Scenario {
+    parse_str(src, "test.toml", "test", None).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn run(sc: &Scenario) -> gossipsim::RunOutput {
+    Sim::new(Arc::new(sc.clone())).unwrap().run(&mut |_, _| {})
+}
+
+fn files(sc: &Scenario) -> Vec<(&'static str, Vec<u8>)> {
+    let out = run(sc);
+    let s = Summary::new(sc, &out);
+    render_files(sc, &out, &s)
+}
+
+const STATIC_MESH: &str = r#"
+nodes = 300
+seed = 3
+[time]
+warmup = "0s"
+duration = "60s"
+drain = "10s"
+[gossipsub]
+preset = "nwaku-2023"
+gossip = false
+idontwant_threshold = "off"
+[topology]
+kind = "static_mesh"
+degree = 6
+[latency]
+kind = "uniform"
+min = "10ms"
+max = "80ms"
+[[traffic]]
+class = "chat"
+rate = "20/hour"
+size = "2000B"
+"#;
+
+/// The model's case 3: a static d-regular mesh, forward to the d−1 other neighbours, no
+/// gossip ⇒ exactly N(d−1)+1 transmissions of every message.
+#[test]
+fn static_mesh_costs_exactly_n_d_minus_1_plus_1_per_message() {
+    for flood in [true, false] {
+        let src = STATIC_MESH.replace(
+            "gossip = false",
+            &format!("gossip = false\nflood_publish = {flood}"),
+        );
+        let sc = scenario(&src);
+        let out = run(&sc);
+        let (n, d) = (300u64, 6u64);
+        assert!(out.msgs.len() > 50, "enough messages: {}", out.msgs.len());
+        for (m, s) in out.delivery.msgs.iter().enumerate() {
+            assert_eq!(s.delivered as u64, n - 1, "message {m} reaches everyone");
+            // Every transmission is received once: first copies + duplicates + the publisher's
+            // own copies bounced back do not exist (no one sends to the source).
+            assert_eq!(
+                s.delivered as u64 + s.duplicates,
+                n * (d - 1) + 1,
+                "message {m} (flood_publish = {flood})"
+            );
+        }
+        // Nothing but payload and SUBSCRIBE crosses the wire: no GRAFT/PRUNE/IHAVE/IWANT.
+        for v in 0..300 {
+            for (_, k, ..) in out.acct.node_cells(gossipsim::PeerId(v)) {
+                assert!(
+                    k.is_payload() || k == gossipsim::metrics::Kind::Subscribe,
+                    "unexpected {k:?}"
+                );
+            }
+        }
+    }
+}
+
+const SMALL: &str = r#"
+nodes = NODES
+seed = SEED
+[time]
+warmup = "5s"
+duration = "40s"
+drain = "15s"
+[topology]
+kind = "random_dial"
+outbound = OUT
+max_connections = 40
+[latency]
+kind = "lognormal"
+median = "30ms"
+sigma = 0.6
+[network]
+validation_delay = "1ms"
+[[traffic]]
+class = "chat"
+rate = "1/s"
+per = "network"
+size = "SIZE"
+"#;
+
+fn small(nodes: u32, seed: u64, outbound: u32, size: &str) -> Scenario {
+    scenario(
+        &SMALL
+            .replace("NODES", &nodes.to_string())
+            .replace("SEED", &seed.to_string())
+            .replace("OUT", &outbound.to_string())
+            .replace("SIZE", size),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+    /// No loss ⇒ every subscriber gets every message.
+    #[test]
+    fn without_loss_every_subscriber_gets_every_message(nodes in 20u32..120, seed in 0u64..1_000_000, outbound in 3u32..7, big in any::<bool>()) {
+        let sc = small(nodes, seed, outbound, if big { "3000B" } else { "200B" });
+        let out = run(&sc);
+        prop_assume!(out.world.components == 1);
+        prop_assert!(out.delivery.msgs.iter().any(|s| s.measured));
+        // Messages published after the warm-up (meshes formed); one published at t = 0, before
+        // any SUBSCRIBE has arrived, may legitimately miss nodes.
+        for (m, s) in out.delivery.msgs.iter().enumerate().filter(|(_, s)| s.measured) {
+            prop_assert_eq!(s.delivered, s.expected, "seed {} message {}", seed, m);
+        }
+    }
+}
+
+#[test]
+fn bytes_are_conserved_with_loss_and_in_flight() {
+    let src = SMALL
+        .replace("NODES", "80")
+        .replace("SEED", "5")
+        .replace("OUT", "4")
+        .replace("SIZE", "5KiB")
+        .replace("drain = \"15s\"", "drain = \"0s\"")
+        .replace(
+            "validation_delay = \"1ms\"",
+            "validation_delay = \"1ms\"\nloss = 0.05",
+        );
+    let sc = scenario(&src);
+    let out = run(&sc);
+    let a = &out.acct;
+    assert!(a.dropped_total > 0, "loss drops bytes");
+    assert!(
+        out.in_flight_end > 0,
+        "a run cut short leaves bytes in flight"
+    );
+    assert_eq!(
+        a.sent_total,
+        a.received_total + a.dropped_total + out.in_flight_end
+    );
+}
+
+#[test]
+fn same_seed_same_bytes_other_seed_other_bytes() {
+    let sc = small(60, 11, 4, "2KiB");
+    let a = files(&sc);
+    let b = files(&sc);
+    assert_eq!(a.len(), b.len());
+    for ((na, fa), (nb, fb)) in a.iter().zip(&b) {
+        assert_eq!(na, nb);
+        assert!(fa == fb, "{na} differs between two runs of the same seed");
+    }
+    let c = files(&sc.with_seed(12));
+    let differs = |name: &str| {
+        a.iter().find(|f| f.0 == name).unwrap().1 != c.iter().find(|f| f.0 == name).unwrap().1
+    };
+    assert!(
+        differs("bandwidth.csv") && differs("summary.csv") && differs("latency.csv"),
+        "seed 12 must change the results"
+    );
+}
+
+/// Changing one traffic class's rate shifts neither the topology nor another class's
+/// messages, nor the mesh draws (traffic draws come from their own streams).
+#[test]
+fn traffic_streams_are_independent() {
+    let base = r#"
+nodes = 100
+seed = 21
+[time]
+warmup = "5s"
+duration = "30s"
+[[node_class]]
+upload = "10Gbit/s"
+download = "10Gbit/s"
+[[traffic]]
+class = "chat"
+rate = "RATE"
+per = "network"
+size = "200B"
+[[traffic]]
+class = "control"
+rate = "2/s"
+per = "network"
+size = "300B"
+"#;
+    let a = scenario(&base.replace("RATE", "1/s"));
+    let b = scenario(&base.replace("RATE", "3/s"));
+    let (oa, ob) = (run(&a), run(&b));
+    assert_eq!(oa.world.degrees, ob.world.degrees, "same connections");
+    let control = |o: &gossipsim::RunOutput| {
+        o.msgs
+            .iter()
+            .filter(|(_, m)| m.class.0 == 1)
+            .map(|(_, m)| (m.published_at, m.publisher))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        control(&oa),
+        control(&ob),
+        "the control class publishes the same messages"
+    );
+    let ma = files(&a).into_iter().find(|f| f.0 == "mesh.csv").unwrap().1;
+    let mb = files(&b).into_iter().find(|f| f.0 == "mesh.csv").unwrap().1;
+    let strip = |v: &[u8]| {
+        String::from_utf8_lossy(v)
+            .lines()
+            .map(|l| l.split(',').skip(2).collect::<Vec<_>>().join(","))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(strip(&ma), strip(&mb), "same meshes");
+}
+
+#[test]
+fn smoke_scenario_delivers_everything_and_balances() {
+    let sc = gossipsim::scenario::load(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/smoke.toml"
+    )))
+    .unwrap();
+    let out = run(&sc);
+    let s = Summary::new(&sc, &out);
+    assert!(s.text.contains("balanced"), "{}", s.text);
+    for m in out.delivery.msgs.iter().filter(|m| m.measured) {
+        assert_eq!(m.delivered, m.expected);
+    }
+    for (v, mesh) in out.mesh.iter().enumerate() {
+        let deg = mesh[0].0 as usize;
+        assert!(
+            (4..=8).contains(&deg) || deg == mesh[0].1 as usize,
+            "node {v}: mesh {deg} of {} topic peers",
+            mesh[0].1
+        );
+    }
+}
