@@ -49,10 +49,21 @@ pub enum Cmd {
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
-        Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
+        Err(e) if !e.use_stderr() => {
+            // --help / --version
             let _ = e.print();
-            return code;
+            return 0;
+        }
+        Err(e) => {
+            // One line: clap's first line (the error itself), not its usage block.
+            let text = e.to_string();
+            let first = text
+                .lines()
+                .next()
+                .unwrap_or("invalid arguments")
+                .trim_start_matches("error: ");
+            eprintln!("error: {first} (see gossipsim --help)");
+            return 2;
         }
     };
     match dispatch(cli) {

@@ -368,7 +368,7 @@ impl Sim {
             if measuring {
                 let (kind, class, topic) = classify(part, dup, &self.msgs);
                 self.acct
-                    .add(to, Direction::In, kind, class, topic, u64::from(share), 1);
+                    .add(to, Direction::In, kind, class, topic, u64::from(share));
             }
             total += u64::from(share);
         }
@@ -380,7 +380,6 @@ impl Sim {
                 None,
                 None,
                 u64::from(f.overhead),
-                1,
             );
         }
         self.acct.received_total += total;
@@ -448,15 +447,8 @@ impl Sim {
             let f = &self.flights[slot as usize];
             for (part, &share) in f.parts.iter().zip(&f.shares) {
                 let (kind, class, topic) = classify(part, false, &self.msgs);
-                self.acct.add(
-                    from,
-                    Direction::Out,
-                    kind,
-                    class,
-                    topic,
-                    u64::from(share),
-                    1,
-                );
+                self.acct
+                    .add(from, Direction::Out, kind, class, topic, u64::from(share));
             }
             if overhead > 0 {
                 self.acct.add(
@@ -466,7 +458,6 @@ impl Sim {
                     None,
                     None,
                     u64::from(overhead),
-                    1,
                 );
             }
         }

@@ -135,7 +135,7 @@ pub fn fmt_duration(t: SimTime, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         ("ms", 1_000_000),
         ("us", 1_000),
     ] {
-        if ns % scale == 0 {
+        if ns.is_multiple_of(scale) {
             return write!(f, "{}{unit}", ns / scale);
         }
     }
@@ -145,7 +145,7 @@ pub fn fmt_duration(t: SimTime, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 /// Canonical size string (exact, for the resolved scenario).
 pub fn fmt_size(bytes: u64) -> String {
     for (unit, scale) in [("MiB", 1u64 << 20), ("KiB", 1 << 10)] {
-        if bytes >= scale && bytes % scale == 0 {
+        if bytes >= scale && bytes.is_multiple_of(scale) {
             return format!("{}{unit}", bytes / scale);
         }
     }
@@ -159,7 +159,7 @@ pub fn fmt_bandwidth(bps: u64) -> String {
         ("Mbit/s", 1_000_000),
         ("kbit/s", 1_000),
     ] {
-        if bps % scale == 0 {
+        if bps.is_multiple_of(scale) {
             return format!("{}{unit}", bps / scale);
         }
     }

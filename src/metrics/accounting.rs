@@ -175,6 +175,7 @@ impl Accounting {
             + t
     }
 
+    /// Counts one item (a message, an id, a topic, a frame) of `bytes` bytes.
     #[inline]
     pub fn add(
         &mut self,
@@ -184,11 +185,10 @@ impl Accounting {
         class: Option<ClassId>,
         topic: Option<TopicId>,
         bytes: u64,
-        msgs: u64,
     ) {
         let i = self.index(node, dir, kind, class, topic);
         self.cells[i].bytes += bytes;
-        self.cells[i].msgs += msgs;
+        self.cells[i].msgs += 1;
     }
 
     pub fn get(

@@ -36,7 +36,7 @@ pub fn assign(n: u32, weights: &[f64], rng: &mut SimRng) -> Vec<u16> {
     let mut v: Vec<u16> = counts
         .iter()
         .enumerate()
-        .flat_map(|(i, &c)| std::iter::repeat(i as u16).take(c as usize))
+        .flat_map(|(i, &c)| std::iter::repeat_n(i as u16, c as usize))
         .collect();
     rand::seq::SliceRandom::shuffle(&mut v[..], rng);
     v

@@ -86,7 +86,7 @@ fn random_regular(n: u32, d: u32, rng: &mut SimRng) -> Result<Graph, TopologyErr
     const TRIES: u32 = 100;
     'attempt: for _ in 0..TRIES {
         let mut stubs: Vec<u32> = (0..n)
-            .flat_map(|v| std::iter::repeat(v).take(d as usize))
+            .flat_map(|v| std::iter::repeat_n(v, d as usize))
             .collect();
         let mut adj: Vec<Vec<u32>> = vec![Vec::with_capacity(d as usize); n as usize];
         let mut edges = Vec::with_capacity((n as usize * d as usize) / 2);

@@ -128,7 +128,7 @@ impl Summary {
         };
         let h = &out.delivery.latency_us;
         let ms = |q: f64| {
-            if h.len() == 0 {
+            if h.is_empty() {
                 0.0
             } else {
                 h.value_at_quantile(q) as f64 / 1e3
@@ -158,7 +158,7 @@ impl Summary {
             ms(0.5),
             ms(0.95),
             ms(0.99),
-            if h.len() == 0 {
+            if h.is_empty() {
                 0.0
             } else {
                 h.max() as f64 / 1e3
@@ -182,7 +182,7 @@ impl Summary {
             "latency.max_ms".into(),
             format!(
                 "{:.3}",
-                if h.len() == 0 {
+                if h.is_empty() {
                     0.0
                 } else {
                     h.max() as f64 / 1e3

@@ -472,27 +472,12 @@ impl Validator<'_> {
             });
         }
         // Largest-remainder rounding: counts add up to `nodes` exactly.
-        let total: f64 = out.iter().map(|c| c.share).sum();
-        let exact: Vec<f64> = out
-            .iter()
-            .map(|c| c.share / total * f64::from(nodes))
-            .collect();
-        for (c, e) in out.iter_mut().zip(&exact) {
-            c.count = e.floor() as u32;
-        }
-        let mut left = nodes - out.iter().map(|c| c.count).sum::<u32>();
-        let mut order: Vec<usize> = (0..out.len()).collect();
-        order.sort_by(|&a, &b| {
-            (exact[b] - exact[b].floor())
-                .total_cmp(&(exact[a] - exact[a].floor()))
-                .then(a.cmp(&b))
-        });
-        for &i in order.iter().cycle() {
-            if left == 0 {
-                break;
-            }
-            out[i].count += 1;
-            left -= 1;
+        let shares: Vec<f64> = out.iter().map(|c| c.share).collect();
+        for (c, n) in out
+            .iter_mut()
+            .zip(crate::net::latency::apportion(nodes, &shares))
+        {
+            c.count = n;
         }
         Ok(out)
     }
@@ -605,7 +590,7 @@ impl Validator<'_> {
             let Some(RateStr(rate)) = t.rate else {
                 return self.err(p("rate"), "missing: e.g. \"5/hour\"");
             };
-            if !(rate.per_sec > 0.0) {
+            if rate.per_sec.is_nan() || rate.per_sec <= 0.0 {
                 return self.err(p("rate"), "must be greater than zero");
             }
             let per = match t.per.as_deref().unwrap_or("node") {

@@ -102,7 +102,9 @@ impl WakuEnvelope {
     pub fn data_len(&self, payload: u32) -> u32 {
         // A timestamp around 2024-2030 in ns, zigzag-encoded: 62 significant bits.
         const TS_ZIGZAG: u64 = 1_700_000_000_000_000_000u64 << 1;
-        let mut n = len_field(1, payload) + len_field(2, self.content_topic_len);
+        // proto3: empty payload / content topic are not encoded.
+        let field = |f, len| if len == 0 { 0 } else { len_field(f, len) };
+        let mut n = field(1, payload) + field(2, self.content_topic_len);
         if self.version != 0 {
             n += varint_field(3, u64::from(self.version));
         }

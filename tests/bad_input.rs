@@ -1,0 +1,447 @@
+//! Bad input of every kind: each exits with one clear message naming the TOML key path (and
+//! line), never a panic, and leaves nothing in the output directory.
+
+use gossipsim::scenario::{parse_str, ScenarioError};
+use std::path::Path;
+use std::process::Command;
+
+const BASE: &str = r#"nodes = 100
+seed = 1
+[time]
+duration = "30s"
+[gossipsub]
+preset = "nwaku"
+[topology]
+kind = "random_dial"
+outbound = 5
+max_connections = 20
+[[traffic]]
+class = "chat"
+rate = "5/hour"
+size = "2000B"
+"#;
+
+fn err(src: &str) -> ScenarioError {
+    parse_str(
+        src,
+        "s.toml",
+        "s",
+        Some(Path::new(env!("CARGO_MANIFEST_DIR"))),
+    )
+    .expect_err("must be refused")
+}
+
+fn check(src: &str, path: &str, line: Option<usize>, words: &str) {
+    let e = err(src);
+    let text = e.to_string();
+    assert_eq!(e.path, path, "{text}");
+    assert_eq!(e.line, line, "{text}");
+    assert!(
+        text.to_lowercase().contains(&words.to_lowercase()),
+        "{text:?} should mention {words:?}"
+    );
+    assert!(!text.contains('\n'), "one line: {text:?}");
+    assert!(text.starts_with("s.toml"), "names the file: {text}");
+}
+
+#[test]
+fn base_is_valid() {
+    parse_str(BASE, "s.toml", "s", None).unwrap();
+}
+
+#[test]
+fn unknown_key() {
+    check(
+        &BASE.replace("preset = \"nwaku\"", "preset = \"nwaku\"\nmesh_nn = 5"),
+        "gossipsub.mesh_nn",
+        Some(7),
+        "unknown field `mesh_nn`",
+    );
+    check(
+        &format!("colour = 3\n{BASE}"),
+        "colour",
+        Some(1),
+        "unknown field `colour`",
+    );
+}
+
+#[test]
+fn wrong_type() {
+    check(
+        &BASE.replace("nodes = 100", "nodes = \"many\""),
+        "nodes",
+        Some(1),
+        "invalid type",
+    );
+    check(
+        &BASE.replace("outbound = 5", "outbound = 5.5"),
+        "topology.outbound",
+        Some(9),
+        "invalid type",
+    );
+}
+
+#[test]
+fn bad_unit() {
+    check(
+        &BASE.replace("duration = \"30s\"", "duration = \"30 parsecs\""),
+        "time.duration",
+        Some(4),
+        "invalid duration",
+    );
+    check(
+        &BASE.replace("size = \"2000B\"", "size = \"2000 bytes\""),
+        "traffic[0].size",
+        Some(14),
+        "invalid size",
+    );
+    check(
+        &BASE.replace("rate = \"5/hour\"", "rate = \"5 per hour\""),
+        "traffic[0].rate",
+        Some(13),
+        "invalid rate",
+    );
+    check(
+        &format!("{BASE}[[node_class]]\nupload = \"fast\"\n"),
+        "node_class[0].upload",
+        Some(16),
+        "invalid bandwidth",
+    );
+}
+
+#[test]
+fn inconsistent_gossipsub_parameters() {
+    check(
+        &BASE.replace("preset = \"nwaku\"", "preset = \"nwaku\"\nmesh_n_low = 7"),
+        "gossipsub.mesh_n",
+        Some(5),
+        "mesh_n_low <= mesh_n",
+    );
+    check(
+        &BASE.replace(
+            "preset = \"nwaku\"",
+            "preset = \"nwaku\"\nmesh_outbound_min = 4",
+        ),
+        "gossipsub.mesh_outbound_min",
+        Some(7),
+        "mesh_outbound_min",
+    );
+    check(
+        &BASE.replace(
+            "preset = \"nwaku\"",
+            "preset = \"nwaku\"\nhistory_gossip = 9",
+        ),
+        "gossipsub.history_gossip",
+        Some(7),
+        "history_length",
+    );
+    check(
+        &BASE.replace("preset = \"nwaku\"", "preset = \"lighthouse\""),
+        "gossipsub.preset",
+        Some(6),
+        "unknown preset",
+    );
+}
+
+#[test]
+fn impossible_topology() {
+    let regular = BASE.replace(
+        "kind = \"random_dial\"\noutbound = 5\nmax_connections = 20",
+        "kind = \"static_mesh\"\ndegree = 3",
+    );
+    check(
+        &regular.replace("nodes = 100", "nodes = 101"),
+        "topology.degree",
+        Some(9),
+        "odd",
+    );
+    check(
+        &regular.replace("degree = 3", "degree = 100"),
+        "topology.degree",
+        Some(9),
+        "between 1 and nodes - 1",
+    );
+    check(
+        &BASE.replace("outbound = 5", "outbound = 100"),
+        "topology.outbound",
+        Some(9),
+        "between 1 and nodes - 1",
+    );
+    check(
+        &BASE.replace("max_connections = 20", "max_connections = 6"),
+        "topology.max_connections",
+        Some(10),
+        "2 × outbound",
+    );
+    check(
+        &regular.replace("degree = 3", "degree = 4\noutbound = 2"),
+        "topology.outbound",
+        Some(10),
+        "not used",
+    );
+}
+
+#[test]
+fn empty_publisher_set() {
+    check(
+        &format!("{BASE}publishers = {{ fraction = 0.001 }}\n"),
+        "traffic[0].publishers.fraction",
+        Some(15),
+        "selects no node",
+    );
+    check(
+        &format!("{BASE}publishers = {{ class = \"fleet\" }}\n"),
+        "traffic[0].publishers.class",
+        Some(15),
+        "no node class \"fleet\"",
+    );
+    let classes = format!("{BASE}publishers = {{ class = \"fleet\" }}\n[[node_class]]\nname = \"desktop\"\nshare = 1000\n[[node_class]]\nname = \"fleet\"\nshare = 0.001\n");
+    check(
+        &classes,
+        "traffic[0].publishers.class",
+        Some(15),
+        "has no nodes",
+    );
+}
+
+#[test]
+fn missing_or_malformed_data_file() {
+    let regions = |file: &str| {
+        BASE.replace(
+            "[[traffic]]",
+            &format!("[latency]\nkind = \"regions\"\nfile = \"{file}\"\n[[traffic]]"),
+        )
+    };
+    check(
+        &regions("models/latency/nope.csv"),
+        "latency.file",
+        Some(13),
+        "file not found",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "region,a,b\na,1,2\nb,3,fast\n").unwrap();
+    check(
+        &regions(bad.to_str().unwrap()),
+        "latency.file",
+        Some(13),
+        "bad.csv:3: column b: \"fast\" is not a number",
+    );
+    std::fs::write(&bad, "size_bytes,weight\n100,1\nlots,2\n").unwrap();
+    let sizes = BASE.replace(
+        "size = \"2000B\"",
+        &format!(
+            "size = {{ dist = \"empirical\", file = \"{}\" }}",
+            bad.display()
+        ),
+    );
+    check(
+        &sizes,
+        "traffic[0].size.file",
+        Some(14),
+        "bad.csv:3: size_bytes",
+    );
+    check(
+        &regions("models/latency/aws-regions-rtt.csv")
+            .replace("file =", "weights = { mars = 1.0 }\nfile ="),
+        "latency.weights.mars",
+        Some(13),
+        "no region \"mars\"",
+    );
+}
+
+#[test]
+fn zero_or_negative_durations() {
+    check(
+        &BASE.replace("duration = \"30s\"", "duration = \"0s\""),
+        "time.duration",
+        Some(4),
+        "greater than zero",
+    );
+    check(
+        &BASE.replace("duration = \"30s\"", "duration = \"-5s\""),
+        "time.duration",
+        Some(4),
+        "invalid duration",
+    );
+    check(
+        &BASE.replace(
+            "preset = \"nwaku\"",
+            "preset = \"nwaku\"\nheartbeat_interval = \"0ms\"",
+        ),
+        "gossipsub.heartbeat_interval",
+        Some(7),
+        "positive",
+    );
+}
+
+#[test]
+fn size_beyond_max_message() {
+    check(
+        &BASE.replace("size = \"2000B\"", "size = \"200KiB\""),
+        "traffic[0].size",
+        Some(14),
+        "above the max message size 150KiB",
+    );
+    check(
+        &BASE.replace(
+            "size = \"2000B\"",
+            "size = { dist = \"uniform\", min = \"1KiB\", max = \"1MiB\" }",
+        ),
+        "traffic[0].size",
+        Some(14),
+        "above the max message size",
+    );
+}
+
+#[test]
+fn missing_required_values() {
+    check(
+        &BASE.replace("nodes = 100\n", ""),
+        "nodes",
+        None,
+        "required",
+    );
+    check(
+        &BASE.replace("rate = \"5/hour\"\n", ""),
+        "traffic[0].rate",
+        Some(11),
+        "missing",
+    );
+}
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_gossipsim"))
+}
+
+#[test]
+fn cli_refuses_bad_scenarios_with_one_line_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = dir.path().join("bad.toml");
+    std::fs::write(
+        &sc,
+        BASE.replace("duration = \"30s\"", "duration = \"soon\""),
+    )
+    .unwrap();
+    let out_dir = dir.path().join("out");
+    let o = bin()
+        .args([
+            "run",
+            sc.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("bad.toml:4: time.duration: invalid duration \"soon\""),
+        "{stderr}"
+    );
+    assert!(!out_dir.exists(), "nothing written");
+    let o = bin()
+        .args(["validate", sc.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let o = bin()
+        .args(["run", dir.path().join("missing.toml").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot read scenario"));
+}
+
+#[test]
+fn cli_refuses_bad_flags_with_one_line() {
+    for args in [
+        vec!["run", "x.toml", "--seed", "minus-one"],
+        vec!["frobnicate"],
+        vec!["run", "x.toml", "--colour"],
+    ] {
+        let o = bin().args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn cli_run_writes_every_file_and_validate_presets_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = dir.path().join("tiny.toml");
+    std::fs::write(&sc, BASE.replace("nodes = 100", "nodes = 40")).unwrap();
+    let out_dir = dir.path().join("out");
+    let o = bin()
+        .args([
+            "run",
+            sc.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--quiet",
+            "--seed",
+            "9",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut names: Vec<String> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "bandwidth.csv",
+            "latency.csv",
+            "mesh.csv",
+            "nodes.csv",
+            "scenario.resolved.toml",
+            "summary.csv"
+        ]
+    );
+    // The resolved scenario runs as-is and carries the overridden seed.
+    let resolved = std::fs::read_to_string(out_dir.join("scenario.resolved.toml")).unwrap();
+    assert!(resolved.contains("seed = 9"));
+    let again = gossipsim::scenario::parse_str(&resolved, "r.toml", "r", None).unwrap();
+    assert_eq!(again.resolved_toml, resolved, "resolving is idempotent");
+    assert!(bin()
+        .args(["validate", sc.to_str().unwrap()])
+        .output()
+        .unwrap()
+        .status
+        .success());
+    let p = bin().arg("presets").output().unwrap();
+    let text = String::from_utf8_lossy(&p.stdout);
+    for name in gossipsim::protocol::gossipsub::PRESETS {
+        assert!(text.contains(&format!("[{name}]")));
+    }
+}
+
+/// A data file that goes bad after validation cannot exist; a results directory that cannot
+/// be written is reported in one line.
+#[test]
+fn cli_reports_unwritable_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = dir.path().join("tiny.toml");
+    std::fs::write(&sc, BASE.replace("nodes = 100", "nodes = 20")).unwrap();
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, "x").unwrap();
+    let o = bin()
+        .args([
+            "run",
+            sc.to_str().unwrap(),
+            "--out",
+            blocker.join("sub").to_str().unwrap(),
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("writing results"), "{stderr}");
+}
