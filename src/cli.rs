@@ -107,8 +107,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Cmd::Presets => {
             for name in PRESETS {
                 let cfg = preset(name).expect("listed presets exist");
-                let body = toml::to_string(&cfg).expect("config serializes");
-                println!("[{name}]\n{body}");
+                println!("[gossipsub]  # preset \"{name}\"\n{}", scenario::validate::gossipsub_toml(name, &cfg));
             }
             Ok(())
         }

@@ -417,7 +417,7 @@ fn cli_run_writes_every_file_and_validate_presets_work() {
     let p = bin().arg("presets").output().unwrap();
     let text = String::from_utf8_lossy(&p.stdout);
     for name in gossipsim::protocol::gossipsub::PRESETS {
-        assert!(text.contains(&format!("[{name}]")));
+        assert!(text.contains(&format!("preset = \"{name}\"")));
     }
 }
 
