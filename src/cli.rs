@@ -107,7 +107,10 @@ fn dispatch(cli: Cli) -> Result<()> {
         Cmd::Presets => {
             for name in PRESETS {
                 let cfg = preset(name).expect("listed presets exist");
-                println!("[gossipsub]  # preset \"{name}\"\n{}", scenario::validate::gossipsub_toml(name, &cfg));
+                println!(
+                    "[gossipsub]  # preset \"{name}\"\n{}",
+                    scenario::validate::gossipsub_toml(name, &cfg)
+                );
             }
             Ok(())
         }

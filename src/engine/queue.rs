@@ -86,6 +86,9 @@ pub struct WheelQueue<E> {
     current: BinaryHeap<Entry<E>>,
     in_slots: usize,
     overflow: BinaryHeap<Entry<E>>,
+    /// Emptied slot buffers, reused by slots that get their first entry: retained capacity
+    /// follows the slots in use, not the peak of every slot the ring ever passed over.
+    spare: Vec<Vec<Entry<E>>>,
     seq: u64,
     len: usize,
 }
@@ -102,6 +105,7 @@ impl<E> WheelQueue<E> {
             current: BinaryHeap::new(),
             in_slots: 0,
             overflow: BinaryHeap::new(),
+            spare: Vec::new(),
             seq: 0,
             len: 0,
         }
@@ -109,9 +113,12 @@ impl<E> WheelQueue<E> {
 
     /// Moves everything of bucket `self.cur` (ring slot and overflow) into `current`.
     fn load_current(&mut self) {
-        let slot = &mut self.slots[(self.cur & self.mask) as usize];
+        let mut slot = std::mem::take(&mut self.slots[(self.cur & self.mask) as usize]);
         self.in_slots -= slot.len();
         self.current.extend(slot.drain(..));
+        if slot.capacity() > 0 {
+            self.spare.push(slot);
+        }
         while let Some(top) = self.overflow.peek() {
             if (top.time >> self.shift) > self.cur {
                 break;
@@ -123,9 +130,9 @@ impl<E> WheelQueue<E> {
 }
 
 impl<E> Default for WheelQueue<E> {
-    /// ~1 ms buckets, 4096 slots: a ~4.3 s horizon, enough for heartbeats and link delays.
+    /// ~131 µs buckets, 32768 slots: a ~4.3 s horizon, enough for heartbeats and link delays.
     fn default() -> Self {
-        WheelQueue::new(20, 12)
+        WheelQueue::new(17, 15)
     }
 }
 
@@ -143,7 +150,13 @@ impl<E> EventQueue<E> for WheelQueue<E> {
             // Same bucket as the one draining (or, defensively, earlier): exact order via heap.
             self.current.push(e);
         } else if b - self.cur <= self.mask {
-            self.slots[(b & self.mask) as usize].push(e);
+            let slot = &mut self.slots[(b & self.mask) as usize];
+            if slot.capacity() == 0 {
+                if let Some(v) = self.spare.pop() {
+                    *slot = v;
+                }
+            }
+            slot.push(e);
             self.in_slots += 1;
         } else {
             self.overflow.push(e);

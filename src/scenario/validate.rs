@@ -744,7 +744,6 @@ impl Validator<'_> {
 
 /// The scenario as TOML, every default filled in (what `scenario.resolved.toml` holds).
 pub fn resolve_toml(s: &Scenario) -> String {
-    let g = &s.gossipsub;
     let raw = RawScenario {
         name: Some(s.name.clone()),
         seed: Some(s.seed),
@@ -844,31 +843,31 @@ pub fn resolve_toml(s: &Scenario) -> String {
 /// The `[gossipsub]` table for a preset name and its (possibly overridden) values.
 pub fn raw_gossipsub(preset: &str, g: &GossipsubConfig) -> RawGossipsub {
     RawGossipsub {
-    preset: Some(preset.to_string()),
-    mesh_n: Some(g.mesh_n),
-    mesh_n_low: Some(g.mesh_n_low),
-    mesh_n_high: Some(g.mesh_n_high),
-    retain_scores: Some(g.retain_scores),
-    mesh_outbound_min: Some(g.mesh_outbound_min),
-    gossip_lazy: Some(g.gossip_lazy),
-    gossip_factor: Some(g.gossip_factor),
-    heartbeat_interval: Some(Duration(g.heartbeat_interval)),
-    fanout_ttl: Some(Duration(g.fanout_ttl)),
-    history_length: Some(g.history_length),
-    history_gossip: Some(g.history_gossip),
-    seen_ttl: Some(Duration(g.seen_ttl)),
-    prune_backoff: Some(Duration(g.prune_backoff)),
-    unsubscribe_backoff: Some(Duration(g.unsubscribe_backoff)),
-    backoff_slack: Some(g.backoff_slack),
-    flood_publish: Some(g.flood_publish),
-    max_ihave_length: Some(g.max_ihave_length),
-    max_ihave_messages: Some(g.max_ihave_messages),
-    gossip_retransmission: Some(g.gossip_retransmission),
-    idontwant_threshold: Some(SizeOrOff(g.idontwant_threshold)),
-    idontwant_ttl: Some(Duration(g.idontwant_ttl)),
-    max_transmit_size: Some(Size(g.max_transmit_size)),
-    gossip: Some(g.gossip),
-}
+        preset: Some(preset.to_string()),
+        mesh_n: Some(g.mesh_n),
+        mesh_n_low: Some(g.mesh_n_low),
+        mesh_n_high: Some(g.mesh_n_high),
+        retain_scores: Some(g.retain_scores),
+        mesh_outbound_min: Some(g.mesh_outbound_min),
+        gossip_lazy: Some(g.gossip_lazy),
+        gossip_factor: Some(g.gossip_factor),
+        heartbeat_interval: Some(Duration(g.heartbeat_interval)),
+        fanout_ttl: Some(Duration(g.fanout_ttl)),
+        history_length: Some(g.history_length),
+        history_gossip: Some(g.history_gossip),
+        seen_ttl: Some(Duration(g.seen_ttl)),
+        prune_backoff: Some(Duration(g.prune_backoff)),
+        unsubscribe_backoff: Some(Duration(g.unsubscribe_backoff)),
+        backoff_slack: Some(g.backoff_slack),
+        flood_publish: Some(g.flood_publish),
+        max_ihave_length: Some(g.max_ihave_length),
+        max_ihave_messages: Some(g.max_ihave_messages),
+        gossip_retransmission: Some(g.gossip_retransmission),
+        idontwant_threshold: Some(SizeOrOff(g.idontwant_threshold)),
+        idontwant_ttl: Some(Duration(g.idontwant_ttl)),
+        max_transmit_size: Some(Size(g.max_transmit_size)),
+        gossip: Some(g.gossip),
+    }
 }
 
 /// The `[gossipsub]` table of a config, as a scenario would write it.
