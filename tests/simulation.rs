@@ -250,3 +250,112 @@ fn smoke_scenario_delivers_everything_and_balances() {
         );
     }
 }
+
+/// Two shards: every node relays the community shard; only the fleet relays the control shard,
+/// where desktop nodes publish without being subscribed (fanout, or flood to topic peers).
+/// Every message reaches every subscriber of its own topic and nobody else, and meshes only
+/// hold subscribers.
+#[test]
+fn several_topics_and_fanout_publishers() {
+    for flood in [true, false] {
+        let src = format!(
+            r#"
+nodes = 120
+seed = 4
+[time]
+warmup = "10s"
+duration = "40s"
+[gossipsub]
+flood_publish = {flood}
+[topology]
+outbound = 6
+max_connections = 40
+[[node_class]]
+name = "desktop"
+share = 0.7
+[[node_class]]
+name = "fleet"
+share = 0.3
+[[topic]]
+name = "/waku/2/rs/16/32"
+[[topic]]
+name = "/waku/2/rs/16/1000"
+subscribers = {{ class = "fleet" }}
+[[traffic]]
+class = "chat"
+topic = "/waku/2/rs/16/32"
+rate = "60/hour"
+size = "1KiB"
+[[traffic]]
+class = "community_description"
+topic = "/waku/2/rs/16/1000"
+rate = "1/s"
+per = "network"
+size = "40KB"
+publishers = {{ class = "desktop" }}
+"#
+        );
+        let sc = scenario(&src);
+        let out = run(&sc);
+        let fleet: Vec<bool> = out.world.node_class.iter().map(|&c| c == 1).collect();
+        for (m, meta) in out.msgs.iter() {
+            let s = &out.delivery.msgs[m.idx()];
+            // A publisher with no connected peer on the topic has nobody to send to (a real peer
+            // manager would dial one; this topology does not).
+            let reachable = out.mesh[meta.publisher.idx()][meta.topic.idx()].1 > 0;
+            if s.measured {
+                let want = if reachable { s.expected } else { 0 };
+                assert_eq!(
+                    s.delivered, want,
+                    "flood {flood}: message {} on topic {} by {}",
+                    m.0, meta.topic.0, meta.publisher.0
+                );
+            }
+            if meta.topic.0 == 1 {
+                assert_eq!(
+                    s.expected, 36,
+                    "the 36 fleet nodes subscribe to the control shard"
+                );
+            }
+        }
+        let control: Vec<_> = out
+            .msgs
+            .iter()
+            .filter(|(m, meta)| meta.topic.0 == 1 && out.delivery.msgs[m.idx()].measured)
+            .collect();
+        let delivered = control
+            .iter()
+            .filter(|(m, _)| out.delivery.msgs[m.idx()].delivered == 36)
+            .count();
+        assert!(
+            control.len() > 30 && delivered * 10 >= control.len() * 9,
+            "flood {flood}: {delivered} of {} control messages fully delivered",
+            control.len()
+        );
+        for v in 0..120 {
+            let (mesh, _) = out.mesh[v][1];
+            assert_eq!(
+                mesh > 0,
+                fleet[v],
+                "node {v}: control-shard mesh only on fleet nodes"
+            );
+        }
+        // Desktop nodes send control-shard payload (their own messages) but never relay it.
+        for v in (0..120u32).filter(|&v| !fleet[v as usize]) {
+            let relayed: u64 = out
+                .acct
+                .node_cells(gossipsim::PeerId(v))
+                .filter(|(d, k, _, t, _)| {
+                    *d == gossipsim::metrics::Direction::Out
+                        && *k == gossipsim::metrics::Kind::Forwarded
+                        && t.map(|t| t.0) == Some(1)
+                })
+                .map(|c| c.4.bytes)
+                .sum();
+            assert_eq!(
+                relayed, 0,
+                "desktop {v} relays nothing on the control shard"
+            );
+        }
+    }
+}
