@@ -3,7 +3,7 @@
 //! one consumer's draws never shifts another's. Never uses `thread_rng`, `StdRng` or
 //! `rand::random`.
 
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// The PRNG every part of the simulator uses: portable and stable across platforms/versions.
@@ -42,10 +42,56 @@ impl Streams {
     }
 }
 
+// Continuous samplers. They use the pure-Rust `libm` for ln/exp/cos so that results are
+// bit-identical on every platform (the system libm behind `f64::ln` is not guaranteed to be).
+
+/// A uniform draw in (0, 1]: never 0, so its logarithm is finite.
+fn open_unit(rng: &mut SimRng) -> f64 {
+    1.0 - rng.gen::<f64>()
+}
+
+/// Exponential with the given rate (mean 1/rate).
+pub fn sample_exp(rng: &mut SimRng, rate: f64) -> f64 {
+    -libm::log(open_unit(rng)) / rate
+}
+
+/// Standard normal (Box–Muller, one of the pair).
+pub fn sample_std_normal(rng: &mut SimRng) -> f64 {
+    let r = libm::sqrt(-2.0 * libm::log(open_unit(rng)));
+    r * libm::cos(2.0 * std::f64::consts::PI * rng.gen::<f64>())
+}
+
+/// Normal with mean `mu` and standard deviation `sigma`.
+pub fn sample_normal(rng: &mut SimRng, mu: f64, sigma: f64) -> f64 {
+    mu + sigma * sample_std_normal(rng)
+}
+
+/// Log-normal with the given median and sigma of the underlying normal.
+pub fn sample_lognormal(rng: &mut SimRng, median: f64, sigma: f64) -> f64 {
+    median * libm::exp(sigma * sample_std_normal(rng))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::Rng;
+
+    #[test]
+    fn samplers_have_the_right_moments() {
+        let mut r = Streams::new(5).stream("t", 0);
+        let n = 200_000;
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        let e: Vec<f64> = (0..n).map(|_| sample_exp(&mut r, 4.0)).collect();
+        assert!((mean(&e) - 0.25).abs() < 0.005);
+        let z: Vec<f64> = (0..n).map(|_| sample_normal(&mut r, 3.0, 2.0)).collect();
+        let m = mean(&z);
+        let var = z.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / n as f64;
+        assert!((m - 3.0).abs() < 0.02 && (var.sqrt() - 2.0).abs() < 0.02);
+        let mut l: Vec<f64> = (0..n)
+            .map(|_| sample_lognormal(&mut r, 50.0, 0.5))
+            .collect();
+        l.sort_by(f64::total_cmp);
+        assert!((l[n / 2] - 50.0).abs() < 1.0, "median {}", l[n / 2]);
+    }
 
     #[test]
     fn streams_are_independent_and_reproducible() {

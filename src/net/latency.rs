@@ -2,10 +2,9 @@
 //! from the link's own position in a dedicated RNG stream.
 
 use crate::ids::SimTime;
-use crate::rng::SimRng;
+use crate::rng::{sample_lognormal, sample_normal, SimRng};
 use crate::scenario::LatencySpec;
 use rand::Rng;
-use rand_distr::{Distribution, LogNormal, Normal};
 
 /// Counts per bucket that add up to `n` exactly (largest remainder), for weights `w`.
 pub fn apportion(n: u32, w: &[f64]) -> Vec<u32> {
@@ -52,20 +51,17 @@ pub fn sample(spec: &LatencySpec, ra: u16, rb: u16, rng: &mut SimRng) -> SimTime
             mean,
             std_dev,
             floor,
-        } => {
-            let d = Normal::new(mean.as_millis_f64(), std_dev.as_millis_f64())
-                .expect("std_dev >= 0 validated");
-            ns(d.sample(rng)).max(*floor)
-        }
+        } => ns(sample_normal(
+            rng,
+            mean.as_millis_f64(),
+            std_dev.as_millis_f64(),
+        ))
+        .max(*floor),
         LatencySpec::LogNormal {
             median,
             sigma,
             floor,
-        } => {
-            let d =
-                LogNormal::new(median.as_millis_f64().ln(), *sigma).expect("sigma >= 0 validated");
-            ns(d.sample(rng)).max(*floor)
-        }
+        } => ns(sample_lognormal(rng, median.as_millis_f64(), *sigma)).max(*floor),
         LatencySpec::Regions { rtt_ms, floor, .. } => {
             ns(rtt_ms[ra as usize][rb as usize] / 2.0).max(*floor)
         }

@@ -3,10 +3,10 @@
 //! when the next message is published, by whom, and how large its payload is.
 
 use crate::ids::{ClassId, PeerId, SimTime};
-use crate::rng::SimRng;
+use crate::rng::{sample_exp, sample_lognormal, SimRng};
 use crate::scenario::{Arrival, Per, SizeDist, TrafficClass};
+use rand::distributions::{Distribution, WeightedIndex};
 use rand::Rng;
-use rand_distr::{Distribution, Exp, LogNormal, WeightedIndex};
 
 enum Schedule {
     /// Poisson arrivals at `rate_per_ns`, publisher uniform among `publishers`.
@@ -124,9 +124,7 @@ impl Generator {
     fn advance(&mut self, now: SimTime) {
         match &mut self.schedule {
             Schedule::Poisson { rate_per_sec } => {
-                let dt: f64 = Exp::new(*rate_per_sec)
-                    .expect("rate > 0 validated")
-                    .sample(&mut self.rng);
+                let dt = sample_exp(&mut self.rng, *rate_per_sec);
                 self.next_at = now + secs_to_time(dt);
                 self.next_publisher = self.publishers[self.rng.gen_range(0..self.publishers.len())];
             }
@@ -162,11 +160,8 @@ impl Generator {
                 sigma,
                 min,
                 max,
-            } => {
-                let d =
-                    LogNormal::new((*median as f64).ln(), *sigma).expect("sigma >= 0 validated");
-                (d.sample(&mut self.rng).round() as u64).clamp(*min, *max)
-            }
+            } => (sample_lognormal(&mut self.rng, *median as f64, *sigma).round() as u64)
+                .clamp(*min, *max),
             SizeDist::Empirical { sizes, .. } => {
                 sizes[self
                     .weights
