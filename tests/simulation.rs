@@ -332,11 +332,11 @@ publishers = {{ class = "desktop" }}
             "flood {flood}: {delivered} of {} control messages fully delivered",
             control.len()
         );
-        for v in 0..120 {
+        for (v, &is_fleet) in fleet.iter().enumerate() {
             let (mesh, _) = out.mesh[v][1];
             assert_eq!(
                 mesh > 0,
-                fleet[v],
+                is_fleet,
                 "node {v}: control-shard mesh only on fleet nodes"
             );
         }
