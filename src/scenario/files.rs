@@ -34,20 +34,36 @@ pub fn resolve_path(name: &str, scenario_dir: Option<&Path>) -> Result<PathBuf, 
     })
 }
 
-fn read(name: &str, dir: Option<&Path>) -> Result<(String, csv::Reader<std::fs::File>), FileError> {
+/// Opens a CSV data file (`#` starts a comment line) and reads its header row.
+fn read(
+    name: &str,
+    dir: Option<&Path>,
+) -> Result<(String, csv::StringRecord, csv::Reader<std::fs::File>), FileError> {
     let path = resolve_path(name, dir)?;
-    let f = std::fs::File::open(&path).map_err(|e| FileError {
+    let err = |line, msg: String| FileError {
         file: name.into(),
-        line: None,
+        line,
+        msg,
+    };
+    let f = std::fs::File::open(&path).map_err(|e| err(None, e.to_string()))?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .comment(Some(b'#'))
+        .trim(csv::Trim::All)
+        .from_reader(f);
+    let headers = rdr
+        .headers()
+        .map_err(|e| err(Some(1), e.to_string()))?
+        .clone();
+    Ok((name.to_string(), headers, rdr))
+}
+
+/// A record, or the CSV error with its line.
+fn record(file: &str, rec: csv::Result<csv::StringRecord>) -> Result<csv::StringRecord, FileError> {
+    rec.map_err(|e| FileError {
+        file: file.into(),
+        line: e.position().map(|p| p.line() as usize),
         msg: e.to_string(),
-    })?;
-    Ok((
-        name.to_string(),
-        csv::ReaderBuilder::new()
-            .comment(Some(b'#'))
-            .trim(csv::Trim::All)
-            .from_reader(f),
-    ))
+    })
 }
 
 fn row_err(file: &str, rec: &csv::StringRecord, msg: String) -> FileError {
@@ -64,15 +80,7 @@ pub fn read_latency_matrix(
     name: &str,
     dir: Option<&Path>,
 ) -> Result<(Vec<String>, Vec<Vec<f64>>), FileError> {
-    let (file, mut rdr) = read(name, dir)?;
-    let headers = rdr
-        .headers()
-        .map_err(|e| FileError {
-            file: file.clone(),
-            line: Some(1),
-            msg: e.to_string(),
-        })?
-        .clone();
+    let (file, headers, mut rdr) = read(name, dir)?;
     let names: Vec<String> = headers.iter().skip(1).map(str::to_string).collect();
     if names.is_empty() {
         return Err(FileError {
@@ -83,11 +91,7 @@ pub fn read_latency_matrix(
     }
     let mut rows = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
-        let rec = rec.map_err(|e| FileError {
-            file: file.clone(),
-            line: e.position().map(|p| p.line() as usize),
-            msg: e.to_string(),
-        })?;
+        let rec = record(&file, rec)?;
         let want = names.get(i).ok_or_else(|| {
             row_err(
                 &file,
@@ -141,15 +145,7 @@ pub fn read_size_distribution(
     name: &str,
     dir: Option<&Path>,
 ) -> Result<(Vec<u64>, Vec<f64>), FileError> {
-    let (file, mut rdr) = read(name, dir)?;
-    let headers = rdr
-        .headers()
-        .map_err(|e| FileError {
-            file: file.clone(),
-            line: Some(1),
-            msg: e.to_string(),
-        })?
-        .clone();
+    let (file, headers, mut rdr) = read(name, dir)?;
     if headers.iter().collect::<Vec<_>>() != ["size_bytes", "weight"] {
         return Err(FileError {
             file,
@@ -159,11 +155,7 @@ pub fn read_size_distribution(
     }
     let (mut sizes, mut weights) = (Vec::new(), Vec::new());
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| FileError {
-            file: file.clone(),
-            line: e.position().map(|p| p.line() as usize),
-            msg: e.to_string(),
-        })?;
+        let rec = record(&file, rec)?;
         let s: u64 = rec[0].parse().map_err(|_| {
             row_err(
                 &file,
