@@ -355,16 +355,17 @@ impl Sim {
         let now = self.now;
         let measuring = self.measuring(now);
         let f = &self.flights[slot as usize];
-        let peer = &self.peers[to.idx()];
+        let peer = &mut self.peers[to.idx()];
         let mut total = u64::from(f.overhead);
         for (part, &share) in f.parts.iter().zip(&f.shares) {
-            let dup = matches!(part, RpcPart::Message { msg, .. } if peer.has_seen(*msg));
-            if dup {
-                if let RpcPart::Message { msg, .. } = part {
+            let dup = match *part {
+                RpcPart::Message { msg, .. } if peer.is_duplicate(now, msg) => {
                     self.duplicates[to.idx()] += 1;
-                    self.delivery.on_duplicate(*msg);
+                    self.delivery.on_duplicate(msg);
+                    true
                 }
-            }
+                _ => false,
+            };
             if measuring {
                 let (kind, class, topic) = classify(part, dup, &self.msgs);
                 self.acct

@@ -268,3 +268,50 @@ fn gossip_reaches_peers_outside_the_mesh() {
         .count();
     assert!(ihaves > 0, "gossip was emitted");
 }
+
+#[test]
+fn unsubscribe_prunes_the_mesh_with_the_unsubscribe_backoff() {
+    let mut h = Harness::nwaku(3);
+    h.connect(0, 1);
+    h.connect(0, 2);
+    h.subscribe_all();
+    h.heartbeat();
+    assert_eq!(h.mesh(0), vec![PeerId(1), PeerId(2)]);
+    h.log.clear();
+    h.peers[0].handle_unsubscribe(h.now, T);
+    h.collect(0);
+    h.flush();
+    let backoff = h.cfg.unsubscribe_backoff.as_nanos() / 1_000_000_000;
+    for p in [1u32, 2] {
+        let sent = h
+            .log
+            .iter()
+            .filter(|(f, t, _)| *f == PeerId(0) && *t == PeerId(p))
+            .flat_map(|(_, _, parts)| parts.clone())
+            .collect::<Vec<_>>();
+        assert!(
+            sent.contains(&RpcPart::Prune {
+                topic: T,
+                backoff_secs: backoff as u32
+            }),
+            "{sent:?}"
+        );
+        assert!(
+            sent.contains(&RpcPart::Subscribe {
+                topic: T,
+                subscribe: false
+            }),
+            "{sent:?}"
+        );
+        assert!(
+            !h.mesh(p).contains(&PeerId(0)),
+            "peer {p} dropped 0 from its mesh"
+        );
+        assert_eq!(
+            h.peers[p as usize].topic_peers_len(T),
+            0,
+            "peer {p} knows 0 left the topic"
+        );
+    }
+    assert!(!h.peers[0].is_subscribed(T));
+}

@@ -198,6 +198,13 @@ impl Peer {
         self.seen.contains(m)
     }
 
+    /// Whether a copy of `m` arriving at `now` is a duplicate: seen, and not yet expired.
+    /// Hosts classify arrivals with this so that their count agrees with the peer's handling.
+    pub fn is_duplicate(&mut self, now: SimTime, m: MsgIdx) -> bool {
+        self.seen.expire(now);
+        self.seen.contains(m)
+    }
+
     pub fn is_subscribed(&self, t: TopicId) -> bool {
         self.topics[t.idx()].subscribed
     }
