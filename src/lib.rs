@@ -11,6 +11,7 @@ pub mod engine;
 pub mod ids;
 pub mod message;
 pub mod metrics;
+pub mod model;
 pub mod net;
 pub mod protocol;
 pub mod report;

@@ -6,8 +6,8 @@
 use crate::engine::{EventQueue, WheelQueue};
 use crate::ids::{ClassId, MsgIdx, PeerId, SimTime, TopicId};
 use crate::message::{Message, MessageTable};
-use crate::metrics::accounting::classify;
-use crate::metrics::{Accounting, Delivery, Direction, Kind};
+use crate::metrics::accounting::{classify, Cell};
+use crate::metrics::{Accounting, Delivery, Direction};
 use crate::net::{latency, topology, Network};
 use crate::protocol::gossipsub::rpc::rpc_size;
 use crate::protocol::gossipsub::{Peer, PeerEvent, RpcPart, WireCtx};
@@ -367,21 +367,14 @@ impl Sim {
                 _ => false,
             };
             if measuring {
-                let (kind, class, topic) = classify(part, dup, &self.msgs);
-                self.acct
-                    .add(to, Direction::In, kind, class, topic, u64::from(share));
+                let cell = classify(part, dup, &self.msgs);
+                self.acct.add(to, Direction::In, cell, u64::from(share));
             }
             total += u64::from(share);
         }
         if measuring && f.overhead > 0 {
-            self.acct.add(
-                to,
-                Direction::In,
-                Kind::Transport,
-                None,
-                None,
-                u64::from(f.overhead),
-            );
+            self.acct
+                .add(to, Direction::In, Cell::TRANSPORT, u64::from(f.overhead));
         }
         self.acct.received_total += total;
         let parts = std::mem::take(&mut self.flights[slot as usize].parts);
@@ -447,19 +440,12 @@ impl Sim {
         if measuring {
             let f = &self.flights[slot as usize];
             for (part, &share) in f.parts.iter().zip(&f.shares) {
-                let (kind, class, topic) = classify(part, false, &self.msgs);
-                self.acct
-                    .add(from, Direction::Out, kind, class, topic, u64::from(share));
+                let cell = classify(part, false, &self.msgs);
+                self.acct.add(from, Direction::Out, cell, u64::from(share));
             }
             if overhead > 0 {
-                self.acct.add(
-                    from,
-                    Direction::Out,
-                    Kind::Transport,
-                    None,
-                    None,
-                    u64::from(overhead),
-                );
+                self.acct
+                    .add(from, Direction::Out, Cell::TRANSPORT, u64::from(overhead));
             }
         }
         self.acct.sent_total += bytes;

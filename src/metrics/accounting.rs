@@ -83,19 +83,46 @@ impl Direction {
     }
 }
 
-/// Kind, class and topic of one part. `duplicate`: the receiver had already seen the message
-/// (only meaningful for ingress). Class/topic `None` = not tied to one.
-pub fn classify(
-    part: &RpcPart,
-    duplicate: bool,
-    msgs: &MessageTable,
-) -> (Kind, Option<ClassId>, Option<TopicId>) {
-    let of = |m: crate::ids::MsgIdx| {
+/// Where one part's bytes are counted: kind, class and topic (`None` = not tied to one), and
+/// the application payload it carries (payload kinds only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cell {
+    pub kind: Kind,
+    pub class: Option<ClassId>,
+    pub topic: Option<TopicId>,
+    pub payload: u64,
+}
+
+impl Cell {
+    /// Transport overhead: no class, no topic, no payload.
+    pub const TRANSPORT: Cell = Cell {
+        kind: Kind::Transport,
+        class: None,
+        topic: None,
+        payload: 0,
+    };
+}
+
+/// Classifies one part. `duplicate`: the receiver had already seen the message (only
+/// meaningful for ingress).
+pub fn classify(part: &RpcPart, duplicate: bool, msgs: &MessageTable) -> Cell {
+    let of = |kind, m: crate::ids::MsgIdx| {
         let meta = msgs.get(m);
-        (Some(meta.class), Some(meta.topic))
+        Cell {
+            kind,
+            class: Some(meta.class),
+            topic: Some(meta.topic),
+            payload: 0,
+        }
+    };
+    let topic_only = |kind, topic| Cell {
+        kind,
+        class: None,
+        topic: Some(topic),
+        payload: 0,
     };
     match *part {
-        RpcPart::Subscribe { topic, .. } => (Kind::Subscribe, None, Some(topic)),
+        RpcPart::Subscribe { topic, .. } => topic_only(Kind::Subscribe, topic),
         RpcPart::Message { msg, kind, .. } => {
             let k = match (duplicate, kind) {
                 (true, _) => Kind::Duplicate,
@@ -103,30 +130,28 @@ pub fn classify(
                 (false, PayloadKind::Forwarded) => Kind::Forwarded,
                 (false, PayloadKind::IWantServed) => Kind::IWantServed,
             };
-            let (c, t) = of(msg);
-            (k, c, t)
+            Cell {
+                payload: u64::from(msgs.get(msg).payload_len),
+                ..of(k, msg)
+            }
         }
-        RpcPart::IHave { msg, .. } => {
-            let (c, t) = of(msg);
-            (Kind::IHave, c, t)
-        }
-        RpcPart::IWant { msg } => {
-            let (c, t) = of(msg);
-            (Kind::IWant, c, t)
-        }
-        RpcPart::IDontWant { msg } => {
-            let (c, t) = of(msg);
-            (Kind::IDontWant, c, t)
-        }
-        RpcPart::Graft { topic } => (Kind::Graft, None, Some(topic)),
-        RpcPart::Prune { topic, .. } => (Kind::Prune, None, Some(topic)),
+        RpcPart::IHave { msg, .. } => of(Kind::IHave, msg),
+        RpcPart::IWant { msg } => of(Kind::IWant, msg),
+        RpcPart::IDontWant { msg } => of(Kind::IDontWant, msg),
+        RpcPart::Graft { topic } => topic_only(Kind::Graft, topic),
+        RpcPart::Prune { topic, .. } => topic_only(Kind::Prune, topic),
     }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counter {
+    /// Bytes on the wire.
     pub bytes: u64,
+    /// Items counted: messages, ids, topic entries or frames.
     pub msgs: u64,
+    /// Application payload bytes carried (payload kinds only): what the analytical model
+    /// calls message size, without the Waku envelope and the pubsub framing.
+    pub payload: u64,
 }
 
 /// Counters indexed `[node][direction][kind][class or none][topic or none]`, plus run-wide
@@ -177,18 +202,12 @@ impl Accounting {
 
     /// Counts one item (a message, an id, a topic, a frame) of `bytes` bytes.
     #[inline]
-    pub fn add(
-        &mut self,
-        node: PeerId,
-        dir: Direction,
-        kind: Kind,
-        class: Option<ClassId>,
-        topic: Option<TopicId>,
-        bytes: u64,
-    ) {
-        let i = self.index(node, dir, kind, class, topic);
-        self.cells[i].bytes += bytes;
-        self.cells[i].msgs += 1;
+    pub fn add(&mut self, node: PeerId, dir: Direction, cell: Cell, bytes: u64) {
+        let i = self.index(node, dir, cell.kind, cell.class, cell.topic);
+        let c = &mut self.cells[i];
+        c.bytes += bytes;
+        c.msgs += 1;
+        c.payload += cell.payload;
     }
 
     pub fn get(
@@ -216,7 +235,7 @@ impl Accounting {
                         let class = (c < self.classes).then_some(ClassId(c as u16));
                         let topic = (t < self.topics).then_some(TopicId(t as u16));
                         let v = self.get(node, d, k, class, topic);
-                        (v.bytes > 0 || v.msgs > 0).then_some((d, k, class, topic, v))
+                        (v.msgs > 0).then_some((d, k, class, topic, v))
                     })
                 })
             })

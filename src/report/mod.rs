@@ -173,6 +173,7 @@ pub fn render_files(
                 "topic",
                 "bytes",
                 "msgs",
+                "payload_bytes",
             ],
             &mut |w| {
                 for v in 0..sc.nodes {
@@ -187,6 +188,7 @@ pub fn render_files(
                             topic_name(sc, t),
                             &cnt.bytes.to_string(),
                             &cnt.msgs.to_string(),
+                            &cnt.payload.to_string(),
                         ])
                         .expect("memory");
                     }
