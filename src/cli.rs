@@ -39,6 +39,51 @@ pub enum Cmd {
         #[arg(long)]
         quiet: bool,
     },
+    /// Print the analytical model's loads for a scenario's parameters.
+    Model {
+        scenario: PathBuf,
+        /// Model version (default: both).
+        #[arg(long, value_parser = ["2023", "2025"])]
+        version: Option<String>,
+        /// Node counts to evaluate (default: the scenario's subscribers of its first topic).
+        #[arg(long, num_args = 1..)]
+        nodes: Vec<u64>,
+        /// Topic (index in the scenario) whose traffic sets S and R.
+        #[arg(long, default_value_t = 0)]
+        topic: usize,
+    },
+    /// Simulated vs model, term by term: runs a scenario (or reads a finished run's
+    /// directory) and writes compare.csv beside the results.
+    Compare {
+        /// A scenario file (it is run first) or a results directory.
+        target: PathBuf,
+        #[arg(long, default_value = "2023", value_parser = ["2023", "2025"])]
+        version: String,
+        /// Model case (default: case3 without gossip, else case4).
+        #[arg(long, value_parser = ["case1", "case2", "case3", "case4", "case5"])]
+        case: Option<String>,
+        /// Relative difference still counted as agreement.
+        #[arg(long, default_value_t = 0.05)]
+        tolerance: f64,
+        /// With a scenario: where to write its results.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// Rerun a baseline's scenarios and fail on any pinned number that moved.
+    Check {
+        baseline: PathBuf,
+        /// Relative change still accepted (0 = exact, the default: runs are deterministic).
+        #[arg(long, default_value_t = 0.0)]
+        tolerance: f64,
+        /// Rewrite the baseline with the current numbers instead of checking.
+        #[arg(long)]
+        update: bool,
+        /// With --update: also pin this scenario (SCENARIO or SCENARIO:SEED).
+        #[arg(long)]
+        add: Vec<String>,
+    },
     /// Check a scenario without running it.
     Validate { scenario: PathBuf },
     /// List the gossipsub presets and their values.
@@ -89,7 +134,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             seed,
             out,
             quiet,
-        } => run(&scenario, seed, out, quiet),
+        } => run(&scenario, seed, out, quiet).map(|_| ()),
         Cmd::Validate { scenario } => {
             let sc = scenario::load(&scenario)?;
             println!(
@@ -102,6 +147,87 @@ fn dispatch(cli: Cli) -> Result<()> {
                 sc.duration,
                 sc.warmup
             );
+            Ok(())
+        }
+        Cmd::Model {
+            scenario,
+            version,
+            nodes,
+            topic,
+        } => {
+            let sc = scenario::load(&scenario)?;
+            if topic >= sc.topics.len() {
+                anyhow::bail!(
+                    "--topic {topic}: the scenario has {} topic(s)",
+                    sc.topics.len()
+                );
+            }
+            let subscribers = scenario_subscribers(&sc, topic);
+            let Some((p, n)) = crate::model::ModelInputs::for_topic(&sc, topic, subscribers) else {
+                anyhow::bail!(
+                    "{}: no traffic on topic {}",
+                    scenario.display(),
+                    sc.topics[topic].name
+                );
+            };
+            let versions: Vec<_> = match version.as_deref() {
+                Some(v) => vec![crate::model::Version::parse(v).expect("clap checked the value")],
+                None => vec![crate::model::Version::V2023, crate::model::Version::V2025],
+            };
+            let ns: Vec<f64> = if nodes.is_empty() {
+                vec![n]
+            } else {
+                nodes.iter().map(|&x| x as f64).collect()
+            };
+            print!("{}", crate::model::table::render(&p, &versions, &ns));
+            Ok(())
+        }
+        Cmd::Compare {
+            target,
+            version,
+            case,
+            tolerance,
+            out,
+            seed,
+        } => {
+            if !(tolerance.is_finite() && tolerance >= 0.0) {
+                anyhow::bail!("--tolerance must be >= 0, got {tolerance}");
+            }
+            let dir = if target.is_dir() {
+                target
+            } else {
+                run(&target, seed, out.clone(), true)?
+            };
+            let version = crate::model::Version::parse(&version).expect("clap checked the value");
+            let case = case.map(|c| crate::model::Case::parse(&c).expect("clap checked the value"));
+            let c = report::compare::compare(&dir, version, case, tolerance)?;
+            report::compare::write_csv(&dir, &c, tolerance)?;
+            print!("{}", c.text);
+            println!("written    {}", dir.join("compare.csv").display());
+            Ok(())
+        }
+        Cmd::Check {
+            baseline,
+            tolerance,
+            update,
+            add,
+        } => {
+            if !(tolerance.is_finite() && tolerance >= 0.0) {
+                anyhow::bail!("--tolerance must be >= 0, got {tolerance}");
+            }
+            if update {
+                print!("{}", report::check::update(&baseline, &add)?);
+                println!("written    {}", baseline.display());
+                return Ok(());
+            }
+            if !add.is_empty() {
+                anyhow::bail!("--add only goes with --update");
+            }
+            let r = report::check::check(&baseline, tolerance)?;
+            print!("{}", r.text);
+            if r.failures > 0 {
+                anyhow::bail!("{} pinned number(s) moved; if the change is intended, run `gossipsim check {} --update`", r.failures, baseline.display());
+            }
             Ok(())
         }
         Cmd::Presets => {
@@ -117,13 +243,22 @@ fn dispatch(cli: Cli) -> Result<()> {
     }
 }
 
-/// Loads, runs and reports one scenario.
+/// How many nodes subscribe to `topic` (the model's N for it).
+fn scenario_subscribers(sc: &Scenario, topic: usize) -> u32 {
+    match &sc.topics[topic].subscribers {
+        scenario::Selector::All => sc.nodes,
+        scenario::Selector::Fraction(f) => (f * f64::from(sc.nodes)).round() as u32,
+        scenario::Selector::Class(c) => sc.node_classes[*c].count,
+    }
+}
+
+/// Loads, runs and reports one scenario; returns the results directory.
 pub fn run(
     path: &std::path::Path,
     seed: Option<u64>,
     out: Option<PathBuf>,
     quiet: bool,
-) -> Result<()> {
+) -> Result<PathBuf> {
     let mut sc: Scenario = scenario::load(path)?;
     if let Some(s) = seed {
         sc = sc.with_seed(s);
@@ -161,7 +296,7 @@ pub fn run(
         );
         println!("results    {}", out_dir.display());
     }
-    Ok(())
+    Ok(out_dir)
 }
 
 fn progress_bar(sc: &Scenario, quiet: bool) -> Option<ProgressBar> {

@@ -5,6 +5,7 @@
 //! hour. Derivations and assumptions: `models/README.md`.
 
 pub mod inputs;
+pub mod table;
 
 pub use inputs::ModelInputs;
 

@@ -3,6 +3,8 @@
 //! holds only deterministic values (no wall-clock figures), so that the same scenario and
 //! seed give byte-identical files.
 
+pub mod check;
+pub mod compare;
 mod summary;
 
 use crate::ids::{ClassId, PeerId, TopicId};

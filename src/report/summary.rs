@@ -70,10 +70,9 @@ impl Summary {
             };
             let mut lines = vec![("total".to_string(), dist(per_node(&|_| true)))];
             for k in Kind::ALL {
-                let d = dist(per_node(&|x| x == k));
-                if d[3] > 0.0 {
-                    lines.push((k.name().to_string(), d));
-                }
+                // Every kind gets its rows, zeros included, so that the set of metrics never
+                // depends on the run (baselines pin them); the text skips the empty ones.
+                lines.push((k.name().to_string(), dist(per_node(&|x| x == k))));
             }
             for (c, tc) in sc.traffic.iter().enumerate() {
                 let class = ClassId(c as u16);
@@ -92,17 +91,20 @@ impl Summary {
             }
             for (label, d) in lines {
                 let key = label.replace("class ", "class.");
-                let _ = writeln!(
-                    text,
-                    "  {:<4} {:<28} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>12.4}",
-                    dir.name(),
-                    label,
-                    d[0] / 1e3,
-                    d[1] / 1e3,
-                    d[2] / 1e3,
-                    d[3] / 1e3,
-                    d[0] * 8.0 / 1e6
-                );
+                let empty_kind = d[3] == 0.0 && Kind::ALL.iter().any(|k| k.name() == label);
+                if !empty_kind {
+                    let _ = writeln!(
+                        text,
+                        "  {:<4} {:<28} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>12.4}",
+                        dir.name(),
+                        label,
+                        d[0] / 1e3,
+                        d[1] / 1e3,
+                        d[2] / 1e3,
+                        d[3] / 1e3,
+                        d[0] * 8.0 / 1e6
+                    );
+                }
                 for (stat, x) in ["mean", "p50", "p99", "max"].iter().zip(d) {
                     row(
                         format!("bandwidth.{}.{}.{}_Bps", dir.name(), key, stat),

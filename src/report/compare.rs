@@ -1,0 +1,570 @@
+//! Simulated vs model, term by term. Reads a finished run's files only (scenario.resolved.toml,
+//! bandwidth.csv, mesh.csv, latency.csv), computes the model for the same parameters, and
+//! explains, term by term, where the model's assumptions do not hold. Writes `compare.csv`.
+
+use crate::model::{load, mbps, Case, ModelInputs, Terms, Version};
+use crate::scenario::{self, Scenario, TopologySpec};
+use anyhow::{bail, Context, Result};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::path::Path;
+
+/// Simulated per-node ingress of one topic, MB/h, by the model's terms (+ what it ignores).
+#[derive(Default, Debug, Clone)]
+struct SimTerms {
+    payload_mesh: f64,
+    payload_iwant: f64,
+    framing: f64,
+    ihave: f64,
+    iwant: f64,
+    idontwant: f64,
+    control: f64,
+    /// Payload copies received per node per hour, IHAVE ids per node per hour.
+    copies: f64,
+    ihave_ids: f64,
+    iwant_ids: f64,
+}
+
+/// One row of compare.csv.
+pub struct Row {
+    pub metric: String,
+    pub kind: String,
+    pub direction: &'static str,
+    pub simulated: f64,
+    pub model: f64,
+    pub explanation: String,
+}
+
+impl Row {
+    pub fn rel_err(&self) -> f64 {
+        if self.model == 0.0 {
+            if self.simulated == 0.0 {
+                0.0
+            } else {
+                f64::INFINITY
+            }
+        } else {
+            (self.simulated - self.model) / self.model
+        }
+    }
+}
+
+pub struct Comparison {
+    pub rows: Vec<Row>,
+    pub text: String,
+}
+
+fn read_csv(dir: &Path, name: &str) -> Result<csv::Reader<std::fs::File>> {
+    let p = dir.join(name);
+    csv::Reader::from_path(&p).with_context(|| format!("reading {}", p.display()))
+}
+
+fn col(h: &csv::StringRecord, name: &str, file: &str) -> Result<usize> {
+    h.iter()
+        .position(|c| c == name)
+        .with_context(|| format!("{file}: no column `{name}`"))
+}
+
+/// The default model case for a scenario: case 3 without gossip, else case 4.
+pub fn default_case(sc: &Scenario) -> Case {
+    if sc.gossipsub.gossip {
+        Case::Case4
+    } else {
+        Case::Case3
+    }
+}
+
+/// Compares the run in `dir` with the model.
+pub fn compare(
+    dir: &Path,
+    version: Version,
+    case: Option<Case>,
+    tolerance: f64,
+) -> Result<Comparison> {
+    let resolved = dir.join("scenario.resolved.toml");
+    if !resolved.is_file() {
+        bail!(
+            "{}: not a results directory (no scenario.resolved.toml)",
+            dir.display()
+        );
+    }
+    let sc = scenario::load(&resolved)?;
+    let case = case.unwrap_or_else(|| default_case(&sc));
+    if !case.in_version(version) {
+        bail!(
+            "{} is not part of the {} model",
+            case.name(),
+            version.name()
+        );
+    }
+    if !matches!(
+        case,
+        Case::Case1 | Case::Case2 | Case::Case3 | Case::Case4 | Case::Case5
+    ) {
+        bail!("compare takes a single-shard case (case1..case5); sharding cases are sums of them: compare each topic instead");
+    }
+    let hours = sc.duration.as_secs_f64() / 3600.0;
+    let topics = sc.topics.len();
+
+    // Subscribers, mesh degree and topic peers per topic (mesh.csv).
+    let mut subs = vec![0u32; topics];
+    let mut mesh_sum = vec![0f64; topics];
+    let mut peers_sum = vec![0f64; topics];
+    let mut rdr = read_csv(dir, "mesh.csv")?;
+    let h = rdr.headers()?.clone();
+    let (ct, cs, cm, cp) = (
+        col(&h, "topic", "mesh.csv")?,
+        col(&h, "subscribed", "mesh.csv")?,
+        col(&h, "mesh_degree", "mesh.csv")?,
+        col(&h, "topic_peers", "mesh.csv")?,
+    );
+    let topic_idx = |name: &str| sc.topics.iter().position(|t| t.name == name);
+    for rec in rdr.records() {
+        let rec = rec?;
+        let Some(t) = topic_idx(&rec[ct]) else {
+            bail!("mesh.csv: unknown topic {}", &rec[ct])
+        };
+        if &rec[cs] == "true" {
+            subs[t] += 1;
+            mesh_sum[t] += rec[cm].parse::<f64>()?;
+            peers_sum[t] += rec[cp].parse::<f64>()?;
+        }
+    }
+
+    // Messages published in the window per topic (latency.csv).
+    let mut msgs = vec![0u64; topics];
+    let mut rdr = read_csv(dir, "latency.csv")?;
+    let h = rdr.headers()?.clone();
+    let (lt, lm) = (
+        col(&h, "topic", "latency.csv")?,
+        col(&h, "measured", "latency.csv")?,
+    );
+    for rec in rdr.records() {
+        let rec = rec?;
+        if &rec[lm] == "true" {
+            let Some(t) = topic_idx(&rec[lt]) else {
+                bail!("latency.csv: unknown topic {}", &rec[lt])
+            };
+            msgs[t] += 1;
+        }
+    }
+
+    // Ingress bytes per topic and kind (bandwidth.csv).
+    let mut sim = vec![SimTerms::default(); topics];
+    let mut transport_total = 0f64;
+    let mut rdr = read_csv(dir, "bandwidth.csv")?;
+    let h = rdr.headers()?.clone();
+    let f = "bandwidth.csv";
+    let (cd, ck, ctp, cb, cn, cpl) = (
+        col(&h, "direction", f)?,
+        col(&h, "kind", f)?,
+        col(&h, "topic", f)?,
+        col(&h, "bytes", f)?,
+        col(&h, "msgs", f)?,
+        col(&h, "payload_bytes", f)?,
+    );
+    for rec in rdr.records() {
+        let rec = rec?;
+        if &rec[cd] != "in" {
+            continue;
+        }
+        let bytes: f64 = rec[cb].parse()?;
+        let items: f64 = rec[cn].parse()?;
+        let payload: f64 = rec[cpl].parse()?;
+        if &rec[ck] == "transport" {
+            transport_total += bytes;
+            continue;
+        }
+        let Some(t) = topic_idx(&rec[ctp]) else {
+            continue;
+        };
+        let s = &mut sim[t];
+        match &rec[ck] {
+            "published" | "forwarded" | "duplicate" => {
+                s.payload_mesh += payload;
+                s.framing += bytes - payload;
+                s.copies += items;
+            }
+            "iwant_served" => {
+                s.payload_iwant += payload;
+                s.framing += bytes - payload;
+                s.copies += items;
+            }
+            "ihave" => {
+                s.ihave += bytes;
+                s.ihave_ids += items;
+            }
+            "iwant" => {
+                s.iwant += bytes;
+                s.iwant_ids += items;
+            }
+            "idontwant" => s.idontwant += bytes,
+            "graft" | "prune" | "subscribe" => s.control += bytes,
+            other => bail!("bandwidth.csv: unknown kind {other}"),
+        }
+    }
+
+    let mut rows = Vec::new();
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "compare · {} · seed {} · model {} {} · per-node ingress, MB/h (1 MB = 10^6 B)",
+        sc.name,
+        sc.seed,
+        version.name(),
+        case.name()
+    );
+    let mut total_sim = 0.0;
+    let mut total_model = 0.0;
+    for t in 0..topics {
+        let Some((p, n)) = ModelInputs::for_topic(&sc, t, subs[t]) else {
+            continue;
+        };
+        let per_node = |x: f64| x / f64::from(subs[t]) / 1e6 / hours;
+        let s = &sim[t];
+        let s = SimTerms {
+            payload_mesh: per_node(s.payload_mesh),
+            payload_iwant: per_node(s.payload_iwant),
+            framing: per_node(s.framing),
+            ihave: per_node(s.ihave),
+            iwant: per_node(s.iwant),
+            idontwant: per_node(s.idontwant),
+            control: per_node(s.control),
+            copies: s.copies / f64::from(subs[t]) / hours,
+            ihave_ids: s.ihave_ids / f64::from(subs[t]) / hours,
+            iwant_ids: s.iwant_ids / f64::from(subs[t]) / hours,
+        };
+        let m: Terms = load(case, version, &p, n).expect("case checked against version");
+        let facts = Facts {
+            sc: &sc,
+            p: &p,
+            n,
+            version,
+            case,
+            mesh_mean: mesh_sum[t] / f64::from(subs[t]),
+            peers_mean: peers_sum[t] / f64::from(subs[t]),
+            msgs_per_node_hour: msgs[t] as f64 / n / hours,
+        };
+        let name = &sc.topics[t].name;
+        let _ = writeln!(
+            text,
+            "\ntopic {name}: N = {n:.0} · S = {:.0} B · R = {:.3}/node/h (simulated {:.3}) · d = {} · mesh degree mean {:.2} · topic peers mean {:.1}",
+            p.message_size_mb * 1e6,
+            p.msgs_per_node_hour,
+            facts.msgs_per_node_hour,
+            p.degree,
+            facts.mesh_mean,
+            facts.peers_mean
+        );
+        let _ = writeln!(
+            text,
+            "  {:<22} {:>12} {:>12} {:>9}  why they differ",
+            "term", "simulated", "model", "rel err"
+        );
+        let terms = [
+            (
+                "messages",
+                facts.msgs_per_node_hour,
+                p.msgs_per_node_hour,
+                facts.explain_messages(),
+            ),
+            (
+                "payload_mesh",
+                s.payload_mesh,
+                m.payload_mesh,
+                facts.explain_mesh(&s),
+            ),
+            (
+                "payload_iwant",
+                s.payload_iwant,
+                m.payload_iwant,
+                facts.explain_iwant_payload(&s),
+            ),
+            ("framing", s.framing, 0.0, facts.explain_framing(&s)),
+            ("ihave", s.ihave, m.ihave, facts.explain_ihave(&s)),
+            ("iwant", s.iwant, m.iwant, facts.explain_iwant(&s)),
+            (
+                "idontwant",
+                s.idontwant,
+                m.idontwant,
+                facts.explain_idontwant(),
+            ),
+            (
+                "graft_prune_subscribe",
+                s.control,
+                0.0,
+                "the model ignores mesh maintenance and subscriptions".to_string(),
+            ),
+        ];
+        let mut sum_s = 0.0;
+        for (kind, sv, mv, why) in terms {
+            let unit_row = kind == "messages";
+            let row = Row {
+                metric: format!("topic:{name}"),
+                kind: kind.to_string(),
+                direction: "in",
+                simulated: sv,
+                model: mv,
+                explanation: why,
+            };
+            let _ = writeln!(
+                text,
+                "  {:<22} {:>12.3} {:>12.3} {:>9}  {}",
+                if unit_row { "messages/node/h" } else { kind },
+                sv,
+                mv,
+                fmt_err(row.rel_err()),
+                row.explanation
+            );
+            if !unit_row {
+                sum_s += sv;
+            }
+            rows.push(row);
+        }
+        let _ = writeln!(
+            text,
+            "  {:<22} {:>12.3} {:>12.3} {:>9}  ({:.3} vs {:.3} Mbit/s; in+out ≈ {:.3} vs {:.3})",
+            "total",
+            sum_s,
+            m.total(),
+            fmt_err(rel(sum_s, m.total())),
+            mbps(sum_s),
+            mbps(m.total()),
+            2.0 * mbps(sum_s),
+            2.0 * mbps(m.total())
+        );
+        rows.push(Row {
+            metric: format!("topic:{name}"),
+            kind: "total".into(),
+            direction: "in",
+            simulated: sum_s,
+            model: m.total(),
+            explanation: String::new(),
+        });
+        total_sim += sum_s;
+        total_model += m.total();
+    }
+    if topics > 1 {
+        let _ = writeln!(text, "\nall topics, per node in all of them: simulated {total_sim:.3} MB/h vs model {total_model:.3} ({}): {:.3} vs {:.3} Mbit/s in, {:.3} vs {:.3} in+out", fmt_err(rel(total_sim, total_model)), mbps(total_sim), mbps(total_model), 2.0 * mbps(total_sim), 2.0 * mbps(total_model));
+        rows.push(Row {
+            metric: "all_topics".into(),
+            kind: "total".into(),
+            direction: "in",
+            simulated: total_sim,
+            model: total_model,
+            explanation: "sum over topics of the per-topic case".into(),
+        });
+    }
+    if transport_total > 0.0 {
+        let v = transport_total / f64::from(sc.nodes) / 1e6 / hours;
+        let _ = writeln!(
+            text,
+            "transport overhead (not modelled): {v:.3} MB/h per node"
+        );
+        rows.push(Row {
+            metric: "all_topics".into(),
+            kind: "transport".into(),
+            direction: "in",
+            simulated: v,
+            model: 0.0,
+            explanation: "muxer, encryption and TCP/IP headers: outside the model".into(),
+        });
+    }
+    let _ = writeln!(
+        text,
+        "\nwithin tolerance ±{:.1}%: {} of {} rows",
+        tolerance * 100.0,
+        rows.iter().filter(|r| within(r, tolerance)).count(),
+        rows.len()
+    );
+    Ok(Comparison { rows, text })
+}
+
+fn rel(s: f64, m: f64) -> f64 {
+    Row {
+        metric: String::new(),
+        kind: String::new(),
+        direction: "in",
+        simulated: s,
+        model: m,
+        explanation: String::new(),
+    }
+    .rel_err()
+}
+
+fn fmt_err(e: f64) -> String {
+    if e.is_infinite() {
+        "n/a".into()
+    } else {
+        format!("{:+.2}%", e * 100.0)
+    }
+}
+
+pub fn within(r: &Row, tolerance: f64) -> bool {
+    r.rel_err().abs() <= tolerance || (r.model == 0.0 && r.simulated == 0.0)
+}
+
+/// Measured facts about the run, for the explanations.
+struct Facts<'a> {
+    sc: &'a Scenario,
+    p: &'a ModelInputs,
+    n: f64,
+    version: Version,
+    case: Case,
+    mesh_mean: f64,
+    peers_mean: f64,
+    msgs_per_node_hour: f64,
+}
+
+impl Facts<'_> {
+    fn copies_model(&self) -> f64 {
+        match (self.case, self.version) {
+            (Case::Case1, _) => 1.0,
+            (Case::Case2, _) => self.p.degree / 2.0,
+            (_, Version::V2023) => self.p.degree - 1.0,
+            (_, Version::V2025) => (self.n * (self.p.degree - 1.0) + 1.0) / self.n,
+        }
+    }
+
+    fn explain_messages(&self) -> String {
+        let poisson = self
+            .sc
+            .traffic
+            .iter()
+            .any(|t| t.arrival == crate::scenario::Arrival::Poisson);
+        if poisson {
+            "published in the window vs the rate: Poisson arrivals, so the count varies around it; every load scales with it".into()
+        } else {
+            "published in the window vs the rate: periodic arrivals".into()
+        }
+    }
+
+    fn explain_mesh(&self, s: &SimTerms) -> String {
+        // Copies per node per hour over messages published network-wide per hour.
+        let per_msg = s.copies / (self.msgs_per_node_hour * self.n).max(1e-12);
+        let g = &self.sc.gossipsub;
+        let mut why = format!(
+            "model: each node gets {:.3} copies of each message; simulated {per_msg:.3}",
+            self.copies_model()
+        );
+        if matches!(self.sc.topology, TopologySpec::StaticMesh { .. }) {
+            why.push_str(" (static d-regular mesh, forward to d−1: the model's own assumptions)");
+        } else {
+            let _ = write!(
+                why,
+                " (mesh degree {:.2}, not d = {}: kept within [D_low, D_high] = [{}, {}])",
+                self.mesh_mean, self.p.degree, g.mesh_n_low, g.mesh_n_high
+            );
+        }
+        if g.flood_publish && !matches!(self.sc.topology, TopologySpec::StaticMesh { .. }) {
+            let _ = write!(
+                why,
+                "; flood publish sends the first hop to all {:.1} topic peers, not d",
+                self.peers_mean
+            );
+        }
+        if let Some(th) = g.idontwant_threshold {
+            let _ = write!(why, "; IDONTWANT (> {th} B) cancels some duplicates");
+        }
+        why
+    }
+
+    fn explain_iwant_payload(&self, s: &SimTerms) -> String {
+        if !self.sc.gossipsub.gossip {
+            return "gossip is off".into();
+        }
+        let answered = if s.ihave_ids > 0.0 {
+            s.iwant_ids / s.ihave_ids
+        } else {
+            0.0
+        };
+        format!(
+            "model: a share p = {} of advertised ids is pulled; simulated {:.4}% of IHAVE ids were asked for (eager mesh push delivers nearly everything first), and a pulled copy that the mesh delivers first counts as a duplicate",
+            self.p.iwant_share,
+            answered * 100.0
+        )
+    }
+
+    fn explain_framing(&self, s: &SimTerms) -> String {
+        let per_copy = if s.copies > 0.0 {
+            s.framing * 1e6 / s.copies
+        } else {
+            0.0
+        };
+        format!("the model's S is the application payload; each copy on the wire also carries the Waku envelope and pubsub framing ({per_copy:.1} B per copy)")
+    }
+
+    fn explain_ihave(&self, s: &SimTerms) -> String {
+        if !self.sc.gossipsub.gossip {
+            return "gossip is off".into();
+        }
+        let per_msg = s.ihave_ids / self.msgs_per_node_hour.max(1e-12) / self.n;
+        let eligible = (self.peers_mean - self.mesh_mean).max(0.0);
+        let model = match self.version {
+            Version::V2023 => format!("model 2023: an IHAVE of G = 50 B per received copy × d_lazy × w = {:.0} per message", self.copies_model() * self.p.gossip_lazy * self.p.history_gossip),
+            Version::V2025 => format!("model 2025: G = 50 B per originated message × d_lazy × w = {:.0}", self.p.gossip_lazy * self.p.history_gossip),
+        };
+        format!(
+            "{model}; simulated {per_msg:.2} ids (34 B each + batch headers) per message per node: ids go out once per heartbeat to max(d_lazy, {} × {eligible:.1} non-mesh peers) peers, for {} windows",
+            self.sc.gossipsub.gossip_factor, self.sc.gossipsub.history_gossip
+        )
+    }
+
+    fn explain_iwant(&self, s: &SimTerms) -> String {
+        match self.version {
+            Version::V2023 => format!("model 2023: an IWANT of 50 B per answered IHAVE (p = {}); simulated {:.3} ids/node/h", self.p.iwant_share, s.iwant_ids),
+            Version::V2025 => format!("model 2025 leaves IWANT out of the receive load; simulated {:.3} ids/node/h", s.iwant_ids),
+        }
+    }
+
+    fn explain_idontwant(&self) -> String {
+        match (self.case, self.sc.gossipsub.idontwant_threshold) {
+            (Case::Case5, _) => "model 2025 case 5: one IDONTWANT per big message first seen; simulated: one to each mesh peer (39 B)".into(),
+            (_, Some(th)) => format!("only case 5 models IDONTWANT; the preset sends one (39 B) to every mesh peer for messages > {th} B"),
+            (_, None) => "IDONTWANT off in this preset".into(),
+        }
+    }
+}
+
+/// Writes compare.csv into `dir` (atomically).
+pub fn write_csv(dir: &Path, c: &Comparison, tolerance: f64) -> Result<()> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "metric",
+        "kind",
+        "direction",
+        "simulated",
+        "model",
+        "rel_err",
+        "within_tolerance",
+        "explanation",
+    ])?;
+    for r in &c.rows {
+        let e = r.rel_err();
+        w.write_record([
+            r.metric.as_str(),
+            r.kind.as_str(),
+            r.direction,
+            &format!("{:.6}", r.simulated),
+            &format!("{:.6}", r.model),
+            &if e.is_finite() {
+                format!("{e:.6}")
+            } else {
+                "inf".into()
+            },
+            &within(r, tolerance).to_string(),
+            r.explanation.as_str(),
+        ])?;
+    }
+    let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+    super::write_atomic(&dir.join("compare.csv"), &bytes)
+        .with_context(|| format!("writing {}", dir.join("compare.csv").display()))
+}
+
+/// Rows keyed for tests.
+pub fn by_key(c: &Comparison) -> BTreeMap<(String, String), (f64, f64)> {
+    c.rows
+        .iter()
+        .map(|r| ((r.metric.clone(), r.kind.clone()), (r.simulated, r.model)))
+        .collect()
+}
