@@ -445,3 +445,36 @@ fn cli_reports_unwritable_output() {
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("writing results"), "{stderr}");
 }
+
+/// A resolved scenario records data files where they were found (normalized, still relative),
+/// so it loads again from the results directory, e.g. for `compare`.
+#[test]
+fn resolved_scenario_finds_its_data_files_from_the_results_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("sub")).unwrap();
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    std::fs::write(
+        dir.path().join("data/m.csv"),
+        "region,a,b\na,2,80\nb,80,2\n",
+    )
+    .unwrap();
+    let src = BASE.replace("nodes = 100", "nodes = 30").replace(
+        "[[traffic]]",
+        "[latency]\nkind = \"regions\"\nfile = \"../data/m.csv\"\n[[traffic]]",
+    );
+    std::fs::write(dir.path().join("sub/s.toml"), src).unwrap();
+    let o = bin()
+        .current_dir(dir.path())
+        .args(["run", "sub/s.toml", "--out", "out", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let resolved = std::fs::read_to_string(dir.path().join("out/scenario.resolved.toml")).unwrap();
+    assert!(resolved.contains("file = \"data/m.csv\""), "{resolved}");
+    let o = bin()
+        .current_dir(dir.path())
+        .args(["compare", "out"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}

@@ -2,7 +2,7 @@
 //! values), resolves presets, reads data files, and builds the resolved TOML. Every error is a
 //! [`ScenarioError`] naming the key path and, where the key is in the file, its line.
 
-use super::files::{read_latency_matrix, read_size_distribution};
+use super::files::{read_latency_matrix, read_size_distribution, stored_path};
 use super::raw::*;
 use super::*;
 use crate::protocol::gossipsub::preset;
@@ -439,7 +439,7 @@ impl Validator<'_> {
                     );
                 }
                 LatencySpec::Regions {
-                    file,
+                    file: stored_path(&file, self.dir),
                     names,
                     rtt_ms,
                     weights,
@@ -712,7 +712,7 @@ impl Validator<'_> {
                 let (sizes, weights) = read_size_distribution(&file, self.dir)
                     .or_else(|e| self.err(f("file"), e.to_string()))?;
                 SizeDist::Empirical {
-                    file,
+                    file: stored_path(&file, self.dir),
                     sizes,
                     weights,
                 }
