@@ -74,6 +74,10 @@ impl<E> EventQueue<E> for HeapQueue<E> {
     }
 }
 
+/// Most emptied slot buffers kept for reuse, and the largest capacity kept.
+const MAX_SPARE: usize = 256;
+const MAX_SPARE_CAPACITY: usize = 1024;
+
 /// Bucketed timing wheel. Time is cut into buckets of `2^shift` ns; a ring of `buckets` slots
 /// covers the near future, a heap holds what lies beyond. The bucket being drained is a small
 /// heap, so order inside a bucket is still exact `(time, seq)`.
@@ -116,7 +120,12 @@ impl<E> WheelQueue<E> {
         let mut slot = std::mem::take(&mut self.slots[(self.cur & self.mask) as usize]);
         self.in_slots -= slot.len();
         self.current.extend(slot.drain(..));
-        if slot.capacity() > 0 {
+        // Keep a few modest buffers for reuse; let big or surplus ones go, so that retained
+        // capacity cannot ratchet up to (buffers in circulation × largest bucket ever).
+        if slot.capacity() > 0
+            && slot.capacity() <= MAX_SPARE_CAPACITY
+            && self.spare.len() < MAX_SPARE
+        {
             self.spare.push(slot);
         }
         while let Some(top) = self.overflow.peek() {
