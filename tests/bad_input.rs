@@ -421,8 +421,7 @@ fn cli_run_writes_every_file_and_validate_presets_work() {
     }
 }
 
-/// A data file that goes bad after validation cannot exist; a results directory that cannot
-/// be written is reported in one line.
+/// A results directory that cannot be written is reported in one line.
 #[test]
 fn cli_reports_unwritable_output() {
     let dir = tempfile::tempdir().unwrap();

@@ -37,15 +37,18 @@ pub struct Row {
 
 impl Row {
     pub fn rel_err(&self) -> f64 {
-        if self.model == 0.0 {
-            if self.simulated == 0.0 {
-                0.0
-            } else {
-                f64::INFINITY
-            }
-        } else {
-            (self.simulated - self.model) / self.model
-        }
+        rel(self.simulated, self.model)
+    }
+}
+
+/// (simulated − model) / model; 0 when both are 0, infinite when only the model is.
+fn rel(s: f64, m: f64) -> f64 {
+    if m != 0.0 {
+        (s - m) / m
+    } else if s == 0.0 {
+        0.0
+    } else {
+        f64::INFINITY
     }
 }
 
@@ -380,18 +383,6 @@ pub fn compare(
     Ok(Comparison { rows, text })
 }
 
-fn rel(s: f64, m: f64) -> f64 {
-    Row {
-        metric: String::new(),
-        kind: String::new(),
-        direction: "in",
-        simulated: s,
-        model: m,
-        explanation: String::new(),
-    }
-    .rel_err()
-}
-
 fn fmt_err(e: f64) -> String {
     if e.is_infinite() {
         "n/a".into()
@@ -401,7 +392,7 @@ fn fmt_err(e: f64) -> String {
 }
 
 pub fn within(r: &Row, tolerance: f64) -> bool {
-    r.rel_err().abs() <= tolerance || (r.model == 0.0 && r.simulated == 0.0)
+    r.rel_err().abs() <= tolerance
 }
 
 /// Measured facts about the run, for the explanations.
