@@ -63,7 +63,7 @@ pub enum Cmd {
         #[arg(long, value_parser = ["case1", "case2", "case3", "case4", "case5"])]
         case: Option<String>,
         /// Relative difference still counted as agreement.
-        #[arg(long, default_value_t = 0.05)]
+        #[arg(long, default_value_t = 0.05, value_parser = non_negative)]
         tolerance: f64,
         /// With a scenario: where to write its results.
         #[arg(long)]
@@ -75,7 +75,7 @@ pub enum Cmd {
     Check {
         baseline: PathBuf,
         /// Relative change still accepted (0 = exact, the default: runs are deterministic).
-        #[arg(long, default_value_t = 0.0)]
+        #[arg(long, default_value_t = 0.0, value_parser = non_negative)]
         tolerance: f64,
         /// Rewrite the baseline with the current numbers instead of checking.
         #[arg(long)]
@@ -88,6 +88,14 @@ pub enum Cmd {
     Validate { scenario: PathBuf },
     /// List the gossipsub presets and their values.
     Presets,
+}
+
+/// A relative tolerance: a finite number >= 0.
+fn non_negative(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
+        _ => Err(format!("must be a number >= 0, got \"{s}\"")),
+    }
 }
 
 /// Runs the CLI; returns the process exit code.
@@ -162,7 +170,7 @@ fn dispatch(cli: Cli) -> Result<()> {
                     sc.topics.len()
                 );
             }
-            let subscribers = scenario_subscribers(&sc, topic);
+            let subscribers = sc.selected(&sc.topics[topic].subscribers);
             let Some((p, n)) = crate::model::ModelInputs::for_topic(&sc, topic, subscribers) else {
                 anyhow::bail!(
                     "{}: no traffic on topic {}",
@@ -190,9 +198,6 @@ fn dispatch(cli: Cli) -> Result<()> {
             out,
             seed,
         } => {
-            if !(tolerance.is_finite() && tolerance >= 0.0) {
-                anyhow::bail!("--tolerance must be >= 0, got {tolerance}");
-            }
             let dir = if target.is_dir() {
                 target
             } else {
@@ -212,9 +217,6 @@ fn dispatch(cli: Cli) -> Result<()> {
             update,
             add,
         } => {
-            if !(tolerance.is_finite() && tolerance >= 0.0) {
-                anyhow::bail!("--tolerance must be >= 0, got {tolerance}");
-            }
             if update {
                 print!("{}", report::check::update(&baseline, &add)?);
                 println!("written    {}", baseline.display());
@@ -240,15 +242,6 @@ fn dispatch(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-    }
-}
-
-/// How many nodes subscribe to `topic` (the model's N for it).
-fn scenario_subscribers(sc: &Scenario, topic: usize) -> u32 {
-    match &sc.topics[topic].subscribers {
-        scenario::Selector::All => sc.nodes,
-        scenario::Selector::Fraction(f) => (f * f64::from(sc.nodes)).round() as u32,
-        scenario::Selector::Class(c) => sc.node_classes[*c].count,
     }
 }
 

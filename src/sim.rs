@@ -110,21 +110,22 @@ pub struct Sim {
     scratch_shares: Vec<u32>,
 }
 
-/// The nodes a selector picks, sorted.
+/// The nodes a selector picks, sorted (`Scenario::selected` of them).
 fn select(
+    sc: &Scenario,
     sel: &Selector,
     node_class: &[u16],
-    nodes: u32,
     rng: &mut crate::rng::SimRng,
 ) -> Vec<PeerId> {
+    let nodes = sc.nodes;
     match sel {
         Selector::All => (0..nodes).map(PeerId).collect(),
         Selector::Class(c) => (0..nodes)
             .filter(|&v| node_class[v as usize] as usize == *c)
             .map(PeerId)
             .collect(),
-        Selector::Fraction(f) => {
-            let k = ((f * f64::from(nodes)).round() as usize).clamp(1, nodes as usize);
+        Selector::Fraction(_) => {
+            let k = sc.selected(sel) as usize;
             let mut v: Vec<PeerId> = rand::seq::index::sample(rng, nodes as usize, k)
                 .into_iter()
                 .map(|i| PeerId(i as u32))
@@ -203,9 +204,9 @@ impl Sim {
             .map(|(t, spec)| {
                 let mut mask = vec![false; n as usize];
                 for p in select(
+                    &sc,
                     &spec.subscribers,
                     &node_class,
-                    n,
                     &mut st.stream("topic_subscribers", t as u64),
                 ) {
                     mask[p.idx()] = true;
@@ -219,9 +220,9 @@ impl Sim {
             .enumerate()
             .map(|(k, tc)| {
                 let pubs = select(
+                    &sc,
                     &tc.publishers,
                     &node_class,
-                    n,
                     &mut st.stream("publishers", k as u64),
                 );
                 Generator::new(ClassId(k as u16), tc, pubs, st.stream("traffic", k as u64))

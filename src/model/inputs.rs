@@ -73,11 +73,7 @@ impl ModelInputs {
         let mut per_hour = 0.0;
         let mut bytes_per_hour = 0.0;
         for t in sc.traffic.iter().filter(|t| t.topic.idx() == topic) {
-            let publishers = match &t.publishers {
-                crate::scenario::Selector::All => f64::from(sc.nodes),
-                crate::scenario::Selector::Fraction(f) => (f * f64::from(sc.nodes)).round(),
-                crate::scenario::Selector::Class(c) => f64::from(sc.node_classes[*c].count),
-            };
+            let publishers = f64::from(sc.selected(&t.publishers));
             let h = match t.per {
                 Per::Node => t.rate.per_sec * 3600.0 * publishers,
                 Per::Network => t.rate.per_sec * 3600.0,

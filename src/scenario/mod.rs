@@ -192,6 +192,17 @@ impl Scenario {
     pub fn end(&self) -> SimTime {
         self.measure_end() + self.drain
     }
+    /// How many nodes `sel` picks (the simulator draws exactly this many).
+    pub fn selected(&self, sel: &Selector) -> u32 {
+        match sel {
+            Selector::All => self.nodes,
+            Selector::Fraction(f) => {
+                ((f * f64::from(self.nodes)).round() as u32).clamp(1, self.nodes)
+            }
+            Selector::Class(c) => self.node_classes[*c].count,
+        }
+    }
+
     /// The same scenario with another seed.
     pub fn with_seed(&self, seed: u64) -> Scenario {
         let mut s = self.clone();

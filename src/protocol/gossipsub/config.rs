@@ -3,10 +3,9 @@
 //! "Parameters"); knows nothing of TOML.
 
 use crate::ids::SimTime;
-use serde::Serialize;
 
 /// Validated gossipsub parameters. Names follow the spec / rust-libp2p.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GossipsubConfig {
     /// spec: D — target mesh degree.
     pub mesh_n: usize,
@@ -23,23 +22,18 @@ pub struct GossipsubConfig {
     /// spec: gossip_factor — share of eligible non-mesh peers to gossip to.
     pub gossip_factor: f64,
     /// spec: heartbeat_interval.
-    #[serde(serialize_with = "ser_time")]
     pub heartbeat_interval: SimTime,
     /// spec: fanout_ttl.
-    #[serde(serialize_with = "ser_time")]
     pub fanout_ttl: SimTime,
     /// spec: mcache_len — heartbeat windows kept in the message cache.
     pub history_length: usize,
     /// spec: mcache_gossip — windows advertised in IHAVE.
     pub history_gossip: usize,
     /// spec: seen_ttl.
-    #[serde(serialize_with = "ser_time")]
     pub seen_ttl: SimTime,
     /// spec v1.1: PruneBackoff.
-    #[serde(serialize_with = "ser_time")]
     pub prune_backoff: SimTime,
     /// spec v1.1: UnsubscribeBackoff.
-    #[serde(serialize_with = "ser_time")]
     pub unsubscribe_backoff: SimTime,
     /// Heartbeats to wait past a backoff before grafting again (rust-libp2p backoff_slack).
     pub backoff_slack: u32,
@@ -55,7 +49,6 @@ pub struct GossipsubConfig {
     /// `None` for stacks without v1.2.
     pub idontwant_threshold: Option<u64>,
     /// How long a received IDONTWANT suppresses forwards of that id.
-    #[serde(serialize_with = "ser_time")]
     pub idontwant_ttl: SimTime,
     /// Largest message data accepted (bytes).
     pub max_transmit_size: u64,
@@ -64,10 +57,6 @@ pub struct GossipsubConfig {
     pub mesh_maintenance: bool,
     /// Gossip emission (IHAVE). Off reproduces the model's "no gossip" cases.
     pub gossip: bool,
-}
-
-fn ser_time<S: serde::Serializer>(t: &SimTime, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&t.to_string())
 }
 
 /// A parameter combination the spec forbids; names the parameter.
