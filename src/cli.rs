@@ -38,6 +38,9 @@ pub enum Cmd {
         /// No progress bar and no summary on stdout.
         #[arg(long)]
         quiet: bool,
+        /// Worker threads (default: all cores). Results do not depend on it.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+        threads: Option<u32>,
     },
     /// Print the analytical model's loads for a scenario's parameters.
     Model {
@@ -142,7 +145,8 @@ fn dispatch(cli: Cli) -> Result<()> {
             seed,
             out,
             quiet,
-        } => run(&scenario, seed, out, quiet).map(|_| ()),
+            threads,
+        } => run(&scenario, seed, out, quiet, threads_or_all(threads)).map(|_| ()),
         Cmd::Validate { scenario } => {
             let sc = scenario::load(&scenario)?;
             println!(
@@ -201,7 +205,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             let dir = if target.is_dir() {
                 target
             } else {
-                run(&target, seed, out.clone(), true)?
+                run(&target, seed, out.clone(), true, threads_or_all(None))?
             };
             let version = crate::model::Version::parse(&version).expect("clap checked the value");
             let case = case.map(|c| crate::model::Case::parse(&c).expect("clap checked the value"));
@@ -245,12 +249,21 @@ fn dispatch(cli: Cli) -> Result<()> {
     }
 }
 
+/// `--threads`, or every core the process may use.
+fn threads_or_all(threads: Option<u32>) -> usize {
+    threads.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        |t| t as usize,
+    )
+}
+
 /// Loads, runs and reports one scenario; returns the results directory.
 pub fn run(
     path: &std::path::Path,
     seed: Option<u64>,
     out: Option<PathBuf>,
     quiet: bool,
+    threads: usize,
 ) -> Result<PathBuf> {
     let mut sc: Scenario = scenario::load(path)?;
     if let Some(s) = seed {
@@ -259,7 +272,7 @@ pub fn run(
     let out_dir = out.unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
     let sc = Arc::new(sc);
     let started = std::time::Instant::now();
-    let sim = Sim::new(sc.clone())?;
+    let sim = Sim::new(sc.clone(), threads)?;
     let bar = progress_bar(&sc, quiet);
     let end_ms = sc.end().0 / 1_000_000;
     let mut progress = |t: crate::SimTime, events: u64| {
@@ -281,11 +294,13 @@ pub fn run(
     if !quiet {
         print!("{}", summary.text);
         println!(
-            "run        {} events in {:.2} s wall ({:.2} M events/s; {:.1} simulated s per wall s)",
+            "run        {} events in {:.2} s wall ({:.2} M events/s; {:.1} simulated s per wall s; {} partition(s), windows of {:.3} ms)",
             output.events,
             wall,
             output.events as f64 / wall / 1e6,
-            sc.end().as_secs_f64() / wall
+            sc.end().as_secs_f64() / wall,
+            output.partitions,
+            output.lookahead.0 as f64 / 1e6,
         );
         println!("results    {}", out_dir.display());
     }

@@ -20,6 +20,23 @@ pub fn fnv1a64(bytes: &[u8]) -> u64 {
     h
 }
 
+/// SplitMix64's finalizer: a bijective 64-bit mixer.
+#[inline]
+fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// A uniform draw in [0, 1) that is a pure function of `(seed, a, b)`: for decisions that
+/// must not depend on the order in which threads make them (e.g. loss of the `b`-th
+/// transmission of sender `a`).
+#[inline]
+pub fn hash_unit(seed: u64, a: u64, b: u64) -> f64 {
+    let h = mix64(mix64(mix64(seed) ^ a) ^ b);
+    (h >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
 /// Derives named sub-streams from the master seed.
 #[derive(Clone, Copy, Debug)]
 pub struct Streams {

@@ -2,45 +2,82 @@
 //! generators), then steps the engine from event to event, feeding peers their inputs and
 //! carrying their transmits over the network. Owns the event loop; protocol decisions belong
 //! to the peers, byte arithmetic to `rpc`/`net`, counting to `metrics`.
+//!
+//! A run is cut into partitions ([`Shard`]s), each with its own peers, interfaces, event
+//! queue and counters, stepped in parallel through conservative time windows: a window is no
+//! longer than the smallest latency of a link between two partitions (the lookahead), so
+//! nothing one partition sends during a window can reach another before the window ends.
+//! Between windows the master fires due publications and hands every cross-partition
+//! transmission to its receiver's partition.
+//!
+//! The output does not depend on the number of partitions: events of one instant are ordered
+//! by a key derived from what they are (target peer, kind, sender or message), never by which
+//! thread pushed first; each peer's state and draws are its own; loss is a pure function of
+//! (sender, transmission count); and every shared counter is a sum or a maximum.
 
 use crate::engine::{EventQueue, WheelQueue};
 use crate::ids::{ClassId, MsgIdx, PeerId, SimTime, TopicId};
 use crate::message::{Message, MessageTable};
 use crate::metrics::accounting::{classify, Cell};
 use crate::metrics::{Accounting, Delivery, Direction};
-use crate::net::{latency, topology, Network};
+use crate::net::{latency, lost, topology, Interfaces, Links};
 use crate::protocol::gossipsub::rpc::rpc_size;
-use crate::protocol::gossipsub::{Peer, PeerEvent, RpcPart, WireCtx};
+use crate::protocol::gossipsub::{Peer, PeerEvent, RpcPart, Transmit, WireCtx};
 use crate::rng::Streams;
 use crate::scenario::{LatencySpec, Scenario, Selector};
 use crate::traffic::Generator;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
 
-/// An event. Small and `Copy`: the queue holds millions.
+/// Largest node count: the event key packs a peer id in 24 bits.
+pub const MAX_NODES: u32 = 1 << 24;
+
+/// Longest window, when no link crosses partitions (one partition): bounds the work between
+/// two progress reports, nothing else.
+const MAX_WINDOW: SimTime = SimTime(100_000_000);
+
+// Order of events of one peer at one instant.
+const RANK_PUBLISH: u64 = 0;
+const RANK_VALIDATED: u64 = 1;
+const RANK_DELIVER: u64 = 2;
+const RANK_ARRIVE: u64 = 3;
+const RANK_HEARTBEAT: u64 = 4;
+
+/// Orders events of one instant: by target peer, then kind, then `disc` (the sender for a
+/// transmission, the message for publish and validation). A function of the event alone.
+#[inline]
+fn key(target: PeerId, rank: u64, disc: u64) -> u64 {
+    debug_assert!(target.0 < MAX_NODES && disc < (1 << 37));
+    (u64::from(target.0) << 40) | (rank << 37) | disc
+}
+
+/// An event. Small and `Copy`: the queue holds millions. Peers are local indices of the
+/// partition that holds the event.
 #[derive(Clone, Copy, Debug)]
 enum Event {
-    Heartbeat(PeerId),
+    Heartbeat(u32),
     /// The first byte of the RPC in `slot` reaches `to`'s downlink; its last byte at `last`.
     Arrive {
-        to: PeerId,
+        to: u32,
         from: PeerId,
         slot: u32,
         last: SimTime,
     },
     /// The RPC in `slot` has fully arrived at `to`.
     Deliver {
-        to: PeerId,
+        to: u32,
         from: PeerId,
         slot: u32,
     },
     /// `peer` finished validating `msg`.
     Validated {
-        peer: PeerId,
+        peer: u32,
         msg: MsgIdx,
     },
-    /// Traffic generator `gen` publishes.
+    /// `peer` publishes `msg`.
     Publish {
-        gen: u16,
+        peer: u32,
+        msg: MsgIdx,
     },
 }
 
@@ -55,10 +92,21 @@ struct InFlight {
     bytes: u64,
 }
 
+/// A transmission to a peer of another partition, handed over between windows.
+struct Outgoing {
+    first: SimTime,
+    last: SimTime,
+    to: PeerId,
+    from: PeerId,
+    flight: InFlight,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
     #[error(transparent)]
     Topology(#[from] topology::TopologyError),
+    #[error("could not start {0} worker threads: {1}")]
+    Threads(usize, String),
 }
 
 /// Static facts about the built world, for the report.
@@ -85,27 +133,50 @@ pub struct RunOutput {
     pub events: u64,
     pub in_flight_end: u64,
     pub end: SimTime,
+    /// How the run was cut: partitions and the window length between barriers.
+    pub partitions: usize,
+    pub lookahead: SimTime,
 }
 
-/// Called every so many events with the simulated time, for progress display.
+/// Called after each window with the simulated time and events so far, for progress display.
 pub type Progress<'a> = &'a mut dyn FnMut(SimTime, u64);
 
-pub struct Sim {
-    sc: Arc<Scenario>,
-    now: SimTime,
-    queue: WheelQueue<Event>,
+/// What every partition reads and nobody writes during a window.
+struct Ctx<'a> {
+    sc: &'a Scenario,
+    links: &'a Links,
+    msgs: &'a MessageTable,
+    topic_len: &'a [u32],
+    /// Partition of each node, and its index there.
+    part: &'a [u16],
+    local: &'a [u32],
+}
+
+impl Ctx<'_> {
+    #[inline]
+    fn measuring(&self, t: SimTime) -> bool {
+        t >= self.sc.warmup && t < self.sc.measure_end()
+    }
+}
+
+/// One partition of a run: its peers (local index → `nodes`), their interfaces, the events
+/// addressed to them, and what they counted.
+struct Shard {
+    id: u16,
+    nodes: Vec<PeerId>,
     peers: Vec<Peer>,
-    net: Network,
-    gens: Vec<Generator>,
-    msgs: MessageTable,
-    topic_len: Vec<u32>,
+    ifs: Interfaces,
+    /// Transmissions each peer made (the loss draw's counter).
+    sent_count: Vec<u64>,
+    queue: WheelQueue<Event>,
     flights: Vec<InFlight>,
     free_flights: Vec<u32>,
+    /// Transmissions to other partitions, by receiving partition.
+    outbox: Vec<Vec<Outgoing>>,
     acct: Accounting,
     delivery: Delivery,
     received: Vec<u64>,
     duplicates: Vec<u64>,
-    world: World,
     events: u64,
     scratch_shares: Vec<u32>,
 }
@@ -136,8 +207,187 @@ fn select(
     }
 }
 
+/// Cuts the nodes into `parts` partitions of contiguous ids; returns each node's partition.
+/// Ids carry no locality (topologies and regions are drawn at random), so each partition
+/// gets a fair share of every burst of traffic; windows are then as long as the shortest
+/// link. (Whole regions per partition allow longer windows but were measured slower: a
+/// message floods its own region first, so the load of one window sits in one partition.)
+fn partition(n: usize, parts: usize) -> Vec<u16> {
+    (0..n).map(|v| (v * parts / n) as u16).collect()
+}
+
+/// Shortest latency of a link between two partitions (`None`: no such link).
+fn cut_latency(links: &Links, part: &[u16]) -> Option<SimTime> {
+    links
+        .iter()
+        .filter(|(a, b, _)| part[a.idx()] != part[b.idx()])
+        .map(|(_, _, l)| l)
+        .min()
+}
+
+pub struct Sim {
+    sc: Arc<Scenario>,
+    links: Links,
+    publisher: Publisher,
+    msgs: MessageTable,
+    topic_len: Vec<u32>,
+    part: Vec<u16>,
+    local: Vec<u32>,
+    shards: Vec<Shard>,
+    lookahead: SimTime,
+    world: World,
+}
+
+/// The traffic side of the master: fires publications, numbers messages, and keeps what
+/// only it knows of each (expected receivers, inside the window or not).
+struct Publisher {
+    gens: Vec<Generator>,
+    /// Subscribers per topic.
+    topic_subscribers: Vec<u32>,
+    delivery: Delivery,
+}
+
+impl Publisher {
+    /// When the next publication is due, if inside the publishing period.
+    fn next_at(&self, sc: &Scenario) -> Option<SimTime> {
+        self.gens
+            .iter()
+            .map(Generator::next_at)
+            .filter(|&t| t < sc.measure_end())
+            .min()
+    }
+
+    /// Fires every publication due before `until`: the message gets its index here, in time
+    /// order (generator order at equal times), and `sink` gets (publisher, time, message).
+    fn fire_due(
+        &mut self,
+        sc: &Scenario,
+        subscribed: &[Vec<bool>],
+        msgs: &mut MessageTable,
+        until: SimTime,
+        mut sink: impl FnMut(PeerId, SimTime, MsgIdx),
+    ) {
+        let stop = sc.measure_end().min(until);
+        loop {
+            let Some((k, at)) = self
+                .gens
+                .iter()
+                .enumerate()
+                .map(|(k, g)| (k, g.next_at()))
+                .filter(|&(_, at)| at < stop)
+                .min_by_key(|&(k, at)| (at, k))
+            else {
+                return;
+            };
+            let g = &mut self.gens[k];
+            let (who, payload) = g.fire();
+            let (class, topic) = (g.class, g.topic);
+            let payload = payload as u32;
+            let m = msgs.push(Message {
+                topic,
+                class,
+                publisher: who,
+                published_at: at,
+                payload_len: payload,
+                data_len: sc.wire.data_len(payload),
+            });
+            let expected =
+                self.topic_subscribers[topic.idx()] - u32::from(subscribed[topic.idx()][who.idx()]);
+            let measured = at >= sc.warmup && at < sc.measure_end();
+            self.delivery.on_publish(m, expected, measured);
+            sink(who, at, m);
+        }
+    }
+}
+
+/// The end of the next window, or `None` when the run is over: a window starts at the
+/// earliest pending event or publication and lasts one lookahead.
+fn window_end(
+    sc: &Scenario,
+    publisher: &Publisher,
+    lookahead: SimTime,
+    next_event: Option<SimTime>,
+) -> Option<SimTime> {
+    let end = sc.end();
+    let t0 = match (next_event, publisher.next_at(sc)) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b)?,
+    };
+    (t0 <= end).then(|| (t0 + lookahead).min(end + SimTime(1)))
+}
+
+/// The event a publication becomes in its publisher's partition.
+fn publish_event(who: PeerId, local: &[u32], m: MsgIdx) -> (u64, Event) {
+    (
+        key(who, RANK_PUBLISH, u64::from(m.0)),
+        Event::Publish {
+            peer: local[who.idx()],
+            msg: m,
+        },
+    )
+}
+
+/// A barrier whose waiters spin briefly, then sleep: windows are short (often a millisecond
+/// of simulated time, ~100 µs of work) and `std::sync::Barrier` sleeps at once, whose futex
+/// wake-up costs more than a typical wait; sleeping after the spin keeps runs with more
+/// threads than cores from burning their time slices spinning.
+struct SpinBarrier {
+    n: usize,
+    /// Spins before sleeping: long when every thread has a core of its own, short when
+    /// threads outnumber cores (a spinner then holds the core a laggard needs).
+    spins: u32,
+    count: AtomicUsize,
+    generation: AtomicUsize,
+    sleepers: AtomicUsize,
+    lock: Mutex<()>,
+    wake: Condvar,
+}
+
+impl SpinBarrier {
+    fn new(n: usize) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+        SpinBarrier {
+            n,
+            spins: if n <= cores { 200_000 } else { 64 },
+            count: AtomicUsize::new(0),
+            generation: AtomicUsize::new(0),
+            sleepers: AtomicUsize::new(0),
+            lock: Mutex::new(()),
+            wake: Condvar::new(),
+        }
+    }
+
+    fn wait(&self) {
+        let g = self.generation.load(Ordering::SeqCst);
+        if self.count.fetch_add(1, Ordering::SeqCst) + 1 == self.n {
+            self.count.store(0, Ordering::SeqCst);
+            self.generation.fetch_add(1, Ordering::SeqCst);
+            if self.sleepers.load(Ordering::SeqCst) > 0 {
+                let _held = self.lock.lock().expect("no panics while held");
+                self.wake.notify_all();
+            }
+            return;
+        }
+        for _ in 0..self.spins {
+            if self.generation.load(Ordering::Acquire) != g {
+                return;
+            }
+            std::hint::spin_loop();
+        }
+        self.sleepers.fetch_add(1, Ordering::SeqCst);
+        let mut held = self.lock.lock().expect("no panics while held");
+        while self.generation.load(Ordering::SeqCst) == g {
+            held = self.wake.wait(held).expect("no panics while held");
+        }
+        drop(held);
+        self.sleepers.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 impl Sim {
-    pub fn new(sc: Arc<Scenario>) -> Result<Sim, SimError> {
+    /// Builds the world, to be stepped on `threads` threads (at least 1). The results do not
+    /// depend on `threads`.
+    pub fn new(sc: Arc<Scenario>, threads: usize) -> Result<Sim, SimError> {
         let st = Streams::new(sc.seed);
         let n = sc.nodes;
         let class_weights: Vec<f64> = sc.node_classes.iter().map(|c| c.share).collect();
@@ -150,7 +400,7 @@ impl Sim {
         };
         let graph = topology::build(&sc.topology, n, &mut st.stream("topology", 0))?;
         let mut lat_rng = st.stream("latency", 0);
-        let links: Vec<(u32, u32, SimTime)> = graph
+        let link_list: Vec<(u32, u32, SimTime)> = graph
             .edges
             .iter()
             .map(|&(a, b)| {
@@ -166,37 +416,43 @@ impl Sim {
                 )
             })
             .collect();
-        let up = node_class
-            .iter()
-            .map(|&c| sc.node_classes[c as usize].upload_bps)
-            .collect();
-        let down = node_class
-            .iter()
-            .map(|&c| sc.node_classes[c as usize].download_bps)
-            .collect();
-        let net = Network::new(n, &links, up, down, sc.loss, st.stream("loss", 0));
+        let links = Links::new(n, &link_list);
+        drop(link_list);
 
+        // Partitions and the window length. A zero-latency cut cannot be stepped in
+        // parallel: one partition then.
+        let threads = threads.clamp(1, n as usize);
+        let mut part = partition(n as usize, threads);
+        let mut lookahead = cut_latency(&links, &part).map_or(MAX_WINDOW, |l| l.min(MAX_WINDOW));
+        if lookahead == SimTime::ZERO {
+            part = vec![0; n as usize];
+            lookahead = MAX_WINDOW;
+        }
+        let parts = part.iter().map(|&p| p as usize + 1).max().unwrap_or(1);
+        let mut local = vec![0u32; n as usize];
+        let mut members: Vec<Vec<PeerId>> = vec![Vec::new(); parts];
+        for v in 0..n {
+            let p = part[v as usize] as usize;
+            local[v as usize] = members[p].len() as u32;
+            members[p].push(PeerId(v));
+        }
         let cfg = Arc::new(sc.gossipsub.clone());
         let topics = sc.topics.len();
         let mut phase_rng = st.stream("heartbeat_phase", 0);
         let hb = cfg.heartbeat_interval.0;
-        let mut peers: Vec<Peer> = (0..n)
+        let mut all_peers: Vec<Option<Peer>> = (0..n)
             .map(|v| {
                 let first = SimTime(rand::Rng::gen_range(&mut phase_rng, 0..hb));
-                Peer::new(
+                Some(Peer::new(
                     PeerId(v),
                     cfg.clone(),
                     st.stream("peer_mesh", u64::from(v)),
                     st.stream("peer_traffic", u64::from(v)),
                     topics,
                     first,
-                )
+                ))
             })
             .collect();
-        let mut queue = WheelQueue::default();
-        for p in &peers {
-            queue.push(p.poll_timeout(), Event::Heartbeat(p.id()));
-        }
         let subscribed: Vec<Vec<bool>> = sc
             .topics
             .iter()
@@ -214,6 +470,10 @@ impl Sim {
                 mask
             })
             .collect();
+        let topic_subscribers: Vec<u32> = subscribed
+            .iter()
+            .map(|m| m.iter().filter(|&&s| s).count() as u32)
+            .collect();
         let gens: Vec<Generator> = sc
             .traffic
             .iter()
@@ -228,29 +488,91 @@ impl Sim {
                 Generator::new(ClassId(k as u16), tc, pubs, st.stream("traffic", k as u64))
             })
             .collect();
-        for (k, g) in gens.iter().enumerate() {
-            if g.next_at() < sc.measure_end() {
-                queue.push(g.next_at(), Event::Publish { gen: k as u16 });
+
+        // t = 0: every connection opens, then every node joins its topics.
+        for &(a, b) in &graph.edges {
+            let pa = all_peers[a as usize].as_mut().expect("built above");
+            pa.handle_connected(SimTime::ZERO, PeerId(b), true);
+            let pb = all_peers[b as usize].as_mut().expect("built above");
+            pb.handle_connected(SimTime::ZERO, PeerId(a), false);
+        }
+        for (t, mask) in subscribed.iter().enumerate() {
+            for (v, &on) in mask.iter().enumerate() {
+                if on {
+                    let p = all_peers[v].as_mut().expect("built above");
+                    p.handle_subscribe(SimTime::ZERO, TopicId(t as u16));
+                }
             }
         }
+
+        let classes = sc.traffic.len();
+        let shards: Vec<Shard> = members
+            .into_iter()
+            .enumerate()
+            .map(|(id, nodes)| {
+                let peers: Vec<Peer> = nodes
+                    .iter()
+                    .map(|v| {
+                        all_peers[v.idx()]
+                            .take()
+                            .expect("each node in one partition")
+                    })
+                    .collect();
+                let up = nodes
+                    .iter()
+                    .map(|v| sc.node_classes[node_class[v.idx()] as usize].upload_bps)
+                    .collect();
+                let down = nodes
+                    .iter()
+                    .map(|v| sc.node_classes[node_class[v.idx()] as usize].download_bps)
+                    .collect();
+                let mut queue = WheelQueue::default();
+                for (i, p) in peers.iter().enumerate() {
+                    queue.push(
+                        p.poll_timeout(),
+                        key(p.id(), RANK_HEARTBEAT, 0),
+                        Event::Heartbeat(i as u32),
+                    );
+                }
+                let k = nodes.len();
+                Shard {
+                    id: id as u16,
+                    peers,
+                    ifs: Interfaces::new(up, down),
+                    sent_count: vec![0; k],
+                    queue,
+                    flights: Vec::new(),
+                    free_flights: Vec::new(),
+                    outbox: (0..parts).map(|_| Vec::new()).collect(),
+                    acct: Accounting::new(k, classes, topics),
+                    delivery: Delivery::default(),
+                    received: vec![0; k],
+                    duplicates: vec![0; k],
+                    events: 0,
+                    scratch_shares: Vec::new(),
+                    nodes,
+                }
+            })
+            .collect();
+        drop(all_peers);
+
         let degrees = graph.degrees();
         let components = graph.components();
-        let acct = Accounting::new(n as usize, sc.traffic.len(), topics);
+        drop(graph);
         let topic_len = sc.topics.iter().map(|t| t.name.len() as u32).collect();
         let mut sim = Sim {
-            now: SimTime::ZERO,
-            queue,
-            peers: Vec::new(),
-            net,
-            gens,
+            links,
+            publisher: Publisher {
+                gens,
+                topic_subscribers,
+                delivery: Delivery::default(),
+            },
             msgs: MessageTable::default(),
             topic_len,
-            flights: Vec::new(),
-            free_flights: Vec::new(),
-            acct,
-            delivery: Delivery::default(),
-            received: vec![0; n as usize],
-            duplicates: vec![0; n as usize],
+            part,
+            local,
+            shards,
+            lookahead,
             world: World {
                 node_class,
                 region,
@@ -258,53 +580,288 @@ impl Sim {
                 components,
                 subscribed,
             },
-            events: 0,
-            scratch_shares: Vec::new(),
             sc,
         };
-        // t = 0: every connection opens, then every node joins its topics.
-        for &(a, b) in &graph.edges {
-            peers[a as usize].handle_connected(SimTime::ZERO, PeerId(b), true);
-            peers[b as usize].handle_connected(SimTime::ZERO, PeerId(a), false);
-        }
-        for (t, mask) in sim.world.subscribed.iter().enumerate() {
-            for (v, &on) in mask.iter().enumerate() {
-                if on {
-                    peers[v].handle_subscribe(SimTime::ZERO, TopicId(t as u16));
-                }
+        // What the joins at t = 0 send.
+        let cx = Ctx {
+            sc: &sim.sc,
+            links: &sim.links,
+            msgs: &sim.msgs,
+            topic_len: &sim.topic_len,
+            part: &sim.part,
+            local: &sim.local,
+        };
+        for s in &mut sim.shards {
+            for i in 0..s.peers.len() {
+                s.drain(i as u32, SimTime::ZERO, &cx);
             }
         }
-        sim.peers = peers;
-        for v in 0..n {
-            sim.drain(PeerId(v));
-        }
+        Self::hand_over(&mut sim.shards, &sim.part, &sim.local);
         Ok(sim)
     }
 
-    fn measuring(&self, t: SimTime) -> bool {
-        t >= self.sc.warmup && t < self.sc.measure_end()
+    /// Partitions the run is cut into (threads actually used).
+    pub fn partitions(&self) -> usize {
+        self.shards.len()
+    }
+
+    /// Moves every cross-partition transmission into its receiver's queue (serially: for
+    /// setup and the one-partition loop).
+    fn hand_over(shards: &mut [Shard], part: &[u16], local: &[u32]) {
+        for i in 0..shards.len() {
+            for d in 0..shards.len() {
+                let mut out = std::mem::take(&mut shards[i].outbox[d]);
+                for o in out.drain(..) {
+                    debug_assert_eq!(usize::from(part[o.to.idx()]), d);
+                    shards[d].accept(o, local);
+                }
+                shards[i].outbox[d] = out;
+            }
+        }
     }
 
     /// Runs to the end of the scenario.
     pub fn run(mut self, progress: Progress<'_>) -> RunOutput {
         let end = self.sc.end();
-        while let Some((t, ev)) = self.queue.pop() {
-            if t > end {
-                self.queue.push(t, ev); // keep it for the in-flight count
+        if self.shards.len() == 1 {
+            self.run_one(progress);
+        } else {
+            self.run_parallel(progress);
+        }
+        self.finish(end)
+    }
+
+    fn run_one(&mut self, progress: Progress<'_>) {
+        loop {
+            let next = self.shards[0].queue.peek_time();
+            let Some(until) = window_end(&self.sc, &self.publisher, self.lookahead, next) else {
                 break;
+            };
+            let (shard, local) = (&mut self.shards[0], &self.local);
+            self.publisher.fire_due(
+                &self.sc,
+                &self.world.subscribed,
+                &mut self.msgs,
+                until,
+                |who, at, m| {
+                    let (k, ev) = publish_event(who, local, m);
+                    shard.queue.push(at, k, ev);
+                },
+            );
+            let cx = Ctx {
+                sc: &self.sc,
+                links: &self.links,
+                msgs: &self.msgs,
+                topic_len: &self.topic_len,
+                part: &self.part,
+                local: &self.local,
+            };
+            self.shards[0].run_window(until, &cx);
+            progress(until.saturating_sub(SimTime(1)), self.shards[0].events);
+        }
+    }
+
+    /// One thread per partition, all stepping the same window, three barriers a window:
+    /// (A) every partition has stepped and posted its outgoing transmissions; (B) every
+    /// partition has taken its incoming ones and posted its next event time; then the master
+    /// (the calling thread, partition 0) fires due publications and sets the next window,
+    /// and (C) releases everyone into it.
+    fn run_parallel(&mut self, progress: Progress<'_>) {
+        const STOP: u64 = u64::MAX;
+        let p = self.shards.len();
+        let barrier = SpinBarrier::new(p);
+        let mail: Vec<Mutex<Vec<Outgoing>>> = (0..p * p).map(|_| Mutex::new(Vec::new())).collect();
+        let pubs: Vec<Mutex<Vec<(SimTime, u64, Event)>>> =
+            (0..p).map(|_| Mutex::new(Vec::new())).collect();
+        let peeks: Vec<AtomicU64> = (0..p).map(|_| AtomicU64::new(STOP)).collect();
+        let until = AtomicU64::new(STOP);
+        let msgs = RwLock::new(std::mem::take(&mut self.msgs));
+        let (sc, links, topic_len, part, local) = (
+            &*self.sc,
+            &self.links,
+            &self.topic_len,
+            &self.part,
+            &self.local,
+        );
+        let subscribed = &self.world.subscribed;
+        let publisher = &mut self.publisher;
+        let lookahead = self.lookahead;
+        let events = AtomicU64::new(0);
+
+        // One partition's share of a window, from release (C) to posted next-event time (B).
+        let step = |w: usize, shard: &mut Shard| -> bool {
+            barrier.wait(); // C
+            let u = until.load(Ordering::Acquire);
+            if u == STOP {
+                return false;
             }
-            debug_assert!(t >= self.now, "time never goes backwards");
-            self.now = t;
+            for (t, k, ev) in pubs[w].lock().expect("no panics while held").drain(..) {
+                shard.queue.push(t, k, ev);
+            }
+            {
+                let guard = msgs.read().expect("no panics while held");
+                let cx = Ctx {
+                    sc,
+                    links,
+                    msgs: &guard,
+                    topic_len,
+                    part,
+                    local,
+                };
+                let before = shard.events;
+                shard.run_window(SimTime(u), &cx);
+                events.fetch_add(shard.events - before, Ordering::Relaxed);
+            }
+            for d in 0..p {
+                if !shard.outbox[d].is_empty() {
+                    let mut m = mail[w * p + d].lock().expect("no panics while held");
+                    std::mem::swap(&mut *m, &mut shard.outbox[d]);
+                }
+            }
+            barrier.wait(); // A
+            for src in 0..p {
+                let mut m = mail[src * p + w].lock().expect("no panics while held");
+                for o in m.drain(..) {
+                    shard.accept(o, local);
+                }
+            }
+            let next = shard.queue.peek_time().map_or(STOP, |t| t.0);
+            peeks[w].store(next, Ordering::Release);
+            barrier.wait(); // B
+            true
+        };
+
+        let mut next_event = self
+            .shards
+            .iter_mut()
+            .filter_map(|s| s.queue.peek_time())
+            .min();
+        let (first, rest) = self.shards.split_at_mut(1);
+        std::thread::scope(|scope| {
+            for (i, shard) in rest.iter_mut().enumerate() {
+                let step = &step;
+                scope.spawn(move || while step(i + 1, shard) {});
+            }
+            loop {
+                // Serial section: every other thread waits at C.
+                match window_end(sc, publisher, lookahead, next_event) {
+                    None => until.store(STOP, Ordering::Release),
+                    Some(u) => {
+                        let mut table = msgs.write().expect("no panics while held");
+                        publisher.fire_due(sc, subscribed, &mut table, u, |who, at, m| {
+                            let (k, ev) = publish_event(who, local, m);
+                            pubs[usize::from(part[who.idx()])]
+                                .lock()
+                                .expect("no panics while held")
+                                .push((at, k, ev));
+                        });
+                        until.store(u.0, Ordering::Release);
+                        progress(u.saturating_sub(SimTime(1)), events.load(Ordering::Relaxed));
+                    }
+                }
+                if !step(0, &mut first[0]) {
+                    break;
+                }
+                next_event = peeks
+                    .iter()
+                    .map(|x| x.load(Ordering::Acquire))
+                    .min()
+                    .filter(|&t| t != STOP)
+                    .map(SimTime);
+            }
+        });
+        self.msgs = msgs.into_inner().expect("no panics while held");
+    }
+
+    fn finish(self, end: SimTime) -> RunOutput {
+        let n = self.sc.nodes as usize;
+        let topics = self.sc.topics.len();
+        let mut acct = Accounting::new(n, self.sc.traffic.len(), topics);
+        let mut delivery = self.publisher.delivery;
+        let (mut received, mut duplicates) = (vec![0u64; n], vec![0u64; n]);
+        let mut mesh: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n];
+        let mut outbound = vec![0u32; n];
+        let (mut events, mut in_flight) = (0u64, 0u64);
+        let partitions = self.shards.len();
+        for mut s in self.shards {
+            while let Some((_, ev)) = s.queue.pop() {
+                if let Event::Deliver { slot, .. } | Event::Arrive { slot, .. } = ev {
+                    in_flight += s.flights[slot as usize].bytes;
+                }
+            }
+            events += s.events;
+            acct.add_totals(&s.acct);
+            delivery.merge(&s.delivery);
+            for (i, (v, p)) in s.nodes.iter().zip(&s.peers).enumerate() {
+                acct.copy_node(*v, &s.acct, PeerId(i as u32));
+                received[v.idx()] = s.received[i];
+                duplicates[v.idx()] = s.duplicates[i];
+                mesh[v.idx()] = (0..topics)
+                    .map(|t| {
+                        let t = TopicId(t as u16);
+                        (p.mesh_len(t) as u32, p.topic_peers_len(t) as u32)
+                    })
+                    .collect();
+                outbound[v.idx()] = p.outbound_connections() as u32;
+            }
+        }
+        RunOutput {
+            world: self.world,
+            acct,
+            delivery,
+            msgs: self.msgs,
+            received,
+            duplicates,
+            mesh,
+            outbound,
+            events,
+            in_flight_end: in_flight,
+            end,
+            partitions,
+            lookahead: self.lookahead,
+        }
+    }
+}
+
+impl Shard {
+    /// Takes a transmission from another partition.
+    fn accept(&mut self, o: Outgoing, local: &[u32]) {
+        let slot = self.alloc_flight();
+        let from = o.from;
+        self.flights[slot as usize] = o.flight;
+        self.queue.push(
+            o.first,
+            key(o.to, RANK_ARRIVE, u64::from(from.0)),
+            Event::Arrive {
+                to: local[o.to.idx()],
+                from,
+                slot,
+                last: o.last,
+            },
+        );
+    }
+
+    fn alloc_flight(&mut self) -> u32 {
+        self.free_flights.pop().unwrap_or_else(|| {
+            self.flights.push(InFlight::default());
+            (self.flights.len() - 1) as u32
+        })
+    }
+
+    /// Steps every event before `until`.
+    fn run_window(&mut self, until: SimTime, cx: &Ctx<'_>) {
+        while let Some((t, ev)) = self.queue.pop_before(until) {
             self.events += 1;
-            if self.events & 0xFFFF == 0 {
-                progress(t, self.events);
-            }
             match ev {
                 Event::Heartbeat(p) => {
-                    self.peers[p.idx()].handle_heartbeat(t, &self.msgs);
-                    self.drain(p);
-                    let next = self.peers[p.idx()].poll_timeout();
-                    self.queue.push(next, Event::Heartbeat(p));
+                    self.peers[p as usize].handle_heartbeat(t, cx.msgs);
+                    self.drain(p, t, cx);
+                    let peer = &self.peers[p as usize];
+                    self.queue.push(
+                        peer.poll_timeout(),
+                        key(peer.id(), RANK_HEARTBEAT, 0),
+                        Event::Heartbeat(p),
+                    );
                 }
                 Event::Arrive {
                     to,
@@ -313,100 +870,90 @@ impl Sim {
                     last,
                 } => {
                     let bytes = self.flights[slot as usize].bytes;
-                    let done = self.net.receive(t, to, bytes, last);
-                    self.queue.push(done, Event::Deliver { to, from, slot });
+                    let done = self.ifs.receive(t, to as usize, bytes, last);
+                    self.queue.push(
+                        done,
+                        key(self.nodes[to as usize], RANK_DELIVER, u64::from(from.0)),
+                        Event::Deliver { to, from, slot },
+                    );
                 }
-                Event::Deliver { to, from, slot } => self.deliver(to, from, slot),
+                Event::Deliver { to, from, slot } => self.deliver(t, to, from, slot, cx),
                 Event::Validated { peer, msg } => {
-                    self.peers[peer.idx()].handle_validated(t, msg, &self.msgs);
-                    self.drain(peer);
+                    self.peers[peer as usize].handle_validated(t, msg, cx.msgs);
+                    self.drain(peer, t, cx);
                 }
-                Event::Publish { gen } => self.publish(gen),
+                Event::Publish { peer, msg } => {
+                    self.peers[peer as usize].handle_publish(t, msg, cx.msgs);
+                    self.drain(peer, t, cx);
+                }
             }
         }
-        progress(self.now.min(end), self.events);
-        self.finish(end)
     }
 
-    fn publish(&mut self, gen: u16) {
-        let now = self.now;
-        let g = &mut self.gens[gen as usize];
-        let (who, payload) = g.fire();
-        let (class, topic) = (g.class, g.topic);
-        if g.next_at() < self.sc.measure_end() {
-            self.queue.push(g.next_at(), Event::Publish { gen });
-        }
-        let payload = payload as u32;
-        let m = self.msgs.push(Message {
-            topic,
-            class,
-            publisher: who,
-            published_at: now,
-            payload_len: payload,
-            data_len: self.sc.wire.data_len(payload),
-        });
-        let mask = &self.world.subscribed[topic.idx()];
-        let expected = mask.iter().filter(|&&s| s).count() as u32 - u32::from(mask[who.idx()]);
-        self.delivery.on_publish(m, expected, self.measuring(now));
-        self.peers[who.idx()].handle_publish(now, m, &self.msgs);
-        self.drain(who);
-    }
-
-    fn deliver(&mut self, to: PeerId, from: PeerId, slot: u32) {
-        let now = self.now;
-        let measuring = self.measuring(now);
+    fn deliver(&mut self, now: SimTime, to: u32, from: PeerId, slot: u32, cx: &Ctx<'_>) {
+        let measuring = cx.measuring(now);
+        let v = to as usize;
         let f = &self.flights[slot as usize];
-        let peer = &mut self.peers[to.idx()];
+        let peer = &mut self.peers[v];
         let mut total = u64::from(f.overhead);
         for (part, &share) in f.parts.iter().zip(&f.shares) {
             let dup = match *part {
                 RpcPart::Message { msg, .. } if peer.is_duplicate(now, msg) => {
-                    self.duplicates[to.idx()] += 1;
+                    self.duplicates[v] += 1;
                     self.delivery.on_duplicate(msg);
                     true
                 }
                 _ => false,
             };
             if measuring {
-                let cell = classify(part, dup, &self.msgs);
-                self.acct.add(to, Direction::In, cell, u64::from(share));
+                let cell = classify(part, dup, cx.msgs);
+                self.acct
+                    .add(PeerId(to), Direction::In, cell, u64::from(share));
             }
             total += u64::from(share);
         }
         if measuring && f.overhead > 0 {
-            self.acct
-                .add(to, Direction::In, Cell::TRANSPORT, u64::from(f.overhead));
+            self.acct.add(
+                PeerId(to),
+                Direction::In,
+                Cell::TRANSPORT,
+                u64::from(f.overhead),
+            );
         }
         self.acct.received_total += total;
         let parts = std::mem::take(&mut self.flights[slot as usize].parts);
-        self.peers[to.idx()].handle_rpc(now, from, &parts, &self.msgs);
+        self.peers[v].handle_rpc(now, from, &parts, cx.msgs);
         self.flights[slot as usize].parts = parts;
         self.free_flights.push(slot);
-        self.drain(to);
+        self.drain(to, now, cx);
     }
 
-    /// Carries out everything peer `p` wants to do now: transmits onto the network, events
-    /// into metrics and validation.
-    fn drain(&mut self, p: PeerId) {
+    /// Carries out everything local peer `p` wants to do now: transmits onto the network,
+    /// events into metrics and validation.
+    fn drain(&mut self, p: u32, now: SimTime, cx: &Ctx<'_>) {
+        let v = p as usize;
         loop {
-            while let Some(t) = self.peers[p.idx()].poll_transmit() {
-                self.send(p, t);
+            while let Some(t) = self.peers[v].poll_transmit() {
+                self.send(p, t, now, cx);
             }
-            let Some(ev) = self.peers[p.idx()].poll_event() else {
+            let Some(ev) = self.peers[v].poll_event() else {
                 break;
             };
             match ev {
                 PeerEvent::Received { msg, hops, .. } => {
-                    self.received[p.idx()] += 1;
-                    let lat = self.now.saturating_sub(self.msgs.get(msg).published_at);
-                    self.delivery.on_first_arrival(msg, lat, hops);
+                    self.received[v] += 1;
+                    let published = cx.msgs.get(msg).published_at;
+                    let lat = now.saturating_sub(published);
+                    self.delivery
+                        .on_first_arrival(msg, lat, hops, cx.measuring(published));
                 }
                 PeerEvent::Validate { msg } => {
-                    if self.sc.validation_delay == SimTime::ZERO {
-                        self.peers[p.idx()].handle_validated(self.now, msg, &self.msgs);
+                    if cx.sc.validation_delay == SimTime::ZERO {
+                        self.peers[v].handle_validated(now, msg, cx.msgs);
                     } else {
                         self.queue.push(
-                            self.now + self.sc.validation_delay,
+                            now + cx.sc.validation_delay,
+                            key(self.nodes[v], RANK_VALIDATED, u64::from(msg.0)),
                             Event::Validated { peer: p, msg },
                         );
                     }
@@ -415,21 +962,19 @@ impl Sim {
         }
     }
 
-    fn send(&mut self, from: PeerId, t: crate::protocol::gossipsub::Transmit) {
-        let now = self.now;
-        let measuring = self.measuring(now);
-        let slot = self.free_flights.pop().unwrap_or_else(|| {
-            self.flights.push(InFlight::default());
-            (self.flights.len() - 1) as u32
-        });
-        let parts = self.peers[from.idx()].transmit_parts(&t);
+    fn send(&mut self, p: u32, t: Transmit, now: SimTime, cx: &Ctx<'_>) {
+        let v = p as usize;
+        let from = self.nodes[v];
+        let measuring = cx.measuring(now);
+        let slot = self.alloc_flight();
+        let parts = self.peers[v].transmit_parts(&t);
         let ctx = WireCtx {
-            topic_len: &self.topic_len,
-            msgs: &self.msgs,
+            topic_len: cx.topic_len,
+            msgs: cx.msgs,
         };
         let mut shares = std::mem::take(&mut self.scratch_shares);
         let size = rpc_size(parts, &ctx, &mut shares);
-        let overhead = self.sc.transport.overhead(size);
+        let overhead = cx.sc.transport.overhead(size);
         let f = &mut self.flights[slot as usize];
         f.parts.clear();
         f.parts.extend_from_slice(parts);
@@ -441,71 +986,54 @@ impl Sim {
         if measuring {
             let f = &self.flights[slot as usize];
             for (part, &share) in f.parts.iter().zip(&f.shares) {
-                let cell = classify(part, false, &self.msgs);
-                self.acct.add(from, Direction::Out, cell, u64::from(share));
+                let cell = classify(part, false, cx.msgs);
+                self.acct
+                    .add(PeerId(p), Direction::Out, cell, u64::from(share));
             }
             if overhead > 0 {
-                self.acct
-                    .add(from, Direction::Out, Cell::TRANSPORT, u64::from(overhead));
+                self.acct.add(
+                    PeerId(p),
+                    Direction::Out,
+                    Cell::TRANSPORT,
+                    u64::from(overhead),
+                );
             }
         }
         self.acct.sent_total += bytes;
-        match self.net.send(now, from, t.to, bytes) {
-            Some((first, last)) => self.queue.push(
+        let lat = cx
+            .links
+            .latency(from, t.to)
+            .expect("peers send only over their connections");
+        let (first, last) = self.ifs.send(now, v, lat, bytes);
+        let count = self.sent_count[v];
+        self.sent_count[v] += 1;
+        if lost(cx.sc.loss, cx.sc.seed, from, count) {
+            self.acct.dropped_total += bytes;
+            self.free_flights.push(slot);
+            return;
+        }
+        let dest = cx.part[t.to.idx()];
+        if dest == self.id {
+            self.queue.push(
                 first,
+                key(t.to, RANK_ARRIVE, u64::from(from.0)),
                 Event::Arrive {
-                    to: t.to,
+                    to: cx.local[t.to.idx()],
                     from,
                     slot,
                     last,
                 },
-            ),
-            None => {
-                self.acct.dropped_total += bytes;
-                self.free_flights.push(slot);
-            }
-        }
-    }
-
-    fn finish(mut self, end: SimTime) -> RunOutput {
-        let mut in_flight = 0u64;
-        while let Some((_, ev)) = self.queue.pop() {
-            if let Event::Deliver { slot, .. } | Event::Arrive { slot, .. } = ev {
-                in_flight += self.flights[slot as usize].bytes;
-            }
-        }
-        let topics = self.sc.topics.len();
-        let mesh = self
-            .peers
-            .iter()
-            .map(|p| {
-                (0..topics)
-                    .map(|t| {
-                        (
-                            p.mesh_len(TopicId(t as u16)) as u32,
-                            p.topic_peers_len(TopicId(t as u16)) as u32,
-                        )
-                    })
-                    .collect()
-            })
-            .collect();
-        let outbound = self
-            .peers
-            .iter()
-            .map(|p| p.outbound_connections() as u32)
-            .collect();
-        RunOutput {
-            world: self.world,
-            acct: self.acct,
-            delivery: self.delivery,
-            msgs: self.msgs,
-            received: self.received,
-            duplicates: self.duplicates,
-            mesh,
-            outbound,
-            events: self.events,
-            in_flight_end: in_flight,
-            end,
+            );
+        } else {
+            let flight = std::mem::take(&mut self.flights[slot as usize]);
+            self.free_flights.push(slot);
+            self.outbox[usize::from(dest)].push(Outgoing {
+                first,
+                last,
+                to: t.to,
+                from,
+                flight,
+            });
         }
     }
 }

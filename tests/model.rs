@@ -14,7 +14,7 @@ use std::sync::Arc;
 fn run_to(scenario: &str, dir: &Path) {
     let sc = gossipsim::scenario::load(Path::new(scenario)).unwrap();
     let sc = Arc::new(sc);
-    let out = Sim::new(sc.clone()).unwrap().run(&mut |_, _| {});
+    let out = Sim::new(sc.clone(), 1).unwrap().run(&mut |_, _| {});
     let s = Summary::new(&sc, &out);
     write_files(dir, &render_files(&sc, &out, &s)).unwrap();
 }

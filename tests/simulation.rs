@@ -12,7 +12,9 @@ fn scenario(src: &str) -> Scenario {
 }
 
 fn run(sc: &Scenario) -> gossipsim::RunOutput {
-    Sim::new(Arc::new(sc.clone())).unwrap().run(&mut |_, _| {})
+    Sim::new(Arc::new(sc.clone()), 1)
+        .unwrap()
+        .run(&mut |_, _| {})
 }
 
 fn files(sc: &Scenario) -> Vec<(&'static str, Vec<u8>)> {
@@ -356,6 +358,75 @@ publishers = {{ class = "desktop" }}
                 relayed, 0,
                 "desktop {v} relays nothing on the control shard"
             );
+        }
+    }
+}
+
+/// The output is byte-identical whatever the number of threads (partitions) the run is cut
+/// into: with loss, several topics and classes, validation delay, region latencies (windows
+/// as short as the 1 ms intra-region links) and bytes still in flight at the end.
+#[test]
+fn output_does_not_depend_on_threads() {
+    let src = format!(
+        r#"
+nodes = 150
+seed = 21
+[time]
+warmup = "5s"
+duration = "30s"
+drain = "0s"
+[network]
+validation_delay = "2ms"
+loss = 0.02
+[topology]
+outbound = 5
+max_connections = 30
+[latency]
+kind = "regions"
+file = "{}/models/latency/aws-regions-rtt.csv"
+floor = "1ms"
+weights = {{ us-east = 0.4, eu-west = 0.3, ap-southeast = 0.3 }}
+[[node_class]]
+name = "desktop"
+share = 0.8
+upload = "5Mbit/s"
+[[node_class]]
+name = "fleet"
+share = 0.2
+[[topic]]
+name = "/waku/2/rs/16/32"
+[[topic]]
+name = "/waku/2/rs/16/1000"
+subscribers = {{ fraction = 0.5 }}
+[[traffic]]
+class = "chat"
+topic = "/waku/2/rs/16/32"
+rate = "2/s"
+per = "network"
+size = "3KB"
+[[traffic]]
+class = "control"
+topic = "/waku/2/rs/16/1000"
+rate = "1/s"
+per = "network"
+size = "20KB"
+"#,
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let sc = Arc::new(scenario(&src));
+    let render = |threads: usize| {
+        let out = Sim::new(sc.clone(), threads).unwrap().run(&mut |_, _| {});
+        assert!(out.in_flight_end > 0 && out.acct.dropped_total > 0);
+        let s = Summary::new(&sc, &out);
+        (out.partitions, render_files(&sc, &out, &s))
+    };
+    let (p1, one) = render(1);
+    assert_eq!(p1, 1);
+    for threads in [2, 3, 4] {
+        let (p, many) = render(threads);
+        assert_eq!(p, threads, "cut into as many partitions as threads");
+        for ((name, a), (_, b)) in one.iter().zip(&many) {
+            assert!(a == b, "{name} differs between 1 and {threads} threads");
         }
     }
 }

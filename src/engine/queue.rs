@@ -1,7 +1,9 @@
 //! Event queues: a binary heap (the simple reference) and a bucketed timing wheel (the fast
-//! default). Both pop events in exactly the same total order, `(time, insertion sequence)`:
-//! two events at the same instant come out in the order they were pushed. Owns ordering only;
-//! knows nothing of what an event means.
+//! default). Both pop events in exactly the same total order, `(time, key, insertion
+//! sequence)`: the caller's `key` orders events of the same instant (the engine derives it
+//! from what the event is, so the order does not depend on which thread pushed first), and
+//! equal keys come out in the order they were pushed. Owns ordering only; knows nothing of
+//! what an event means.
 
 use crate::ids::SimTime;
 use std::cmp::Ordering;
@@ -10,8 +12,18 @@ use std::collections::BinaryHeap;
 /// What the engine needs from a queue. Swappable so a faster structure can replace the wheel
 /// without touching the engine.
 pub trait EventQueue<E> {
-    fn push(&mut self, at: SimTime, ev: E);
+    fn push(&mut self, at: SimTime, key: u64, ev: E);
     fn pop(&mut self) -> Option<(SimTime, E)>;
+    /// Time of the event `pop` would return next.
+    fn peek_time(&mut self) -> Option<SimTime>;
+    /// Pops the next event if it is earlier than `limit`.
+    fn pop_before(&mut self, limit: SimTime) -> Option<(SimTime, E)> {
+        if self.peek_time()? < limit {
+            self.pop()
+        } else {
+            None
+        }
+    }
     fn len(&self) -> usize;
     fn is_empty(&self) -> bool {
         self.len() == 0
@@ -20,13 +32,14 @@ pub trait EventQueue<E> {
 
 struct Entry<E> {
     time: u64,
+    key: u64,
     seq: u64,
     ev: E,
 }
 
 impl<E> PartialEq for Entry<E> {
     fn eq(&self, other: &Self) -> bool {
-        self.time == other.time && self.seq == other.seq
+        self.time == other.time && self.key == other.key && self.seq == other.seq
     }
 }
 impl<E> Eq for Entry<E> {}
@@ -36,13 +49,13 @@ impl<E> PartialOrd for Entry<E> {
     }
 }
 impl<E> Ord for Entry<E> {
-    /// Reversed so that `BinaryHeap` (a max-heap) pops the earliest `(time, seq)` first.
+    /// Reversed so that `BinaryHeap` (a max-heap) pops the earliest `(time, key, seq)` first.
     fn cmp(&self, other: &Self) -> Ordering {
-        (other.time, other.seq).cmp(&(self.time, self.seq))
+        (other.time, other.key, other.seq).cmp(&(self.time, self.key, self.seq))
     }
 }
 
-/// Reference queue: one binary heap over `(time, seq)`.
+/// Reference queue: one binary heap over `(time, key, seq)`.
 pub struct HeapQueue<E> {
     heap: BinaryHeap<Entry<E>>,
     seq: u64,
@@ -58,9 +71,10 @@ impl<E> Default for HeapQueue<E> {
 }
 
 impl<E> EventQueue<E> for HeapQueue<E> {
-    fn push(&mut self, at: SimTime, ev: E) {
+    fn push(&mut self, at: SimTime, key: u64, ev: E) {
         self.heap.push(Entry {
             time: at.0,
+            key,
             seq: self.seq,
             ev,
         });
@@ -68,6 +82,9 @@ impl<E> EventQueue<E> for HeapQueue<E> {
     }
     fn pop(&mut self) -> Option<(SimTime, E)> {
         self.heap.pop().map(|e| (SimTime(e.time), e.ev))
+    }
+    fn peek_time(&mut self) -> Option<SimTime> {
+        self.heap.peek().map(|e| SimTime(e.time))
     }
     fn len(&self) -> usize {
         self.heap.len()
@@ -80,7 +97,7 @@ const MAX_SPARE_CAPACITY: usize = 1024;
 
 /// Bucketed timing wheel. Time is cut into buckets of `2^shift` ns; a ring of `buckets` slots
 /// covers the near future, a heap holds what lies beyond. The bucket being drained is a small
-/// heap, so order inside a bucket is still exact `(time, seq)`.
+/// heap, so order inside a bucket is still exact `(time, key, seq)`.
 pub struct WheelQueue<E> {
     shift: u32,
     mask: u64,
@@ -146,9 +163,10 @@ impl<E> Default for WheelQueue<E> {
 }
 
 impl<E> EventQueue<E> for WheelQueue<E> {
-    fn push(&mut self, at: SimTime, ev: E) {
+    fn push(&mut self, at: SimTime, key: u64, ev: E) {
         let e = Entry {
             time: at.0,
+            key,
             seq: self.seq,
             ev,
         };
@@ -173,13 +191,28 @@ impl<E> EventQueue<E> for WheelQueue<E> {
     }
 
     fn pop(&mut self) -> Option<(SimTime, E)> {
+        self.fill_current();
+        let e = self.current.pop()?;
+        self.len -= 1;
+        Some((SimTime(e.time), e.ev))
+    }
+
+    fn peek_time(&mut self) -> Option<SimTime> {
+        self.fill_current();
+        self.current.peek().map(|e| SimTime(e.time))
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+}
+
+impl<E> WheelQueue<E> {
+    /// Advances the wheel until the draining bucket holds the earliest entry (or all is empty).
+    fn fill_current(&mut self) {
         loop {
-            if let Some(e) = self.current.pop() {
-                self.len -= 1;
-                return Some((SimTime(e.time), e.ev));
-            }
-            if self.len == 0 {
-                return None;
+            if !self.current.is_empty() || self.len == 0 {
+                return;
             }
             if self.in_slots == 0 {
                 // Nothing in the ring: jump straight to the overflow's first bucket.
@@ -193,10 +226,6 @@ impl<E> EventQueue<E> for WheelQueue<E> {
             }
             self.load_current();
         }
-    }
-
-    fn len(&self) -> usize {
-        self.len
     }
 }
 
@@ -227,8 +256,11 @@ mod tests {
                     2 => now + dt % 100_000,
                     _ => now + dt,
                 };
-                heap.push(SimTime(at), i);
-                wheel.push(SimTime(at), i);
+                // Few distinct keys, so that equal (time, key) pairs exercise the sequence.
+                let key = (i as u64 * 7) % 3;
+                heap.push(SimTime(at), key, i);
+                wheel.push(SimTime(at), key, i);
+                prop_assert_eq!(heap.peek_time(), wheel.peek_time());
                 prop_assert_eq!(heap.len(), wheel.len());
             }
             while let Some(x) = heap.pop() {
@@ -239,13 +271,17 @@ mod tests {
     }
 
     #[test]
-    fn same_instant_is_fifo() {
+    fn same_instant_by_key_then_fifo() {
         let mut q = WheelQueue::default();
         for i in 0..10 {
-            q.push(SimTime::from_millis(5), i);
+            q.push(SimTime::from_millis(5), 1, i);
         }
-        q.push(SimTime::from_millis(1), 99);
+        q.push(SimTime::from_millis(5), 0, 50);
+        q.push(SimTime::from_millis(1), 9, 99);
+        assert_eq!(q.peek_time(), Some(SimTime::from_millis(1)));
         assert_eq!(q.pop(), Some((SimTime::from_millis(1), 99)));
+        // The smaller key first, then equal keys in push order.
+        assert_eq!(q.pop(), Some((SimTime::from_millis(5), 50)));
         for i in 0..10 {
             assert_eq!(q.pop(), Some((SimTime::from_millis(5), i)));
         }

@@ -221,6 +221,34 @@ impl Accounting {
         self.cells[self.index(node, dir, kind, class, topic)]
     }
 
+    /// Counters per node.
+    fn per_node(&self) -> usize {
+        2 * KINDS * (self.classes + 1) * (self.topics + 1)
+    }
+
+    /// Bytes of counters per node for `classes` traffic classes and `topics` topics, for
+    /// memory estimates.
+    pub fn bytes_per_node(classes: usize, topics: usize) -> u64 {
+        (2 * KINDS * (classes + 1) * (topics + 1) * std::mem::size_of::<Counter>()) as u64
+    }
+
+    /// Copies the counters of `from`'s node `src` (a partition's table, same classes and
+    /// topics) into node `dst` of this table, and adds `from`'s run-wide totals once per
+    /// table via [`Accounting::add_totals`].
+    pub fn copy_node(&mut self, dst: PeerId, from: &Accounting, src: PeerId) {
+        debug_assert_eq!((self.classes, self.topics), (from.classes, from.topics));
+        let k = self.per_node();
+        self.cells[dst.idx() * k..(dst.idx() + 1) * k]
+            .copy_from_slice(&from.cells[src.idx() * k..(src.idx() + 1) * k]);
+    }
+
+    /// Adds another table's run-wide conservation totals to this one's.
+    pub fn add_totals(&mut self, from: &Accounting) {
+        self.sent_total += from.sent_total;
+        self.received_total += from.received_total;
+        self.dropped_total += from.dropped_total;
+    }
+
     /// Every non-zero cell of `node`, in a fixed order.
     pub fn node_cells(
         &self,

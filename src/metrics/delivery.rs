@@ -47,14 +47,25 @@ impl Delivery {
         });
     }
 
-    pub fn on_first_arrival(&mut self, m: MsgIdx, latency: SimTime, hops: u16) {
-        let s = &mut self.msgs[m.idx()];
+    /// Stats of `m`, growing the table: a partition of a run learns of messages as their
+    /// copies reach it.
+    #[inline]
+    fn stats(&mut self, m: MsgIdx) -> &mut MsgStats {
+        if m.idx() >= self.msgs.len() {
+            self.msgs.resize(m.idx() + 1, MsgStats::default());
+        }
+        &mut self.msgs[m.idx()]
+    }
+
+    /// A first copy of `m`; `measured`: `m` was published inside the measurement window.
+    pub fn on_first_arrival(&mut self, m: MsgIdx, latency: SimTime, hops: u16, measured: bool) {
+        let s = self.stats(m);
         s.delivered += 1;
         s.latency_sum_ns += latency.0;
         s.latency_max_ns = s.latency_max_ns.max(latency.0);
         s.hops_sum += u64::from(hops);
         s.hops_max = s.hops_max.max(hops);
-        if s.measured {
+        if measured {
             self.latency_us
                 .record(latency.0 / 1000)
                 .expect("auto-resizing histogram");
@@ -67,6 +78,30 @@ impl Delivery {
     }
 
     pub fn on_duplicate(&mut self, m: MsgIdx) {
-        self.msgs[m.idx()].duplicates += 1;
+        self.stats(m).duplicates += 1;
+    }
+
+    /// Adds what a partition of the run counted (deliveries, latencies, hops, duplicates);
+    /// `expected` and `measured` stay this table's own. Sums and maxima: the result does not
+    /// depend on how the run was partitioned.
+    pub fn merge(&mut self, other: &Delivery) {
+        for (i, o) in other.msgs.iter().enumerate() {
+            let s = self.stats(MsgIdx(i as u32));
+            s.delivered += o.delivered;
+            s.latency_sum_ns += o.latency_sum_ns;
+            s.latency_max_ns = s.latency_max_ns.max(o.latency_max_ns);
+            s.hops_sum += o.hops_sum;
+            s.hops_max = s.hops_max.max(o.hops_max);
+            s.duplicates += o.duplicates;
+        }
+        self.latency_us
+            .add(&other.latency_us)
+            .expect("auto-resizing histograms of the same precision");
+        if self.hops.len() < other.hops.len() {
+            self.hops.resize(other.hops.len(), 0);
+        }
+        for (h, &c) in other.hops.iter().enumerate() {
+            self.hops[h] += c;
+        }
     }
 }

@@ -67,7 +67,7 @@ pub fn read_baseline(path: &Path) -> Result<Vec<BaselineRow>> {
 pub fn measure(scenario: &str, seed: u64) -> Result<Vec<(String, String)>> {
     let sc = scenario::load(Path::new(scenario))?.with_seed(seed);
     let sc = Arc::new(sc);
-    let out = Sim::new(sc.clone())?.run(&mut |_, _| {});
+    let out = Sim::new(sc.clone(), 1)?.run(&mut |_, _| {});
     let s = Summary::new(&sc, &out);
     Ok(s.rows
         .into_iter()

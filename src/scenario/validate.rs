@@ -141,8 +141,11 @@ impl Validator<'_> {
         }
         let nodes = match raw.nodes {
             None => return self.err("nodes", "missing: the number of nodes is required"),
-            Some(n) if !(2..=(1u64 << 31)).contains(&n) => {
-                return self.err("nodes", format!("must be between 2 and 2^31, got {n}"))
+            Some(n) if !(2..=u64::from(crate::sim::MAX_NODES)).contains(&n) => {
+                return self.err(
+                    "nodes",
+                    format!("must be between 2 and 2^24 (16777216), got {n}"),
+                )
             }
             Some(n) => n as u32,
         };
