@@ -30,17 +30,26 @@ pub enum Cmd {
     Run {
         scenario: PathBuf,
         /// Override the scenario's master seed.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "seeds")]
         seed: Option<u64>,
+        /// Independent runs, one per seed, in parallel ("1..8" = 1 to 8, or "1,5,9");
+        /// each writes <out>/seed-<seed>/.
+        #[arg(long, value_parser = parse_seeds)]
+        seeds: Option<Seeds>,
         /// Output directory (default: results/<scenario name>).
         #[arg(long)]
         out: Option<PathBuf>,
         /// No progress bar and no summary on stdout.
         #[arg(long)]
         quiet: bool,
-        /// Worker threads (default: all cores). Results do not depend on it.
+        /// Worker threads (default: all cores): for one run, its partitions; with --seeds,
+        /// runs at once. Results do not depend on it.
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
         threads: Option<u32>,
+        /// Refuse to start above this estimated peak memory (e.g. "8GiB"; default: the
+        /// memory available now).
+        #[arg(long, value_parser = crate::units::parse_size)]
+        memory_limit: Option<u64>,
     },
     /// Print the analytical model's loads for a scenario's parameters.
     Model {
@@ -91,6 +100,61 @@ pub enum Cmd {
     Validate { scenario: PathBuf },
     /// List the gossipsub presets and their values.
     Presets,
+    /// Whole-run benchmark: each scenario at each thread count in a child process; prints
+    /// wall clock, simulated s per wall s, events/s, ns/event, peak RSS, the memory estimate
+    /// and a hash of the output files (equal hashes: byte-identical results).
+    Bench {
+        #[arg(required = true)]
+        scenarios: Vec<PathBuf>,
+        /// Thread counts to run each scenario with, e.g. "1,2".
+        #[arg(long, value_delimiter = ',', default_value = "1,2",
+              value_parser = clap::value_parser!(u32).range(1..=1024))]
+        threads: Vec<u32>,
+        /// Override the measured duration (e.g. "1min") to time a shorter slice.
+        #[arg(long, value_parser = crate::units::parse_duration)]
+        duration: Option<crate::SimTime>,
+        /// Also write the rows to this CSV file.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+    },
+    /// One benchmark run (what `bench` starts in a child process).
+    #[command(hide = true)]
+    BenchOne {
+        scenario: PathBuf,
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+        threads: u32,
+        #[arg(long, value_parser = crate::units::parse_duration)]
+        duration: Option<crate::SimTime>,
+    },
+}
+
+/// The seeds of `--seeds`.
+#[derive(Debug, Clone)]
+pub struct Seeds(Vec<u64>);
+
+/// `A..B` (A to B inclusive) or a comma-separated list of seeds.
+fn parse_seeds(s: &str) -> Result<Seeds, String> {
+    let bad = || format!("expected A..B or a list like 1,5,9 of whole numbers, got \"{s}\"");
+    let num = |x: &str| x.trim().parse::<u64>().map_err(|_| bad());
+    let seeds: Vec<u64> = if let Some((a, b)) = s.split_once("..") {
+        let (a, b) = (num(a)?, num(b.trim_start_matches('='))?);
+        if b < a {
+            return Err(format!("empty range \"{s}\": {b} < {a}"));
+        }
+        if b - a >= 10_000 {
+            return Err(format!("\"{s}\" is more than 10000 runs"));
+        }
+        (a..=b).collect()
+    } else {
+        s.split(',').map(num).collect::<Result<_, _>>()?
+    };
+    let mut uniq = seeds.clone();
+    uniq.sort_unstable();
+    uniq.dedup();
+    if uniq.len() != seeds.len() {
+        return Err(format!("\"{s}\" names a seed twice"));
+    }
+    Ok(Seeds(seeds))
 }
 
 /// A relative tolerance: a finite number >= 0.
@@ -146,18 +210,30 @@ fn dispatch(cli: Cli) -> Result<()> {
             out,
             quiet,
             threads,
-        } => run(&scenario, seed, out, quiet, threads_or_all(threads)).map(|_| ()),
+            seeds,
+            memory_limit,
+        } => {
+            let threads = threads_or_all(threads);
+            match seeds {
+                None => run_checked(&scenario, seed, out, quiet, threads, memory_limit).map(|_| ()),
+                Some(Seeds(seeds)) => {
+                    run_seeds(&scenario, &seeds, out, quiet, threads, memory_limit)
+                }
+            }
+        }
         Cmd::Validate { scenario } => {
             let sc = scenario::load(&scenario)?;
+            let est = crate::estimate::estimate(&sc, threads_or_all(None));
             println!(
-                "{}: ok ({} nodes, {} topic(s), {} traffic class(es), preset {}, {} measured after {} warm-up)",
+                "{}: ok ({} nodes, {} topic(s), {} traffic class(es), preset {}, {} measured after {} warm-up; estimated peak memory {})",
                 scenario.display(),
                 sc.nodes,
                 sc.topics.len(),
                 sc.traffic.len(),
                 sc.preset,
                 sc.duration,
-                sc.warmup
+                sc.warmup,
+                crate::estimate::gib(est.total()),
             );
             Ok(())
         }
@@ -236,6 +312,20 @@ fn dispatch(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Cmd::Bench {
+            scenarios,
+            threads,
+            duration,
+            csv,
+        } => {
+            let threads: Vec<usize> = threads.into_iter().map(|t| t as usize).collect();
+            crate::bench::bench(&scenarios, &threads, duration, csv.as_deref())
+        }
+        Cmd::BenchOne {
+            scenario,
+            threads,
+            duration,
+        } => crate::bench::bench_one(&scenario, threads as usize, duration),
         Cmd::Presets => {
             for name in PRESETS {
                 let cfg = preset(name).expect("listed presets exist");
@@ -255,6 +345,96 @@ fn threads_or_all(threads: Option<u32>) -> usize {
         || std::thread::available_parallelism().map_or(1, |n| n.get()),
         |t| t as usize,
     )
+}
+
+/// Refuses, before anything is built, a run whose estimated peak memory (`runs` at once)
+/// exceeds `limit` (default: the memory available now).
+fn check_memory(sc: &Scenario, threads: usize, runs: usize, limit: Option<u64>) -> Result<()> {
+    let est = crate::estimate::estimate(sc, threads);
+    let need = est.total().saturating_mul(runs as u64);
+    let (limit, what) = match limit {
+        Some(l) => (l, "--memory-limit"),
+        None => match crate::estimate::available_memory() {
+            Some(a) => (a, "available memory"),
+            None => return Ok(()),
+        },
+    };
+    if need > limit {
+        let terms: Vec<String> = est
+            .terms
+            .iter()
+            .filter(|t| t.1 >= 0.05 * est.total() as f64)
+            .map(|(name, b)| format!("{name} {}", crate::estimate::gib(*b as u64)))
+            .collect();
+        anyhow::bail!(
+            "{}: {} node(s) need an estimated {}{} ({}), more than the {} of {}; use fewer nodes, a shorter run, or more memory",
+            sc.name,
+            sc.nodes,
+            crate::estimate::gib(need),
+            if runs > 1 { format!(" for {runs} runs at once") } else { String::new() },
+            terms.join(", "),
+            what,
+            crate::estimate::gib(limit),
+        );
+    }
+    Ok(())
+}
+
+/// `run` for one seed: loads the scenario, checks its memory estimate, runs and reports.
+fn run_checked(
+    path: &std::path::Path,
+    seed: Option<u64>,
+    out: Option<PathBuf>,
+    quiet: bool,
+    threads: usize,
+    memory_limit: Option<u64>,
+) -> Result<PathBuf> {
+    let sc: Scenario = scenario::load(path)?;
+    check_memory(&sc, threads, 1, memory_limit)?;
+    run(path, seed, out, quiet, threads)
+}
+
+/// Independent runs of one scenario, one per seed, `threads` at a time (each on one
+/// thread: runs, not partitions, are the unit of parallel work here).
+fn run_seeds(
+    path: &std::path::Path,
+    seeds: &[u64],
+    out: Option<PathBuf>,
+    quiet: bool,
+    threads: usize,
+    memory_limit: Option<u64>,
+) -> Result<()> {
+    use rayon::prelude::*;
+    let sc: Scenario = scenario::load(path)?;
+    let at_once = threads.min(seeds.len()).max(1);
+    check_memory(&sc, 1, at_once, memory_limit)?;
+    let base = out.unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(at_once)
+        .build()
+        .context("starting worker threads")?;
+    let started = std::time::Instant::now();
+    let results: Vec<Result<PathBuf>> = pool.install(|| {
+        seeds
+            .par_iter()
+            .map(|&s| run(path, Some(s), Some(base.join(format!("seed-{s}"))), true, 1))
+            .collect()
+    });
+    for (s, r) in seeds.iter().zip(results) {
+        let dir = r.with_context(|| format!("seed {s}"))?;
+        if !quiet {
+            println!("seed {s:<6} {}", dir.display());
+        }
+    }
+    if !quiet {
+        println!(
+            "runs       {} seed(s), {} at a time, in {:.2} s wall",
+            seeds.len(),
+            at_once,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
 }
 
 /// Loads, runs and reports one scenario; returns the results directory.

@@ -348,7 +348,7 @@ impl SpinBarrier {
         let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
         SpinBarrier {
             n,
-            spins: if n <= cores { 200_000 } else { 64 },
+            spins: if n <= cores { 4000 } else { 64 },
             count: AtomicUsize::new(0),
             generation: AtomicUsize::new(0),
             sleepers: AtomicUsize::new(0),

@@ -360,6 +360,13 @@ fn cli_refuses_bad_flags_with_one_line() {
         vec!["run", "x.toml", "--seed", "minus-one"],
         vec!["frobnicate"],
         vec!["run", "x.toml", "--colour"],
+        vec!["run", "x.toml", "--seeds", "5..2"],
+        vec!["run", "x.toml", "--seeds", "1,x"],
+        vec!["run", "x.toml", "--seeds", "1,1"],
+        vec!["run", "x.toml", "--seeds", "1..3", "--seed", "4"],
+        vec!["run", "x.toml", "--threads", "0"],
+        vec!["run", "x.toml", "--memory-limit", "lots"],
+        vec!["bench", "x.toml", "--threads", "1,zero"],
     ] {
         let o = bin().args(&args).output().unwrap();
         let stderr = String::from_utf8_lossy(&o.stderr);
@@ -476,4 +483,80 @@ fn resolved_scenario_finds_its_data_files_from_the_results_directory() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// A run whose estimated memory exceeds the limit is refused before anything is built or
+/// written, with the estimate and its main terms in one line.
+#[test]
+fn cli_refuses_a_run_that_would_not_fit_in_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = dir.path().join("big.toml");
+    std::fs::write(&sc, BASE.replace("nodes = 100", "nodes = 16000000")).unwrap();
+    let out_dir = dir.path().join("out");
+    for extra in [vec![], vec!["--memory-limit", "1GiB"]] {
+        let mut args = vec![
+            "run",
+            sc.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let o = bin().args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains("16000000 node(s) need an estimated") && stderr.contains(" GiB"),
+            "{stderr}"
+        );
+        assert!(!out_dir.exists(), "nothing written");
+    }
+}
+
+/// `--seeds` runs each seed into its own directory, in parallel, with the same files as a
+/// single run of that seed.
+#[test]
+fn cli_seeds_run_in_parallel_each_as_its_single_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = dir.path().join("tiny.toml");
+    std::fs::write(&sc, BASE.replace("nodes = 100", "nodes = 30")).unwrap();
+    let many = dir.path().join("many");
+    let one = dir.path().join("one");
+    let ok = |args: &[&str]| {
+        let o = bin().args(args).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    let s = sc.to_str().unwrap();
+    ok(&[
+        "run",
+        s,
+        "--seeds",
+        "3..5",
+        "--threads",
+        "2",
+        "--quiet",
+        "--out",
+        many.to_str().unwrap(),
+    ]);
+    ok(&[
+        "run",
+        s,
+        "--seed",
+        "4",
+        "--threads",
+        "1",
+        "--quiet",
+        "--out",
+        one.to_str().unwrap(),
+    ]);
+    for f in ["summary.csv", "bandwidth.csv", "nodes.csv", "latency.csv"] {
+        let a = std::fs::read(many.join("seed-4").join(f)).unwrap();
+        assert_eq!(a, std::fs::read(one.join(f)).unwrap(), "{f}");
+        assert_ne!(
+            a,
+            std::fs::read(many.join("seed-3").join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    assert!(many.join("seed-5").join("summary.csv").exists());
 }

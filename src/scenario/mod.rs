@@ -204,6 +204,14 @@ impl Scenario {
     }
 
     /// The same scenario with another seed.
+    /// The same scenario with another measured duration (warm-up and drain kept).
+    pub fn with_duration(&self, duration: SimTime) -> Scenario {
+        let mut s = self.clone();
+        s.duration = duration;
+        s.resolved_toml = validate::resolve_toml(&s);
+        s
+    }
+
     pub fn with_seed(&self, seed: u64) -> Scenario {
         let mut s = self.clone();
         s.seed = seed;

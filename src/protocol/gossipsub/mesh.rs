@@ -251,7 +251,11 @@ impl Peer {
         for n in &mut self.nbrs {
             n.ihave_in = 0;
             n.iasked = 0;
-            while n.dont_send.front().is_some_and(|&(_, until)| until <= now) {
+            while n
+                .dont_send
+                .front()
+                .is_some_and(|&(_, until)| until.passed(now))
+            {
                 n.dont_send.pop_front();
             }
         }

@@ -7,7 +7,7 @@
 use super::config::GossipsubConfig;
 use super::mcache::{CacheEntry, MessageCache};
 use super::rpc::{PayloadKind, RpcPart};
-use super::seen::SeenCache;
+use super::seen::{Expiry, SeenCache};
 use crate::ids::{MsgIdx, PeerId, SimTime, TopicId};
 use crate::message::MessageTable;
 use crate::rng::SimRng;
@@ -27,7 +27,7 @@ pub(super) struct Neighbour {
     /// Ids asked from it through IWANT this heartbeat.
     pub iasked: u32,
     /// IDONTWANTs it sent us: (id, until).
-    pub dont_send: VecDeque<(MsgIdx, SimTime)>,
+    pub dont_send: VecDeque<(MsgIdx, Expiry)>,
 }
 
 /// Per-topic state of this peer.
@@ -464,7 +464,7 @@ impl Peer {
                     iwant_start.get_or_insert(i);
                 }
                 RpcPart::IDontWant { msg } => {
-                    let until = now.saturating_add(self.cfg.idontwant_ttl);
+                    let until = Expiry::at(now.saturating_add(self.cfg.idontwant_ttl));
                     self.nbrs[slot as usize].dont_send.push_back((msg, until));
                 }
                 RpcPart::Graft { topic } => self.on_graft(now, slot, topic),

@@ -1,22 +1,42 @@
 //! The seen cache (spec v1.0 "Message Processing": seen_ttl). A bitset over dense message
 //! indices answers "seen?" in nanoseconds; a FIFO of (message, expiry) clears bits when
-//! `seen_ttl` has passed, exactly, since every entry has the same TTL and so expires in
-//! insertion order. Owns membership only.
+//! `seen_ttl` has passed, since every entry has the same TTL and so expires in insertion
+//! order. Expiries are kept to the millisecond, rounded up (an entry lives at most 1 ms
+//! longer than its TTL), so that an entry is 8 bytes: at 10K nodes and nwaku's 2-minute TTL
+//! this cache is most of a peer's memory. Owns membership only.
 
 use crate::ids::{MsgIdx, SimTime};
 use std::collections::VecDeque;
 
+/// A deadline to the millisecond, rounded up: 4 bytes (49 days of simulated time).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Expiry(u32);
+
+impl Expiry {
+    /// The first millisecond boundary at or after `t`.
+    #[inline]
+    pub fn at(t: SimTime) -> Expiry {
+        Expiry(u32::try_from(t.0.div_ceil(1_000_000)).unwrap_or(u32::MAX))
+    }
+
+    /// Whether the deadline is at or before `now`.
+    #[inline]
+    pub fn passed(self, now: SimTime) -> bool {
+        u64::from(self.0) * 1_000_000 <= now.0
+    }
+}
+
 #[derive(Default, Debug, Clone)]
 pub struct SeenCache {
     bits: Vec<u64>,
-    expiry: VecDeque<(MsgIdx, SimTime)>,
+    expiry: VecDeque<(MsgIdx, Expiry)>,
 }
 
 impl SeenCache {
     /// Drops entries whose TTL ended at or before `now`.
     pub fn expire(&mut self, now: SimTime) {
         while let Some(&(m, t)) = self.expiry.front() {
-            if t > now {
+            if !t.passed(now) {
                 break;
             }
             self.bits[m.idx() / 64] &= !(1u64 << (m.idx() % 64));
@@ -41,7 +61,8 @@ impl SeenCache {
             self.bits.resize(w + 1, 0);
         }
         self.bits[w] |= 1u64 << (m.idx() % 64);
-        self.expiry.push_back((m, now.saturating_add(ttl)));
+        self.expiry
+            .push_back((m, Expiry::at(now.saturating_add(ttl))));
         true
     }
 
@@ -60,22 +81,31 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
-        /// Against a naive oracle: a list of (id, inserted_at).
+        /// Against a naive oracle: a list of (id, inserted_at), expiring at inserted_at + ttl
+        /// rounded up to the millisecond.
         #[test]
-        fn matches_naive(ops in proptest::collection::vec((0u32..300, 0u64..50), 1..400)) {
-            let ttl = SimTime(100);
+        fn matches_naive(ops in proptest::collection::vec((0u32..300, 0u64..50_000_000), 1..400)) {
+            let ttl = SimTime(100_000_000);
             let mut s = SeenCache::default();
             let mut naive: Vec<(u32, u64)> = Vec::new();
             let mut now = 0u64;
             for (id, dt) in ops {
                 now += dt;
                 s.expire(SimTime(now));
-                naive.retain(|&(_, t)| t + 100 > now);
+                naive.retain(|&(_, t)| (t + 100_000_000).div_ceil(1_000_000) * 1_000_000 > now);
                 let fresh = !naive.iter().any(|&(i, _)| i == id);
                 prop_assert_eq!(s.contains(MsgIdx(id)), !fresh);
                 prop_assert_eq!(s.insert(MsgIdx(id), SimTime(now), ttl), fresh);
                 if fresh { naive.push((id, now)); }
             }
         }
+    }
+
+    #[test]
+    fn expiry_rounds_up_to_the_millisecond() {
+        let e = Expiry::at(SimTime(2_000_001));
+        assert!(!e.passed(SimTime(2_999_999)));
+        assert!(e.passed(SimTime(3_000_000)));
+        assert!(Expiry::at(SimTime(2_000_000)).passed(SimTime(2_000_000)));
     }
 }

@@ -1,0 +1,251 @@
+//! `gossipsim bench`: whole-run benchmarks. Each (scenario, thread count) runs in a child
+//! process of its own, so that its peak RSS is its own; the child builds the world, steps it,
+//! renders the result files in memory and prints one line of measurements, including a hash
+//! of the rendered files, so that a table shows at a glance that 1 and N threads produced the
+//! same bytes. Reads the wall clock; the simulation never does.
+
+use crate::estimate::{estimate, gib, peak_rss};
+use crate::ids::SimTime;
+use crate::report::{render_files, Summary};
+use crate::rng::fnv1a64;
+use crate::scenario;
+use crate::sim::Sim;
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// What one child measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measurement {
+    pub nodes: u32,
+    pub simulated_s: f64,
+    pub threads: usize,
+    pub partitions: usize,
+    pub build_s: f64,
+    pub run_s: f64,
+    pub events: u64,
+    pub peak_rss: u64,
+    pub estimate: u64,
+    pub output_hash: u64,
+}
+
+impl Measurement {
+    fn line(&self) -> String {
+        format!(
+            "BENCH nodes={} simulated_s={} threads={} partitions={} build_s={:.3} run_s={:.3} events={} peak_rss={} estimate={} output_hash={:016x}",
+            self.nodes,
+            self.simulated_s,
+            self.threads,
+            self.partitions,
+            self.build_s,
+            self.run_s,
+            self.events,
+            self.peak_rss,
+            self.estimate,
+            self.output_hash
+        )
+    }
+
+    fn parse(line: &str) -> Option<Measurement> {
+        let rest = line.strip_prefix("BENCH ")?;
+        let get = |k: &str| {
+            rest.split(' ')
+                .find_map(|kv| kv.strip_prefix(k)?.strip_prefix('='))
+        };
+        Some(Measurement {
+            nodes: get("nodes")?.parse().ok()?,
+            simulated_s: get("simulated_s")?.parse().ok()?,
+            threads: get("threads")?.parse().ok()?,
+            partitions: get("partitions")?.parse().ok()?,
+            build_s: get("build_s")?.parse().ok()?,
+            run_s: get("run_s")?.parse().ok()?,
+            events: get("events")?.parse().ok()?,
+            peak_rss: get("peak_rss")?.parse().ok()?,
+            estimate: get("estimate")?.parse().ok()?,
+            output_hash: u64::from_str_radix(get("output_hash")?, 16).ok()?,
+        })
+    }
+
+    /// Build + run: what a user waits for before the report.
+    pub fn wall_s(&self) -> f64 {
+        self.build_s + self.run_s
+    }
+}
+
+/// Loads `path` with an optional measured-duration override.
+fn load(path: &Path, duration: Option<SimTime>) -> Result<scenario::Scenario> {
+    let sc = scenario::load(path)?;
+    Ok(match duration {
+        Some(d) => sc.with_duration(d),
+        None => sc,
+    })
+}
+
+/// The child: one measured run, printed as one `BENCH` line.
+pub fn bench_one(path: &Path, threads: usize, duration: Option<SimTime>) -> Result<()> {
+    let sc = Arc::new(load(path, duration)?);
+    let est = estimate(&sc, threads).total();
+    let t0 = Instant::now();
+    let sim = Sim::new(sc.clone(), threads)?;
+    let partitions = sim.partitions();
+    let build_s = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let out = sim.run(&mut |_, _| {});
+    let run_s = t1.elapsed().as_secs_f64();
+    let summary = Summary::new(&sc, &out);
+    let mut h = 0u64;
+    for (name, bytes) in render_files(&sc, &out, &summary) {
+        h = h.rotate_left(5) ^ fnv1a64(name.as_bytes()) ^ fnv1a64(&bytes);
+    }
+    let m = Measurement {
+        nodes: sc.nodes,
+        simulated_s: sc.end().as_secs_f64(),
+        threads,
+        partitions,
+        build_s,
+        run_s,
+        events: out.events,
+        peak_rss: peak_rss().unwrap_or(0),
+        estimate: est,
+        output_hash: h,
+    };
+    println!("{}", m.line());
+    Ok(())
+}
+
+/// The parent: runs every (scenario, threads) pair in a child and prints the table.
+pub fn bench(
+    paths: &[PathBuf],
+    threads: &[usize],
+    duration: Option<SimTime>,
+    csv_out: Option<&Path>,
+) -> Result<()> {
+    let exe = std::env::current_exe().context("locating the gossipsim binary")?;
+    // Check every scenario before the first long run starts.
+    for p in paths {
+        load(p, duration)?;
+    }
+    println!(
+        "{:<22} {:>8} {:>8} {:>3} {:>9} {:>9} {:>13} {:>8} {:>8} {:>10} {:>10}  output hash",
+        "workload",
+        "nodes",
+        "sim s",
+        "thr",
+        "wall s",
+        "sim/wall",
+        "events",
+        "M ev/s",
+        "ns/ev",
+        "peak RSS",
+        "estimate"
+    );
+    let mut rows = Vec::new();
+    for p in paths {
+        let name = scenario::name_from_path(p);
+        for &t in threads {
+            let mut cmd = Command::new(&exe);
+            cmd.arg("bench-one")
+                .arg(p)
+                .arg("--threads")
+                .arg(t.to_string());
+            if let Some(d) = duration {
+                cmd.arg("--duration").arg(format!("{}ns", d.0));
+            }
+            let out = cmd
+                .output()
+                .with_context(|| format!("running {}", p.display()))?;
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let Some(m) = stdout.lines().find_map(Measurement::parse) else {
+                let err = String::from_utf8_lossy(&out.stderr);
+                bail!(
+                    "{} with {t} thread(s): {}",
+                    p.display(),
+                    err.lines()
+                        .last()
+                        .unwrap_or("the run printed no measurement")
+                );
+            };
+            let wall = m.wall_s();
+            println!(
+                "{:<22} {:>8} {:>8.0} {:>3} {:>9.2} {:>9.2} {:>13} {:>8.2} {:>8.0} {:>10} {:>10}  {:016x}",
+                name,
+                m.nodes,
+                m.simulated_s,
+                m.threads,
+                wall,
+                m.simulated_s / wall,
+                m.events,
+                m.events as f64 / m.run_s / 1e6,
+                m.run_s * 1e9 / m.events.max(1) as f64,
+                gib(m.peak_rss),
+                gib(m.estimate),
+                m.output_hash
+            );
+            rows.push((name.clone(), m));
+        }
+    }
+    if let Some(path) = csv_out {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record([
+            "workload",
+            "nodes",
+            "simulated_s",
+            "threads",
+            "partitions",
+            "build_s",
+            "run_s",
+            "events",
+            "events_per_s",
+            "ns_per_event",
+            "peak_rss_bytes",
+            "estimate_bytes",
+            "output_hash",
+        ])?;
+        for (name, m) in &rows {
+            w.write_record([
+                name.clone(),
+                m.nodes.to_string(),
+                m.simulated_s.to_string(),
+                m.threads.to_string(),
+                m.partitions.to_string(),
+                format!("{:.3}", m.build_s),
+                format!("{:.3}", m.run_s),
+                m.events.to_string(),
+                format!("{:.0}", m.events as f64 / m.run_s),
+                format!("{:.1}", m.run_s * 1e9 / m.events.max(1) as f64),
+                m.peak_rss.to_string(),
+                m.estimate.to_string(),
+                format!("{:016x}", m.output_hash),
+            ])?;
+        }
+        let bytes = w.into_inner().context("writing the benchmark CSV")?;
+        crate::report::write_atomic(path, &bytes)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn measurement_line_round_trips() {
+        let m = Measurement {
+            nodes: 10_000,
+            simulated_s: 3600.0,
+            threads: 2,
+            partitions: 2,
+            build_s: 0.5,
+            run_s: 100.25,
+            events: 123_456_789,
+            peak_rss: 1 << 30,
+            estimate: 3 << 29,
+            output_hash: 0xdead_beef_0123_4567,
+        };
+        assert_eq!(Measurement::parse(&m.line()), Some(m));
+        assert_eq!(Measurement::parse("something else"), None);
+    }
+}
