@@ -74,18 +74,29 @@ impl Measurement {
     }
 }
 
-/// Loads `path` with an optional measured-duration override.
-fn load(path: &Path, duration: Option<SimTime>) -> Result<scenario::Scenario> {
+/// Warm-up and measured-duration overrides, to time a shorter slice of a workload.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Slice {
+    pub warmup: Option<SimTime>,
+    pub duration: Option<SimTime>,
+}
+
+/// Loads `path` with the slice's overrides.
+fn load(path: &Path, slice: Slice) -> Result<scenario::Scenario> {
+    if slice.duration == Some(SimTime::ZERO) {
+        bail!("--duration must be greater than zero");
+    }
     let sc = scenario::load(path)?;
-    Ok(match duration {
-        Some(d) => sc.with_duration(d),
-        None => sc,
+    Ok(if slice.warmup.is_some() || slice.duration.is_some() {
+        sc.with_times(slice.warmup, slice.duration)
+    } else {
+        sc
     })
 }
 
 /// The child: one measured run, printed as one `BENCH` line.
-pub fn bench_one(path: &Path, threads: usize, duration: Option<SimTime>) -> Result<()> {
-    let sc = Arc::new(load(path, duration)?);
+pub fn bench_one(path: &Path, threads: usize, slice: Slice) -> Result<()> {
+    let sc = Arc::new(load(path, slice)?);
     let est = estimate(&sc, threads).total();
     let t0 = Instant::now();
     let sim = Sim::new(sc.clone(), threads)?;
@@ -119,13 +130,13 @@ pub fn bench_one(path: &Path, threads: usize, duration: Option<SimTime>) -> Resu
 pub fn bench(
     paths: &[PathBuf],
     threads: &[usize],
-    duration: Option<SimTime>,
+    slice: Slice,
     csv_out: Option<&Path>,
 ) -> Result<()> {
     let exe = std::env::current_exe().context("locating the gossipsim binary")?;
     // Check every scenario before the first long run starts.
     for p in paths {
-        load(p, duration)?;
+        load(p, slice)?;
     }
     println!(
         "{:<22} {:>8} {:>8} {:>3} {:>9} {:>9} {:>13} {:>8} {:>8} {:>10} {:>10}  output hash",
@@ -150,7 +161,10 @@ pub fn bench(
                 .arg(p)
                 .arg("--threads")
                 .arg(t.to_string());
-            if let Some(d) = duration {
+            if let Some(w) = slice.warmup {
+                cmd.arg("--warmup").arg(format!("{}ns", w.0));
+            }
+            if let Some(d) = slice.duration {
                 cmd.arg("--duration").arg(format!("{}ns", d.0));
             }
             let out = cmd

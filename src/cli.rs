@@ -110,6 +110,9 @@ pub enum Cmd {
         #[arg(long, value_delimiter = ',', default_value = "1,2",
               value_parser = clap::value_parser!(u32).range(1..=1024))]
         threads: Vec<u32>,
+        /// Override the warm-up (e.g. "10s") to time a shorter slice.
+        #[arg(long, value_parser = crate::units::parse_duration)]
+        warmup: Option<crate::SimTime>,
         /// Override the measured duration (e.g. "1min") to time a shorter slice.
         #[arg(long, value_parser = crate::units::parse_duration)]
         duration: Option<crate::SimTime>,
@@ -123,6 +126,8 @@ pub enum Cmd {
         scenario: PathBuf,
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
         threads: u32,
+        #[arg(long, value_parser = crate::units::parse_duration)]
+        warmup: Option<crate::SimTime>,
         #[arg(long, value_parser = crate::units::parse_duration)]
         duration: Option<crate::SimTime>,
     },
@@ -315,17 +320,23 @@ fn dispatch(cli: Cli) -> Result<()> {
         Cmd::Bench {
             scenarios,
             threads,
+            warmup,
             duration,
             csv,
         } => {
             let threads: Vec<usize> = threads.into_iter().map(|t| t as usize).collect();
-            crate::bench::bench(&scenarios, &threads, duration, csv.as_deref())
+            let slice = crate::bench::Slice { warmup, duration };
+            crate::bench::bench(&scenarios, &threads, slice, csv.as_deref())
         }
         Cmd::BenchOne {
             scenario,
             threads,
+            warmup,
             duration,
-        } => crate::bench::bench_one(&scenario, threads as usize, duration),
+        } => {
+            let slice = crate::bench::Slice { warmup, duration };
+            crate::bench::bench_one(&scenario, threads as usize, slice)
+        }
         Cmd::Presets => {
             for name in PRESETS {
                 let cfg = preset(name).expect("listed presets exist");

@@ -15,8 +15,15 @@ const PEER_FIXED: f64 = 1700.0;
 const PER_CONNECTION: f64 = 190.0;
 /// Interfaces, partition maps, received/duplicate counters, world tables.
 const NODE_TABLES: f64 = 80.0;
-/// A seen-cache or IDONTWANT entry (id, expiry) in a deque that grows by doubling.
-const TIMED_ENTRY: f64 = 16.0 * 1.5;
+/// A seen-cache or IDONTWANT entry (id, expiry to the ms) in a deque that grows by
+/// doubling (measured slack: ×1.3 for the seen cache, ×2 for the short IDONTWANT lists).
+const SEEN_ENTRY: f64 = 8.0 * 1.3;
+const IDONTWANT_ENTRY: f64 = 8.0 * 2.0;
+/// An id in a heartbeat's gossip batch (kept buffers: the batch and the RPC parts).
+const GOSSIP_ID: f64 = 2.0 * 24.0;
+/// Heap of a process against the sum of live allocations (allocator slack, fragmentation,
+/// code and stacks), from measured peak RSS.
+const ALLOCATOR: f64 = 1.25;
 /// A queued event, and an RPC in flight (its slot, parts and shares).
 const EVENT: f64 = 56.0;
 const FLIGHT: f64 = 120.0;
@@ -33,8 +40,18 @@ pub struct Estimate {
 }
 
 impl Estimate {
+    /// The peak: the simulation's state, or the report phase (counters, messages and the
+    /// rendered files, once the peers are gone), whichever is larger.
     pub fn total(&self) -> u64 {
-        self.terms.iter().map(|t| t.1).sum::<f64>() as u64
+        let get = |name: &str| self.terms.iter().find(|t| t.0 == name).map_or(0.0, |t| t.1);
+        let sim: f64 = self
+            .terms
+            .iter()
+            .filter(|t| t.0 != "output files")
+            .map(|t| t.1)
+            .sum();
+        let report = get("output files") + get("counters") + get("messages");
+        sim.max(report) as u64
     }
 }
 
@@ -68,14 +85,20 @@ pub fn estimate(sc: &Scenario, threads: usize) -> Estimate {
     let total_msgs: f64 = topic_rate.iter().sum::<f64>() * sc.measure_end().as_secs_f64();
     let hb = g.heartbeat_interval.as_secs_f64();
     let mesh = g.mesh_n as f64;
+    // IDONTWANTs from each mesh peer, kept for their TTL (cleared at heartbeats).
     let idontwant = if g.idontwant_threshold.is_some() {
-        n * mesh * seen_rate * g.idontwant_ttl.as_secs_f64() * TIMED_ENTRY
+        n * (mesh + 1.0) * seen_rate * (g.idontwant_ttl.as_secs_f64() + hb) * IDONTWANT_ENTRY
     } else {
         0.0
     };
-    // Copies in flight: each node sends about D copies of each message it sees, each on the
-    // wire for a few hundred milliseconds (uplink queue + latency + downlink).
-    let in_flight = n * seen_rate * (mesh + 1.0) * 0.3 * (2.0 * EVENT + FLIGHT);
+    // Copies in flight: each node sends about D copies (and as many IDONTWANTs) of each
+    // message it sees, each queued and on the wire for a few hundred milliseconds.
+    let in_flight = n * seen_rate * (mesh + 1.0) * 0.5 * (2.0 * EVENT + FLIGHT);
+    let gossip = if g.gossip {
+        n * (g.gossip_lazy as f64) * g.history_gossip as f64 * hb * seen_rate * GOSSIP_ID
+    } else {
+        0.0
+    };
     let partitions = threads.max(1) as f64;
     Estimate {
         terms: vec![
@@ -85,16 +108,20 @@ pub fn estimate(sc: &Scenario, threads: usize) -> Estimate {
             ),
             (
                 "seen cache",
-                n * (seen_rate * g.seen_ttl.as_secs_f64() * TIMED_ENTRY + total_msgs / 8.0),
+                n * (seen_rate * g.seen_ttl.as_secs_f64() * SEEN_ENTRY + total_msgs / 8.0),
             ),
             (
                 "message cache",
                 n * seen_rate * g.history_length as f64 * hb * 8.0 * 1.5,
             ),
             ("idontwant lists", idontwant),
+            ("gossip buffers", gossip),
             (
+                // Per partition, and (several partitions) merged at the end.
                 "counters",
-                2.0 * n * Accounting::bytes_per_node(sc.traffic.len(), sc.topics.len()) as f64,
+                if threads > 1 { 2.0 } else { 1.0 }
+                    * n
+                    * Accounting::bytes_per_node(sc.traffic.len(), sc.topics.len()) as f64,
             ),
             ("events", n * 2.0 * EVENT + in_flight),
             (
@@ -102,7 +129,10 @@ pub fn estimate(sc: &Scenario, threads: usize) -> Estimate {
                 total_msgs * (MESSAGE + MESSAGE_STATS * (partitions + 1.0)),
             ),
             ("output files", n * OUTPUT_PER_NODE),
-        ],
+        ]
+        .into_iter()
+        .map(|(name, b)| (name, b * ALLOCATOR))
+        .collect(),
     }
 }
 

@@ -36,6 +36,9 @@ pub const MAX_NODES: u32 = 1 << 24;
 /// two progress reports, nothing else.
 const MAX_WINDOW: SimTime = SimTime(100_000_000);
 
+/// Parts an RPC slot keeps room for when freed (most RPCs have one or a few).
+const MAX_KEPT_PARTS: usize = 8;
+
 // Order of events of one peer at one instant.
 const RANK_PUBLISH: u64 = 0;
 const RANK_VALIDATED: u64 = 1;
@@ -773,10 +776,18 @@ impl Sim {
         self.msgs = msgs.into_inner().expect("no panics while held");
     }
 
-    fn finish(self, end: SimTime) -> RunOutput {
+    fn finish(mut self, end: SimTime) -> RunOutput {
         let n = self.sc.nodes as usize;
         let topics = self.sc.topics.len();
-        let mut acct = Accounting::new(n, self.sc.traffic.len(), topics);
+        // One partition holds every node in order: its counters are the run's, moved rather
+        // than copied (at 1M nodes they are gigabytes).
+        // (What is left in its place has zero totals, so the loop below adds nothing twice.)
+        let moved = self.shards.len() == 1;
+        let mut acct = if moved {
+            std::mem::replace(&mut self.shards[0].acct, Accounting::new(0, 0, 0))
+        } else {
+            Accounting::new(n, self.sc.traffic.len(), topics)
+        };
         let mut delivery = self.publisher.delivery;
         let (mut received, mut duplicates) = (vec![0u64; n], vec![0u64; n]);
         let mut mesh: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n];
@@ -793,7 +804,9 @@ impl Sim {
             acct.add_totals(&s.acct);
             delivery.merge(&s.delivery);
             for (i, (v, p)) in s.nodes.iter().zip(&s.peers).enumerate() {
-                acct.copy_node(*v, &s.acct, PeerId(i as u32));
+                if !moved {
+                    acct.copy_node(*v, &s.acct, PeerId(i as u32));
+                }
                 received[v.idx()] = s.received[i];
                 duplicates[v.idx()] = s.duplicates[i];
                 mesh[v.idx()] = (0..topics)
@@ -839,6 +852,18 @@ impl Shard {
                 last: o.last,
             },
         );
+    }
+
+    /// Frees a slot. A slot that carried a big RPC (a heartbeat's IHAVE ids, one part per
+    /// id) gives its buffers back: kept, every slot would ratchet up to the largest RPC it
+    /// ever carried, and the slab is as large as the RPCs in flight at the busiest moment.
+    fn release_flight(&mut self, slot: u32) {
+        let f = &mut self.flights[slot as usize];
+        if f.parts.capacity() > MAX_KEPT_PARTS {
+            f.parts = Vec::new();
+            f.shares = Vec::new();
+        }
+        self.free_flights.push(slot);
     }
 
     fn alloc_flight(&mut self) -> u32 {
@@ -924,7 +949,7 @@ impl Shard {
         let parts = std::mem::take(&mut self.flights[slot as usize].parts);
         self.peers[v].handle_rpc(now, from, &parts, cx.msgs);
         self.flights[slot as usize].parts = parts;
-        self.free_flights.push(slot);
+        self.release_flight(slot);
         self.drain(to, now, cx);
     }
 
@@ -1009,7 +1034,7 @@ impl Shard {
         self.sent_count[v] += 1;
         if lost(cx.sc.loss, cx.sc.seed, from, count) {
             self.acct.dropped_total += bytes;
-            self.free_flights.push(slot);
+            self.release_flight(slot);
             return;
         }
         let dest = cx.part[t.to.idx()];

@@ -204,10 +204,11 @@ impl Scenario {
     }
 
     /// The same scenario with another seed.
-    /// The same scenario with another measured duration (warm-up and drain kept).
-    pub fn with_duration(&self, duration: SimTime) -> Scenario {
+    /// The same scenario with another warm-up and/or measured duration (drain kept).
+    pub fn with_times(&self, warmup: Option<SimTime>, duration: Option<SimTime>) -> Scenario {
         let mut s = self.clone();
-        s.duration = duration;
+        s.warmup = warmup.unwrap_or(s.warmup);
+        s.duration = duration.unwrap_or(s.duration);
         s.resolved_toml = validate::resolve_toml(&s);
         s
     }
