@@ -26,7 +26,7 @@ use crate::protocol::gossipsub::{Peer, PeerEvent, RpcPart, Transmit, WireCtx};
 use crate::rng::Streams;
 use crate::scenario::{LatencySpec, Scenario, Selector};
 use crate::traffic::Generator;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
 
 /// Largest node count: the event key packs a peer id in 24 bits.
@@ -344,6 +344,22 @@ struct SpinBarrier {
     sleepers: AtomicUsize,
     lock: Mutex<()>,
     wake: Condvar,
+    /// Set when a thread panicked: the others stop waiting for it and panic too, instead of
+    /// waiting forever.
+    poisoned: AtomicBool,
+}
+
+/// Poisons the barrier if the thread holding it unwinds.
+struct PoisonOnPanic<'a>(&'a SpinBarrier);
+
+impl Drop for PoisonOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.poisoned.store(true, Ordering::SeqCst);
+            let _held = self.0.lock.lock();
+            self.0.wake.notify_all();
+        }
+    }
 }
 
 impl SpinBarrier {
@@ -357,6 +373,13 @@ impl SpinBarrier {
             sleepers: AtomicUsize::new(0),
             lock: Mutex::new(()),
             wake: Condvar::new(),
+            poisoned: AtomicBool::new(false),
+        }
+    }
+
+    fn check_poison(&self) {
+        if self.poisoned.load(Ordering::SeqCst) {
+            panic!("a partition's thread panicked; stopping the others");
         }
     }
 
@@ -377,10 +400,16 @@ impl SpinBarrier {
             }
             std::hint::spin_loop();
         }
+        self.check_poison();
         self.sleepers.fetch_add(1, Ordering::SeqCst);
-        let mut held = self.lock.lock().expect("no panics while held");
+        let mut held = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         while self.generation.load(Ordering::SeqCst) == g {
-            held = self.wake.wait(held).expect("no panics while held");
+            if self.poisoned.load(Ordering::SeqCst) {
+                drop(held);
+                self.check_poison();
+                unreachable!("check_poison panics when poisoned");
+            }
+            held = self.wake.wait(held).unwrap_or_else(|e| e.into_inner());
         }
         drop(held);
         self.sleepers.fetch_sub(1, Ordering::SeqCst);
@@ -693,6 +722,7 @@ impl Sim {
 
         // One partition's share of a window, from release (C) to posted next-event time (B).
         let step = |w: usize, shard: &mut Shard| -> bool {
+            let _poison = PoisonOnPanic(&barrier);
             barrier.wait(); // C
             let u = until.load(Ordering::Acquire);
             if u == STOP {
@@ -1060,5 +1090,52 @@ impl Shard {
                 flight,
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn barrier_releases_everyone_each_round() {
+        let b = SpinBarrier::new(3);
+        let hits = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..3 {
+                s.spawn(|| {
+                    for round in 0..200 {
+                        hits.fetch_add(1, Ordering::SeqCst);
+                        b.wait();
+                        // Everyone has counted this round before anyone passes.
+                        assert!(hits.load(Ordering::SeqCst) >= 3 * (round + 1));
+                        b.wait();
+                    }
+                });
+            }
+        });
+        assert_eq!(hits.into_inner(), 600);
+    }
+
+    /// A thread that panics does not leave the others waiting forever: they panic too.
+    #[test]
+    fn a_panicking_thread_poisons_the_barrier() {
+        let b = SpinBarrier::new(2);
+        let r = std::thread::scope(|s| {
+            let waiter = s.spawn(|| b.wait());
+            let failer = s.spawn(|| {
+                let _poison = PoisonOnPanic(&b);
+                panic!("deliberate");
+            });
+            (waiter.join(), failer.join())
+        });
+        assert!(r.0.is_err() && r.1.is_err());
+    }
+
+    #[test]
+    fn partitions_are_contiguous_and_balanced() {
+        let p = partition(10, 3);
+        assert_eq!(p, vec![0, 0, 0, 0, 1, 1, 1, 2, 2, 2]);
+        assert_eq!(partition(5, 1), vec![0; 5]);
     }
 }
