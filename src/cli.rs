@@ -286,7 +286,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             let dir = if target.is_dir() {
                 target
             } else {
-                run(&target, seed, out.clone(), true, threads_or_all(None))?
+                run_checked(&target, seed, out.clone(), true, threads_or_all(None), None)?
             };
             let version = crate::model::Version::parse(&version).expect("clap checked the value");
             let case = case.map(|c| crate::model::Case::parse(&c).expect("clap checked the value"));
