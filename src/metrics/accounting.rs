@@ -232,9 +232,9 @@ impl Accounting {
         (2 * KINDS * (classes + 1) * (topics + 1) * std::mem::size_of::<Counter>()) as u64
     }
 
-    /// Copies the counters of `from`'s node `src` (a partition's table, same classes and
-    /// topics) into node `dst` of this table, and adds `from`'s run-wide totals once per
-    /// table via [`Accounting::add_totals`].
+    /// Copies the counters of node `src` of `from` (a partition's table, with the same
+    /// classes and topics) into node `dst` of this table. Run-wide totals are merged apart,
+    /// once per table, by [`Accounting::add_totals`].
     pub fn copy_node(&mut self, dst: PeerId, from: &Accounting, src: PeerId) {
         debug_assert_eq!((self.classes, self.topics), (from.classes, from.topics));
         let k = self.per_node();

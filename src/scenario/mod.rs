@@ -203,7 +203,6 @@ impl Scenario {
         }
     }
 
-    /// The same scenario with another seed.
     /// The same scenario with another warm-up and/or measured duration (drain kept).
     pub fn with_times(&self, warmup: Option<SimTime>, duration: Option<SimTime>) -> Scenario {
         let mut s = self.clone();
@@ -213,6 +212,7 @@ impl Scenario {
         s
     }
 
+    /// The same scenario with another seed.
     pub fn with_seed(&self, seed: u64) -> Scenario {
         let mut s = self.clone();
         s.seed = seed;
