@@ -97,6 +97,7 @@ fn load(path: &Path, slice: Slice) -> Result<scenario::Scenario> {
 /// The child: one measured run, printed as one `BENCH` line.
 pub fn bench_one(path: &Path, threads: usize, slice: Slice) -> Result<()> {
     let sc = Arc::new(load(path, slice)?);
+    crate::estimate::check(&sc, threads, 1, None)?;
     let est = estimate(&sc, threads).total();
     let t0 = Instant::now();
     let sim = Sim::new(sc.clone(), threads)?;
@@ -134,9 +135,12 @@ pub fn bench(
     csv_out: Option<&Path>,
 ) -> Result<()> {
     let exe = std::env::current_exe().context("locating the gossipsim binary")?;
-    // Check every scenario before the first long run starts.
+    // Check every scenario, and that it fits, before the first long run starts.
     for p in paths {
-        load(p, slice)?;
+        let sc = load(p, slice)?;
+        for &t in threads {
+            crate::estimate::check(&sc, t, 1, None)?;
+        }
     }
     println!(
         "{:<22} {:>8} {:>8} {:>3} {:>9} {:>9} {:>13} {:>8} {:>8} {:>10} {:>10}  output hash",
@@ -178,6 +182,7 @@ pub fn bench(
                     p.display(),
                     err.lines()
                         .last()
+                        .map(|l| l.trim_start_matches("error: "))
                         .unwrap_or("the run printed no measurement")
                 );
             };

@@ -358,39 +358,6 @@ fn threads_or_all(threads: Option<u32>) -> usize {
     )
 }
 
-/// Refuses, before anything is built, a run whose estimated peak memory (`runs` at once)
-/// exceeds `limit` (default: the memory available now).
-fn check_memory(sc: &Scenario, threads: usize, runs: usize, limit: Option<u64>) -> Result<()> {
-    let est = crate::estimate::estimate(sc, threads);
-    let need = est.total().saturating_mul(runs as u64);
-    let (limit, what) = match limit {
-        Some(l) => (l, "--memory-limit"),
-        None => match crate::estimate::available_memory() {
-            Some(a) => (a, "available memory"),
-            None => return Ok(()),
-        },
-    };
-    if need > limit {
-        let terms: Vec<String> = est
-            .terms
-            .iter()
-            .filter(|t| t.1 >= 0.05 * est.total() as f64)
-            .map(|(name, b)| format!("{name} {}", crate::estimate::gib(*b as u64)))
-            .collect();
-        anyhow::bail!(
-            "{}: {} node(s) need an estimated {}{} ({}), more than the {} of {}; use fewer nodes, a shorter run, or more memory",
-            sc.name,
-            sc.nodes,
-            crate::estimate::gib(need),
-            if runs > 1 { format!(" for {runs} runs at once") } else { String::new() },
-            terms.join(", "),
-            what,
-            crate::estimate::gib(limit),
-        );
-    }
-    Ok(())
-}
-
 /// `run` for one seed: loads the scenario, checks its memory estimate, runs and reports.
 fn run_checked(
     path: &std::path::Path,
@@ -401,7 +368,7 @@ fn run_checked(
     memory_limit: Option<u64>,
 ) -> Result<PathBuf> {
     let sc: Scenario = scenario::load(path)?;
-    check_memory(&sc, threads, 1, memory_limit)?;
+    crate::estimate::check(&sc, threads, 1, memory_limit)?;
     run(path, seed, out, quiet, threads)
 }
 
@@ -418,7 +385,7 @@ fn run_seeds(
     use rayon::prelude::*;
     let sc: Scenario = scenario::load(path)?;
     let at_once = threads.min(seeds.len()).max(1);
-    check_memory(&sc, 1, at_once, memory_limit)?;
+    crate::estimate::check(&sc, 1, at_once, memory_limit)?;
     let base = out.unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(at_once)

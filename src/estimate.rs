@@ -7,6 +7,7 @@
 
 use crate::metrics::Accounting;
 use crate::scenario::{Per, Scenario, TopologySpec};
+use anyhow::Result;
 
 /// Peer state that does not grow with traffic: the struct, its two ChaCha streams, buffers.
 const PEER_FIXED: f64 = 1700.0;
@@ -135,6 +136,39 @@ pub fn estimate(sc: &Scenario, threads: usize) -> Estimate {
         .map(|(name, b)| (name, b * ALLOCATOR))
         .collect(),
     }
+}
+
+/// Refuses, before anything is built, a run whose estimated peak memory (`runs` at once)
+/// exceeds `limit` (default: the memory available now).
+pub fn check(sc: &Scenario, threads: usize, runs: usize, limit: Option<u64>) -> Result<()> {
+    let est = estimate(sc, threads);
+    let need = est.total().saturating_mul(runs as u64);
+    let (limit, what) = match limit {
+        Some(l) => (l, "--memory-limit"),
+        None => match available_memory() {
+            Some(a) => (a, "available memory"),
+            None => return Ok(()),
+        },
+    };
+    if need > limit {
+        let terms: Vec<String> = est
+            .terms
+            .iter()
+            .filter(|t| t.1 >= 0.05 * est.total() as f64)
+            .map(|(name, b)| format!("{name} {}", gib(*b as u64)))
+            .collect();
+        anyhow::bail!(
+            "{}: {} node(s) need an estimated {}{} ({}), more than the {} of {}; use fewer nodes, a shorter run, or more memory",
+            sc.name,
+            sc.nodes,
+            gib(need),
+            if runs > 1 { format!(" for {runs} runs at once") } else { String::new() },
+            terms.join(", "),
+            what,
+            gib(limit),
+        );
+    }
+    Ok(())
 }
 
 /// Memory this process may still use: `MemAvailable` of /proc/meminfo (Linux); `None` where
