@@ -560,3 +560,43 @@ fn cli_seeds_run_in_parallel_each_as_its_single_run() {
     }
     assert!(many.join("seed-5").join("summary.csv").exists());
 }
+
+/// `bench` runs each thread count in a child and writes one CSV row each; the output hash
+/// is the same at 1 and 2 threads.
+#[test]
+fn cli_bench_rows_and_equal_hashes() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = dir.path().join("tiny.toml");
+    std::fs::write(&sc, BASE.replace("nodes = 100", "nodes = 40")).unwrap();
+    let csv = dir.path().join("bench.csv");
+    let o = bin()
+        .args([
+            "bench",
+            sc.to_str().unwrap(),
+            "--threads",
+            "1,2",
+            "--duration",
+            "5s",
+            "--csv",
+            csv.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    assert_eq!((rows[0][3], rows[1][3]), ("1", "2"), "threads column");
+    assert_eq!(
+        rows[0][12], rows[1][12],
+        "same output hash at 1 and 2 threads"
+    );
+    assert!(
+        rows.iter().all(|r| r[7].parse::<u64>().unwrap() > 0),
+        "events counted"
+    );
+}
