@@ -4,7 +4,7 @@
 //! of the rendered files, so that a table shows at a glance that 1 and N threads produced the
 //! same bytes. Reads the wall clock; the simulation never does.
 
-use crate::estimate::{estimate, gib, peak_rss};
+use crate::estimate::{gib, peak_rss};
 use crate::ids::SimTime;
 use crate::report::{render_files, Summary};
 use crate::rng::fnv1a64;
@@ -97,8 +97,7 @@ fn load(path: &Path, slice: Slice) -> Result<scenario::Scenario> {
 /// The child: one measured run, printed as one `BENCH` line.
 pub fn bench_one(path: &Path, threads: usize, slice: Slice) -> Result<()> {
     let sc = Arc::new(load(path, slice)?);
-    crate::estimate::check(&sc, threads, 1, None)?;
-    let est = estimate(&sc, threads).total();
+    let est = crate::estimate::check(&sc, threads, 1, None)?;
     let t0 = Instant::now();
     let sim = Sim::new(sc.clone(), threads)?;
     let partitions = sim.partitions();

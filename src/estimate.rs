@@ -139,22 +139,23 @@ pub fn estimate(sc: &Scenario, threads: usize) -> Estimate {
 }
 
 /// Refuses, before anything is built, a run whose estimated peak memory (`runs` at once)
-/// exceeds `limit` (default: the memory available now).
-pub fn check(sc: &Scenario, threads: usize, runs: usize, limit: Option<u64>) -> Result<()> {
+/// exceeds `limit` (default: the memory available now). Returns the estimate of one run.
+pub fn check(sc: &Scenario, threads: usize, runs: usize, limit: Option<u64>) -> Result<u64> {
     let est = estimate(sc, threads);
-    let need = est.total().saturating_mul(runs as u64);
+    let total = est.total();
+    let need = total.saturating_mul(runs as u64);
     let (limit, what) = match limit {
         Some(l) => (l, "--memory-limit"),
         None => match available_memory() {
             Some(a) => (a, "available memory"),
-            None => return Ok(()),
+            None => return Ok(total),
         },
     };
     if need > limit {
         let terms: Vec<String> = est
             .terms
             .iter()
-            .filter(|t| t.1 >= 0.05 * est.total() as f64)
+            .filter(|t| t.1 >= 0.05 * total as f64)
             .map(|(name, b)| format!("{name} {}", gib(*b as u64)))
             .collect();
         anyhow::bail!(
@@ -168,24 +169,27 @@ pub fn check(sc: &Scenario, threads: usize, runs: usize, limit: Option<u64>) -> 
             gib(limit),
         );
     }
-    Ok(())
+    Ok(total)
 }
 
-/// Memory this process may still use: `MemAvailable` of /proc/meminfo (Linux); `None` where
-/// it cannot be read.
+/// The `field:` line of a /proc file, in kB, as bytes (Linux; `None` where unreadable).
+fn proc_kib(path: &str, field: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let line = text
+        .lines()
+        .find(|l| l.strip_prefix(field).is_some_and(|r| r.starts_with(':')))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Memory this process may still use: `MemAvailable` of /proc/meminfo.
 pub fn available_memory() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
+    proc_kib("/proc/meminfo", "MemAvailable")
 }
 
-/// Peak resident memory of this process so far (`VmHWM` of /proc/self/status, Linux).
+/// Peak resident memory of this process so far: `VmHWM` of /proc/self/status.
 pub fn peak_rss() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = text.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
+    proc_kib("/proc/self/status", "VmHWM")
 }
 
 /// Bytes as GiB with two decimals.

@@ -108,8 +108,6 @@ struct Outgoing {
 pub enum SimError {
     #[error(transparent)]
     Topology(#[from] topology::TopologyError),
-    #[error("could not start {0} worker threads: {1}")]
-    Threads(usize, String),
 }
 
 /// Static facts about the built world, for the report.
@@ -158,7 +156,7 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     #[inline]
     fn measuring(&self, t: SimTime) -> bool {
-        t >= self.sc.warmup && t < self.sc.measure_end()
+        self.sc.measuring(t)
     }
 }
 
@@ -296,8 +294,7 @@ impl Publisher {
             });
             let expected =
                 self.topic_subscribers[topic.idx()] - u32::from(subscribed[topic.idx()][who.idx()]);
-            let measured = at >= sc.warmup && at < sc.measure_end();
-            self.delivery.on_publish(m, expected, measured);
+            self.delivery.on_publish(m, expected, sc.measuring(at));
             sink(who, at, m);
         }
     }
@@ -870,16 +867,29 @@ impl Shard {
     /// Takes a transmission from another partition.
     fn accept(&mut self, o: Outgoing, local: &[u32]) {
         let slot = self.alloc_flight();
-        let from = o.from;
         self.flights[slot as usize] = o.flight;
+        self.push_arrive(o.to, o.from, slot, o.first, o.last, local);
+    }
+
+    /// Queues the arrival at `to` (a peer of this partition) of the RPC in `slot`: its first
+    /// byte at `first`, its last at `last`.
+    fn push_arrive(
+        &mut self,
+        to: PeerId,
+        from: PeerId,
+        slot: u32,
+        first: SimTime,
+        last: SimTime,
+        local: &[u32],
+    ) {
         self.queue.push(
-            o.first,
-            key(o.to, RANK_ARRIVE, u64::from(from.0)),
+            first,
+            key(to, RANK_ARRIVE, u64::from(from.0)),
             Event::Arrive {
-                to: local[o.to.idx()],
+                to: local[to.idx()],
                 from,
                 slot,
-                last: o.last,
+                last,
             },
         );
     }
@@ -1069,16 +1079,7 @@ impl Shard {
         }
         let dest = cx.part[t.to.idx()];
         if dest == self.id {
-            self.queue.push(
-                first,
-                key(t.to, RANK_ARRIVE, u64::from(from.0)),
-                Event::Arrive {
-                    to: cx.local[t.to.idx()],
-                    from,
-                    slot,
-                    last,
-                },
-            );
+            self.push_arrive(t.to, from, slot, first, last, cx.local);
         } else {
             let flight = std::mem::take(&mut self.flights[slot as usize]);
             self.free_flights.push(slot);

@@ -188,6 +188,10 @@ impl Scenario {
     pub fn measure_end(&self) -> SimTime {
         self.warmup + self.duration
     }
+    /// Whether `t` lies in the measurement window [warm-up, measurement end).
+    pub fn measuring(&self, t: SimTime) -> bool {
+        t >= self.warmup && t < self.measure_end()
+    }
     /// End of the run (measurement end + drain, so late copies still arrive).
     pub fn end(&self) -> SimTime {
         self.measure_end() + self.drain
