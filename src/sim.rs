@@ -87,6 +87,8 @@ enum Event {
 /// An RPC on the wire.
 #[derive(Default)]
 struct InFlight {
+    /// The sender's slot among the receiver's neighbours.
+    from_slot: u32,
     parts: Vec<RpcPart>,
     shares: Vec<u32>,
     /// Transport overhead bytes (its own accounting kind).
@@ -145,7 +147,6 @@ pub type Progress<'a> = &'a mut dyn FnMut(SimTime, u64);
 /// What every partition reads and nobody writes during a window.
 struct Ctx<'a> {
     sc: &'a Scenario,
-    links: &'a Links,
     msgs: &'a MessageTable,
     topic_len: &'a [u32],
     /// Partition of each node, and its index there.
@@ -166,6 +167,7 @@ struct Shard {
     id: u16,
     nodes: Vec<PeerId>,
     peers: Vec<Peer>,
+    conns: SlotTable,
     ifs: Interfaces,
     /// Transmissions each peer made (the loss draw's counter).
     sent_count: Vec<u64>,
@@ -180,6 +182,46 @@ struct Shard {
     duplicates: Vec<u64>,
     events: u64,
     scratch_shares: Vec<u32>,
+}
+
+/// The connections of a partition's peers by (local peer, slot): one-way latency, and the
+/// slot the peer has among the other end's neighbours. A peer's slots never move and the
+/// connections open once, at t = 0, so a send looks these up by index instead of searching
+/// (a connection opened later, with churn, appends to its peer's row).
+struct SlotTable {
+    off: Vec<u32>,
+    lat: Vec<SimTime>,
+    rev: Vec<u32>,
+}
+
+impl SlotTable {
+    fn new(nodes: &[PeerId], peers: &[Option<Peer>], links: &Links) -> Self {
+        let mut t = SlotTable {
+            off: Vec::with_capacity(nodes.len() + 1),
+            lat: Vec::new(),
+            rev: Vec::new(),
+        };
+        t.off.push(0);
+        for &v in nodes {
+            let p = peers[v.idx()].as_ref().expect("built before the partitions");
+            for s in 0..p.connections() as u32 {
+                let q = p.neighbour(s);
+                let other = peers[q.idx()].as_ref().expect("built before the partitions");
+                t.lat
+                    .push(links.latency(v, q).expect("peers connect over links"));
+                t.rev
+                    .push(other.slot_of(v).expect("connections open at both ends"));
+            }
+            t.off.push(t.lat.len() as u32);
+        }
+        t
+    }
+
+    /// Index of (local peer `v`, `slot`).
+    #[inline]
+    fn at(&self, v: usize, slot: u32) -> usize {
+        self.off[v] as usize + slot as usize
+    }
 }
 
 /// The nodes a selector picks, sorted (`Scenario::selected` of them).
@@ -228,7 +270,6 @@ fn cut_latency(links: &Links, part: &[u16]) -> Option<SimTime> {
 
 pub struct Sim {
     sc: Arc<Scenario>,
-    links: Links,
     publisher: Publisher,
     msgs: MessageTable,
     topic_len: Vec<u32>,
@@ -535,10 +576,15 @@ impl Sim {
         }
 
         let classes = sc.traffic.len();
+        let tables: Vec<SlotTable> = members
+            .iter()
+            .map(|nodes| SlotTable::new(nodes, &all_peers, &links))
+            .collect();
         let shards: Vec<Shard> = members
             .into_iter()
             .enumerate()
-            .map(|(id, nodes)| {
+            .zip(tables)
+            .map(|((id, nodes), conns)| {
                 let peers: Vec<Peer> = nodes
                     .iter()
                     .map(|v| {
@@ -567,6 +613,7 @@ impl Sim {
                 Shard {
                     id: id as u16,
                     peers,
+                    conns,
                     ifs: Interfaces::new(up, down),
                     sent_count: vec![0; k],
                     queue,
@@ -584,13 +631,13 @@ impl Sim {
             })
             .collect();
         drop(all_peers);
+        drop(links);
 
         let degrees = graph.degrees();
         let components = graph.components();
         drop(graph);
         let topic_len = sc.topics.iter().map(|t| t.name.len() as u32).collect();
         let mut sim = Sim {
-            links,
             publisher: Publisher {
                 gens,
                 topic_subscribers,
@@ -614,7 +661,6 @@ impl Sim {
         // What the joins at t = 0 send.
         let cx = Ctx {
             sc: &sim.sc,
-            links: &sim.links,
             msgs: &sim.msgs,
             topic_len: &sim.topic_len,
             part: &sim.part,
@@ -679,7 +725,6 @@ impl Sim {
             );
             let cx = Ctx {
                 sc: &self.sc,
-                links: &self.links,
                 msgs: &self.msgs,
                 topic_len: &self.topic_len,
                 part: &self.part,
@@ -705,9 +750,8 @@ impl Sim {
         let peeks: Vec<AtomicU64> = (0..p).map(|_| AtomicU64::new(STOP)).collect();
         let until = AtomicU64::new(STOP);
         let msgs = RwLock::new(std::mem::take(&mut self.msgs));
-        let (sc, links, topic_len, part, local) = (
+        let (sc, topic_len, part, local) = (
             &*self.sc,
-            &self.links,
             &self.topic_len,
             &self.part,
             &self.local,
@@ -732,7 +776,6 @@ impl Sim {
                 let guard = msgs.read().expect("no panics while held");
                 let cx = Ctx {
                     sc,
-                    links,
                     msgs: &guard,
                     topic_len,
                     part,
@@ -986,8 +1029,11 @@ impl Shard {
             );
         }
         self.acct.received_total += total;
+        let from_slot = self.flights[slot as usize].from_slot;
+        debug_assert_eq!(self.peers[v].neighbour(from_slot), from);
         let parts = std::mem::take(&mut self.flights[slot as usize].parts);
-        self.peers[v].handle_rpc(now, from, &parts, cx.msgs);
+        self.peers[v]
+            .handle_rpc_from_slot(now, from_slot, &parts, cx.msgs);
         self.flights[slot as usize].parts = parts;
         self.release_flight(slot);
         self.drain(to, now, cx);
@@ -1065,10 +1111,9 @@ impl Shard {
             }
         }
         self.acct.sent_total += bytes;
-        let lat = cx
-            .links
-            .latency(from, t.to)
-            .expect("peers send only over their connections");
+        let conn = self.conns.at(v, t.slot);
+        let lat = self.conns.lat[conn];
+        self.flights[slot as usize].from_slot = self.conns.rev[conn];
         let (first, last) = self.ifs.send(now, v, lat, bytes);
         let count = self.sent_count[v];
         self.sent_count[v] += 1;

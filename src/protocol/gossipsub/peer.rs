@@ -50,6 +50,8 @@ pub(super) struct TopicState {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Transmit {
     pub to: PeerId,
+    /// `to`'s slot among this peer's neighbours (stable: see `neighbour`).
+    pub slot: u32,
     start: u32,
     len: u32,
 }
@@ -183,6 +185,7 @@ impl Peer {
         self.out_parts.extend_from_slice(parts);
         self.out.push(Transmit {
             to: self.nbrs[slot as usize].id,
+            slot,
             start,
             len: parts.len() as u32,
         });
@@ -234,7 +237,14 @@ impl Peer {
         self.nbrs.iter().filter(|n| n.outbound).count()
     }
 
-    pub(super) fn slot_of(&self, p: PeerId) -> Option<u32> {
+    /// The neighbour in `slot`. Slots are given in connection order and never move, so a
+    /// host may keep per-connection facts (latency, the reverse slot) in tables by slot.
+    pub fn neighbour(&self, slot: u32) -> PeerId {
+        self.nbrs[slot as usize].id
+    }
+
+    /// The slot of connected peer `p`.
+    pub fn slot_of(&self, p: PeerId) -> Option<u32> {
         self.index
             .binary_search_by_key(&p, |e| e.0)
             .ok()
@@ -452,6 +462,18 @@ impl Peer {
         let Some(slot) = self.slot_of(from) else {
             return; // not connected (any more): ignore.
         };
+        self.handle_rpc_from_slot(now, slot, parts, msgs);
+    }
+
+    /// `handle_rpc` from the neighbour in `slot` (a host that knows the slot spares the
+    /// lookup).
+    pub fn handle_rpc_from_slot(
+        &mut self,
+        now: SimTime,
+        slot: u32,
+        parts: &[RpcPart],
+        msgs: &MessageTable,
+    ) {
         let mut iwant_start = None;
         for (i, part) in parts.iter().enumerate() {
             match *part {
