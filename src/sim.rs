@@ -26,6 +26,7 @@ use crate::protocol::gossipsub::{Peer, PeerEvent, RpcPart, Transmit, WireCtx};
 use crate::rng::Streams;
 use crate::scenario::{LatencySpec, Scenario, Selector};
 use crate::traffic::Generator;
+use smallvec::SmallVec;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
 
@@ -84,13 +85,15 @@ enum Event {
     },
 }
 
-/// An RPC on the wire.
+/// An RPC on the wire: one cache line, with up to two parts (nearly every RPC but a
+/// heartbeat's IHAVE) and their shares inline.
 #[derive(Default)]
+#[repr(align(64))]
 struct InFlight {
     /// The sender's slot among the receiver's neighbours.
     from_slot: u32,
-    parts: Vec<RpcPart>,
-    shares: Vec<u32>,
+    parts: SmallVec<[RpcPart; 2]>,
+    shares: SmallVec<[u32; 4]>,
     /// Transport overhead bytes (its own accounting kind).
     overhead: u32,
     /// Bytes on the wire: RPC + overhead.
@@ -943,8 +946,8 @@ impl Shard {
     fn release_flight(&mut self, slot: u32) {
         let f = &mut self.flights[slot as usize];
         if f.parts.capacity() > MAX_KEPT_PARTS {
-            f.parts = Vec::new();
-            f.shares = Vec::new();
+            f.parts = SmallVec::new();
+            f.shares = SmallVec::new();
         }
         self.free_flights.push(slot);
     }
@@ -1083,17 +1086,16 @@ impl Shard {
             topic_len: cx.topic_len,
             msgs: cx.msgs,
         };
-        let mut shares = std::mem::take(&mut self.scratch_shares);
-        let size = rpc_size(parts, &ctx, &mut shares);
+        let size = rpc_size(parts, &ctx, &mut self.scratch_shares);
         let overhead = cx.sc.transport.overhead(size);
         let f = &mut self.flights[slot as usize];
         f.parts.clear();
         f.parts.extend_from_slice(parts);
-        std::mem::swap(&mut f.shares, &mut shares);
+        f.shares.clear();
+        f.shares.extend_from_slice(&self.scratch_shares);
         f.overhead = overhead;
         let bytes = u64::from(size) + u64::from(overhead);
         f.bytes = bytes;
-        self.scratch_shares = shares;
         if measuring {
             let f = &self.flights[slot as usize];
             for (part, &share) in f.parts.iter().zip(&f.shares) {

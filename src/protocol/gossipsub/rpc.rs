@@ -388,3 +388,12 @@ mod tests {
         assert_eq!(Transport::TcpNoiseYamux.overhead(1000), 70);
     }
 }
+
+#[cfg(test)]
+mod size_tests {
+    /// Parts are copied into every RPC slot and event: keep them one word.
+    #[test]
+    fn a_part_is_one_word() {
+        assert_eq!(std::mem::size_of::<super::RpcPart>(), 8);
+    }
+}
