@@ -65,6 +65,7 @@ enum Event {
         to: u32,
         from: PeerId,
         slot: u32,
+        bytes: u32,
         last: SimTime,
     },
     /// The RPC in `slot` has fully arrived at `to`.
@@ -96,8 +97,8 @@ struct InFlight {
     shares: SmallVec<[u32; 4]>,
     /// Transport overhead bytes (its own accounting kind).
     overhead: u32,
-    /// Bytes on the wire: RPC + overhead.
-    bytes: u64,
+    /// Bytes on the wire: RPC + overhead (below `max_transmit_size` plus control parts).
+    bytes: u32,
 }
 
 /// A transmission to a peer of another partition, handed over between windows.
@@ -172,8 +173,8 @@ struct Shard {
     peers: Vec<Peer>,
     conns: SlotTable,
     ifs: Interfaces,
-    /// Transmissions each peer made (the loss draw's counter).
-    sent_count: Vec<u64>,
+    /// Per local peer, what it sent and received (one cache line for the three).
+    tally: Vec<Tally>,
     queue: WheelQueue<Event>,
     flights: Vec<InFlight>,
     free_flights: Vec<u32>,
@@ -181,8 +182,6 @@ struct Shard {
     outbox: Vec<Vec<Outgoing>>,
     acct: Accounting,
     delivery: Delivery,
-    received: Vec<u64>,
-    duplicates: Vec<u64>,
     events: u64,
     scratch_shares: Vec<u32>,
 }
@@ -225,6 +224,16 @@ impl SlotTable {
     fn at(&self, v: usize, slot: u32) -> usize {
         self.off[v] as usize + slot as usize
     }
+}
+
+/// A peer's counts.
+#[derive(Clone, Copy, Default)]
+struct Tally {
+    /// Transmissions (the loss draw's counter).
+    sent: u64,
+    /// First copies and duplicates received.
+    received: u64,
+    duplicates: u64,
 }
 
 /// The nodes a selector picks, sorted (`Scenario::selected` of them).
@@ -618,15 +627,13 @@ impl Sim {
                     peers,
                     conns,
                     ifs: Interfaces::new(up, down),
-                    sent_count: vec![0; k],
+                    tally: vec![Tally::default(); k],
                     queue,
                     flights: Vec::new(),
                     free_flights: Vec::new(),
                     outbox: (0..parts).map(|_| Vec::new()).collect(),
                     acct: Accounting::new(k, classes, topics),
                     delivery: Delivery::default(),
-                    received: vec![0; k],
-                    duplicates: vec![0; k],
                     events: 0,
                     scratch_shares: Vec::new(),
                     nodes,
@@ -870,7 +877,7 @@ impl Sim {
         for mut s in self.shards {
             while let Some((_, ev)) = s.queue.pop() {
                 if let Event::Deliver { slot, .. } | Event::Arrive { slot, .. } = ev {
-                    in_flight += s.flights[slot as usize].bytes;
+                    in_flight += u64::from(s.flights[slot as usize].bytes);
                 }
             }
             events += s.events;
@@ -880,8 +887,8 @@ impl Sim {
                 if !moved {
                     acct.copy_node(*v, &s.acct, PeerId(i as u32));
                 }
-                received[v.idx()] = s.received[i];
-                duplicates[v.idx()] = s.duplicates[i];
+                received[v.idx()] = s.tally[i].received;
+                duplicates[v.idx()] = s.tally[i].duplicates;
                 mesh[v.idx()] = (0..topics)
                     .map(|t| {
                         let t = TopicId(t as u16);
@@ -935,6 +942,7 @@ impl Shard {
                 to: local[to.idx()],
                 from,
                 slot,
+                bytes: self.flights[slot as usize].bytes,
                 last,
             },
         );
@@ -978,10 +986,10 @@ impl Shard {
                     to,
                     from,
                     slot,
+                    bytes,
                     last,
                 } => {
-                    let bytes = self.flights[slot as usize].bytes;
-                    let done = self.ifs.receive(t, to as usize, bytes, last);
+                    let done = self.ifs.receive(t, to as usize, u64::from(bytes), last);
                     self.queue.push(
                         done,
                         key(self.nodes[to as usize], RANK_DELIVER, u64::from(from.0)),
@@ -1010,7 +1018,7 @@ impl Shard {
         for (part, &share) in f.parts.iter().zip(&f.shares) {
             let dup = match *part {
                 RpcPart::Message { msg, .. } if peer.is_duplicate(now, msg) => {
-                    self.duplicates[v] += 1;
+                    self.tally[v].duplicates += 1;
                     self.delivery.on_duplicate(msg);
                     true
                 }
@@ -1055,7 +1063,7 @@ impl Shard {
             };
             match ev {
                 PeerEvent::Received { msg, hops, .. } => {
-                    self.received[v] += 1;
+                    self.tally[v].received += 1;
                     let published = cx.msgs.get(msg).published_at;
                     let lat = now.saturating_sub(published);
                     self.delivery
@@ -1094,8 +1102,9 @@ impl Shard {
         f.shares.clear();
         f.shares.extend_from_slice(&self.scratch_shares);
         f.overhead = overhead;
-        let bytes = u64::from(size) + u64::from(overhead);
+        let bytes = size.saturating_add(overhead);
         f.bytes = bytes;
+        let bytes = u64::from(bytes);
         if measuring {
             let f = &self.flights[slot as usize];
             for (part, &share) in f.parts.iter().zip(&f.shares) {
@@ -1117,8 +1126,8 @@ impl Shard {
         let lat = self.conns.lat[conn];
         self.flights[slot as usize].from_slot = self.conns.rev[conn];
         let (first, last) = self.ifs.send(now, v, lat, bytes);
-        let count = self.sent_count[v];
-        self.sent_count[v] += 1;
+        let count = self.tally[v].sent;
+        self.tally[v].sent += 1;
         if lost(cx.sc.loss, cx.sc.seed, from, count) {
             self.acct.dropped_total += bytes;
             self.release_flight(slot);
