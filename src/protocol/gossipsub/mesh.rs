@@ -251,13 +251,13 @@ impl Peer {
         for n in &mut self.nbrs {
             n.ihave_in = 0;
             n.iasked = 0;
-            while n
-                .dont_send
-                .front()
-                .is_some_and(|&(_, until)| until.passed(now))
-            {
-                n.dont_send.pop_front();
-            }
+        }
+        while self
+            .dont_send
+            .front()
+            .is_some_and(|d| d.until.passed(now))
+        {
+            self.dont_send.pop_front();
         }
         self.iwant_pending.clear();
     }

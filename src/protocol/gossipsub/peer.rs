@@ -26,8 +26,14 @@ pub(super) struct Neighbour {
     pub ihave_in: u32,
     /// Ids asked from it through IWANT this heartbeat.
     pub iasked: u32,
-    /// IDONTWANTs it sent us: (id, until).
-    pub dont_send: VecDeque<(MsgIdx, Expiry)>,
+}
+
+/// An IDONTWANT received: neighbour `slot` does not want `msg` until `until`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct DontSend {
+    pub msg: MsgIdx,
+    pub until: Expiry,
+    pub slot: u32,
 }
 
 /// Per-topic state of this peer.
@@ -93,6 +99,10 @@ pub struct Peer {
     pub(super) seen: SeenCache,
     pub(super) mcache: MessageCache,
     pub(super) validating: Vec<Pending>,
+    /// IDONTWANTs received from every neighbour, in arrival order (so in expiry order: one
+    /// TTL for all). One FIFO per peer rather than one per neighbour: a forward reads only
+    /// its newest entries (see `unwanted_by`), and expiry pops the front.
+    pub(super) dont_send: VecDeque<DontSend>,
     /// Ids asked through IWANT this heartbeat (spec: do not ask twice).
     pub(super) iwant_pending: Vec<MsgIdx>,
     pub(super) next_heartbeat: SimTime,
@@ -130,6 +140,7 @@ impl Peer {
             seen: SeenCache::default(),
             mcache,
             validating: Vec::new(),
+            dont_send: VecDeque::new(),
             iwant_pending: Vec::new(),
             next_heartbeat: first_heartbeat,
             out: Vec::new(),
@@ -282,7 +293,6 @@ impl Peer {
             topics: Vec::new(),
             ihave_in: 0,
             iasked: 0,
-            dont_send: VecDeque::new(),
         });
         // spec v1.0 "Topic Membership": announce our subscriptions to a new peer.
         let parts: Vec<RpcPart> = (0..self.topics.len())
@@ -420,12 +430,29 @@ impl Peer {
                 .map(|p| p.from),
         );
         self.validating.retain(|p| p.msg != m);
+        self.unwanted_by(m, msgs.get(m).published_at, &mut exclude);
         self.forward(m, topic, hops, &exclude);
         self.scratch_slots = exclude;
     }
 
-    /// spec v1.0 "Message Processing": forward to mesh peers except those that sent it and
-    /// (v1.2) those that sent IDONTWANT for it.
+    /// Adds to `slots` every neighbour that sent IDONTWANT for `m` (published at
+    /// `published`). Reads the FIFO from its newest entry back to the first that arrived
+    /// before `m` was published: no IDONTWANT for `m` is older than `m`, and an entry's
+    /// expiry (arrival + TTL, rounded up to the millisecond) grows with its arrival.
+    fn unwanted_by(&self, m: MsgIdx, published: SimTime, slots: &mut Vec<u32>) {
+        let horizon = Expiry::at(published.saturating_add(self.cfg.idontwant_ttl));
+        for d in self.dont_send.iter().rev() {
+            if d.until < horizon {
+                break;
+            }
+            if d.msg == m {
+                slots.push(d.slot);
+            }
+        }
+    }
+
+    /// spec v1.0 "Message Processing": forward to mesh peers except those in `exclude`:
+    /// those that sent it and (v1.2) those that sent IDONTWANT for it.
     fn forward(&mut self, m: MsgIdx, topic: TopicId, hops: u16, exclude: &[u32]) {
         if !self.topics[topic.idx()].subscribed {
             return;
@@ -437,12 +464,7 @@ impl Peer {
         };
         for i in 0..self.topics[topic.idx()].mesh.len() {
             let slot = self.topics[topic.idx()].mesh[i];
-            if exclude.contains(&slot)
-                || self.nbrs[slot as usize]
-                    .dont_send
-                    .iter()
-                    .any(|&(d, _)| d == m)
-            {
+            if exclude.contains(&slot) {
                 continue;
             }
             self.send_one(slot, part);
@@ -487,7 +509,7 @@ impl Peer {
                 }
                 RpcPart::IDontWant { msg } => {
                     let until = Expiry::at(now.saturating_add(self.cfg.idontwant_ttl));
-                    self.nbrs[slot as usize].dont_send.push_back((msg, until));
+                    self.dont_send.push_back(DontSend { msg, until, slot });
                 }
                 RpcPart::Graft { topic } => self.on_graft(now, slot, topic),
                 RpcPart::Prune {
