@@ -154,7 +154,7 @@ pub struct Counter {
     pub payload: u64,
 }
 
-/// Counters indexed `[node][direction][kind][class or none][topic or none]`, plus run-wide
+/// Counters of `[node][direction][kind][class or none][topic or none]`, plus run-wide
 /// totals for the conservation check (sent = received + dropped + in flight).
 pub struct Accounting {
     classes: usize,
@@ -187,17 +187,15 @@ impl Accounting {
         class: Option<ClassId>,
         topic: Option<TopicId>,
     ) -> usize {
+        // Stored [node][kind][class][topic][direction]: a relay counts the copy it received
+        // and the copies it forwards in the same cache line.
         let c = class.map_or(self.classes, ClassId::idx);
         let t = topic.map_or(self.topics, TopicId::idx);
-        let per_class = self.topics + 1;
+        let per_topic = 2;
+        let per_class = (self.topics + 1) * per_topic;
         let per_kind = (self.classes + 1) * per_class;
-        let per_dir = KINDS * per_kind;
-        let per_node = 2 * per_dir;
-        node.idx() * per_node
-            + dir as usize * per_dir
-            + kind as usize * per_kind
-            + c * per_class
-            + t
+        let per_node = KINDS * per_kind;
+        node.idx() * per_node + kind as usize * per_kind + c * per_class + t * per_topic + dir as usize
     }
 
     /// Counts one item (a message, an id, a topic, a frame) of `bytes` bytes.
