@@ -4,3 +4,7 @@
 pub mod queue;
 
 pub use queue::{EventQueue, HeapQueue, WheelQueue};
+
+mod prefetch;
+
+pub use prefetch::{prefetch, prefetch_lines};

@@ -208,6 +208,13 @@ impl<E> EventQueue<E> for WheelQueue<E> {
 }
 
 impl<E> WheelQueue<E> {
+    /// The event `pop` returns next if nothing earlier is pushed meanwhile, when it is in the
+    /// draining bucket already (a hint, for prefetching what it will touch).
+    #[inline]
+    pub fn peek_next(&self) -> Option<&E> {
+        self.current.peek().map(|e| &e.ev)
+    }
+
     /// Advances the wheel until the draining bucket holds the earliest entry (or all is empty).
     fn fill_current(&mut self) {
         loop {

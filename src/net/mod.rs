@@ -151,6 +151,12 @@ impl Interfaces {
         done
     }
 
+    /// Hints the CPU to load local node `b`'s record.
+    #[inline]
+    pub fn prefetch(&self, b: usize) {
+        crate::engine::prefetch(&self.ifs[b]);
+    }
+
     /// Bytes this structure holds per node, for memory estimates.
     pub const BYTES_PER_NODE: u64 = 4 * 8;
 }
