@@ -86,10 +86,9 @@ enum Event {
     },
 }
 
-/// An RPC on the wire: one cache line, with up to two parts (nearly every RPC but a
-/// heartbeat's IHAVE) and their shares inline.
+/// An RPC on the wire: 64 bytes, with up to two parts (nearly every RPC but a heartbeat's
+/// IHAVE) and their shares inline.
 #[derive(Default)]
-#[repr(align(64))]
 struct InFlight {
     /// The sender's slot among the receiver's neighbours.
     from_slot: u32,
@@ -99,6 +98,25 @@ struct InFlight {
     overhead: u32,
     /// Bytes on the wire: RPC + overhead (below `max_transmit_size` plus control parts).
     bytes: u32,
+}
+
+/// A slot of the RPC slab: one cache line each (the RPC is unaligned where it travels
+/// between partitions, so that a handover moves 64 bytes, not 128).
+#[derive(Default)]
+#[repr(align(64))]
+struct Slot(InFlight);
+
+impl std::ops::Deref for Slot {
+    type Target = InFlight;
+    fn deref(&self) -> &InFlight {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Slot {
+    fn deref_mut(&mut self) -> &mut InFlight {
+        &mut self.0
+    }
 }
 
 /// A transmission to a peer of another partition, handed over between windows.
@@ -176,7 +194,7 @@ struct Shard {
     /// Per local peer, what it sent and received (one cache line for the three).
     tally: Vec<Tally>,
     queue: WheelQueue<Event>,
-    flights: Vec<InFlight>,
+    flights: Vec<Slot>,
     free_flights: Vec<u32>,
     /// Transmissions to other partitions, by receiving partition.
     outbox: Vec<Vec<Outgoing>>,
@@ -920,7 +938,7 @@ impl Shard {
     /// Takes a transmission from another partition.
     fn accept(&mut self, o: Outgoing, local: &[u32]) {
         let slot = self.alloc_flight();
-        self.flights[slot as usize] = o.flight;
+        self.flights[slot as usize].0 = o.flight;
         self.push_arrive(o.to, o.from, slot, o.first, o.last, local);
     }
 
@@ -962,7 +980,7 @@ impl Shard {
 
     fn alloc_flight(&mut self) -> u32 {
         self.free_flights.pop().unwrap_or_else(|| {
-            self.flights.push(InFlight::default());
+            self.flights.push(Slot::default());
             (self.flights.len() - 1) as u32
         })
     }
@@ -1160,7 +1178,7 @@ impl Shard {
         if dest == self.id {
             self.push_arrive(t.to, from, slot, first, last, cx.local);
         } else {
-            let flight = std::mem::take(&mut self.flights[slot as usize]);
+            let flight = std::mem::take(&mut self.flights[slot as usize].0);
             self.free_flights.push(slot);
             self.outbox[usize::from(dest)].push(Outgoing {
                 first,
