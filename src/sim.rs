@@ -223,10 +223,14 @@ impl SlotTable {
         };
         t.off.push(0);
         for &v in nodes {
-            let p = peers[v.idx()].as_ref().expect("built before the partitions");
+            let p = peers[v.idx()]
+                .as_ref()
+                .expect("built before the partitions");
             for s in 0..p.connections() as u32 {
                 let q = p.neighbour(s);
-                let other = peers[q.idx()].as_ref().expect("built before the partitions");
+                let other = peers[q.idx()]
+                    .as_ref()
+                    .expect("built before the partitions");
                 t.lat
                     .push(links.latency(v, q).expect("peers connect over links"));
                 t.rev
@@ -778,12 +782,7 @@ impl Sim {
         let peeks: Vec<AtomicU64> = (0..p).map(|_| AtomicU64::new(STOP)).collect();
         let until = AtomicU64::new(STOP);
         let msgs = RwLock::new(std::mem::take(&mut self.msgs));
-        let (sc, topic_len, part, local) = (
-            &*self.sc,
-            &self.topic_len,
-            &self.part,
-            &self.local,
-        );
+        let (sc, topic_len, part, local) = (&*self.sc, &self.topic_len, &self.part, &self.local);
         let subscribed = &self.world.subscribed;
         let publisher = &mut self.publisher;
         let lookahead = self.lookahead;
@@ -1001,9 +1000,9 @@ impl Shard {
                 prefetch_lines(&self.peers[to as usize], 3);
                 prefetch(&self.tally[to as usize]);
             }
-            Event::Heartbeat(p) | Event::Validated { peer: p, .. } | Event::Publish { peer: p, .. } => {
-                prefetch_lines(&self.peers[p as usize], 3)
-            }
+            Event::Heartbeat(p)
+            | Event::Validated { peer: p, .. }
+            | Event::Publish { peer: p, .. } => prefetch_lines(&self.peers[p as usize], 3),
         }
     }
 
@@ -1084,8 +1083,7 @@ impl Shard {
         let from_slot = self.flights[slot as usize].from_slot;
         debug_assert_eq!(self.peers[v].neighbour(from_slot), from);
         let parts = std::mem::take(&mut self.flights[slot as usize].parts);
-        self.peers[v]
-            .handle_rpc_from_slot(now, from_slot, &parts, cx.msgs);
+        self.peers[v].handle_rpc_from_slot(now, from_slot, &parts, cx.msgs);
         self.flights[slot as usize].parts = parts;
         self.release_flight(slot);
         self.drain(to, now, cx);

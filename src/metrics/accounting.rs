@@ -195,7 +195,11 @@ impl Accounting {
         let per_class = (self.topics + 1) * per_topic;
         let per_kind = (self.classes + 1) * per_class;
         let per_node = KINDS * per_kind;
-        node.idx() * per_node + kind as usize * per_kind + c * per_class + t * per_topic + dir as usize
+        node.idx() * per_node
+            + kind as usize * per_kind
+            + c * per_class
+            + t * per_topic
+            + dir as usize
     }
 
     /// Counts one item (a message, an id, a topic, a frame) of `bytes` bytes.

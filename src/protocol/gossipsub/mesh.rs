@@ -252,11 +252,7 @@ impl Peer {
             n.ihave_in = 0;
             n.iasked = 0;
         }
-        while self
-            .dont_send
-            .front()
-            .is_some_and(|d| d.until.passed(now))
-        {
+        while self.dont_send.front().is_some_and(|d| d.until.passed(now)) {
             self.dont_send.pop_front();
         }
         self.iwant_pending.clear();
