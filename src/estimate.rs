@@ -9,26 +9,27 @@ use crate::metrics::Accounting;
 use crate::scenario::{Per, Scenario, TopologySpec};
 use anyhow::Result;
 
-/// Peer state that does not grow with traffic: the struct, its two ChaCha streams, buffers.
-const PEER_FIXED: f64 = 1700.0;
-/// Per connection, on each side: neighbour record with its topic list and IDONTWANT deque
-/// header, sorted index entry, CSR link (id + latency).
-const PER_CONNECTION: f64 = 190.0;
+/// Peer state that does not grow with traffic: the struct, its two (boxed) ChaCha streams,
+/// buffers.
+const PEER_FIXED: f64 = 1750.0;
+/// Per connection, on each side: neighbour record with its topic list, sorted index entry,
+/// slot-table entry (latency + reverse slot).
+const PER_CONNECTION: f64 = 160.0;
 /// Interfaces, partition maps, received/duplicate counters, world tables.
 const NODE_TABLES: f64 = 80.0;
-/// A seen-cache or IDONTWANT entry (id, expiry to the ms) in a deque that grows by
-/// doubling (measured slack: ×1.3 for the seen cache, ×2 for the short IDONTWANT lists).
+/// A seen-cache entry (id, expiry to the ms) or an IDONTWANT entry (id, expiry, neighbour
+/// slot) in a per-peer deque that grows by doubling (slack ×1.3 and ×1.5).
 const SEEN_ENTRY: f64 = 8.0 * 1.3;
-const IDONTWANT_ENTRY: f64 = 8.0 * 2.0;
+const IDONTWANT_ENTRY: f64 = 12.0 * 1.5;
 /// An id in a heartbeat's gossip batch (kept buffers: the batch and the RPC parts).
 const GOSSIP_ID: f64 = 2.0 * 24.0;
 /// Peak RSS against the sum of live allocations (allocator slack, fragmentation that grows
 /// over a long run, code and stacks): calibrated on the longest measured run (10K nodes,
 /// 11 simulated minutes, 2 threads: 0.91 GiB).
 const ALLOCATOR: f64 = 1.65;
-/// A queued event, and an RPC in flight (its slot, parts and shares).
+/// A queued event, and an RPC in flight (its 64-byte slot, parts inline, free-list entry).
 const EVENT: f64 = 56.0;
-const FLIGHT: f64 = 120.0;
+const FLIGHT: f64 = 80.0;
 /// Per message: its table entry, and delivery statistics per partition and merged.
 const MESSAGE: f64 = 32.0;
 const MESSAGE_STATS: f64 = 48.0;
