@@ -96,15 +96,20 @@ const MAX_SPARE: usize = 256;
 const MAX_SPARE_CAPACITY: usize = 1024;
 
 /// Bucketed timing wheel. Time is cut into buckets of `2^shift` ns; a ring of `buckets` slots
-/// covers the near future, a heap holds what lies beyond. The bucket being drained is a small
-/// heap, so order inside a bucket is still exact `(time, key, seq)`.
+/// covers the near future, a heap holds what lies beyond. The bucket being drained is sorted
+/// once when it comes up (popped from its end), and what is pushed into it meanwhile goes to
+/// a small heap beside it; a pop takes the earlier of the two, so order inside a bucket is
+/// still exact `(time, key, seq)`.
 pub struct WheelQueue<E> {
     shift: u32,
     mask: u64,
     slots: Vec<Vec<Entry<E>>>,
     /// Absolute index of the bucket in `current`.
     cur: u64,
-    current: BinaryHeap<Entry<E>>,
+    /// The draining bucket, latest first (pops from the end).
+    current: Vec<Entry<E>>,
+    /// Entries pushed into the draining bucket after it was sorted.
+    late: BinaryHeap<Entry<E>>,
     in_slots: usize,
     overflow: BinaryHeap<Entry<E>>,
     /// Emptied slot buffers, reused by slots that get their first entry: retained capacity
@@ -123,7 +128,8 @@ impl<E> WheelQueue<E> {
             mask: (n as u64) - 1,
             slots: (0..n).map(|_| Vec::new()).collect(),
             cur: 0,
-            current: BinaryHeap::new(),
+            current: Vec::new(),
+            late: BinaryHeap::new(),
             in_slots: 0,
             overflow: BinaryHeap::new(),
             spare: Vec::new(),
@@ -134,16 +140,17 @@ impl<E> WheelQueue<E> {
 
     /// Moves everything of bucket `self.cur` (ring slot and overflow) into `current`.
     fn load_current(&mut self) {
-        let mut slot = std::mem::take(&mut self.slots[(self.cur & self.mask) as usize]);
+        debug_assert!(self.current.is_empty() && self.late.is_empty());
+        let slot = std::mem::take(&mut self.slots[(self.cur & self.mask) as usize]);
         self.in_slots -= slot.len();
-        self.current.extend(slot.drain(..));
+        let empty = std::mem::replace(&mut self.current, slot);
         // Keep a few modest buffers for reuse; let big or surplus ones go, so that retained
         // capacity cannot ratchet up to (buffers in circulation × largest bucket ever).
-        if slot.capacity() > 0
-            && slot.capacity() <= MAX_SPARE_CAPACITY
+        if empty.capacity() > 0
+            && empty.capacity() <= MAX_SPARE_CAPACITY
             && self.spare.len() < MAX_SPARE
         {
-            self.spare.push(slot);
+            self.spare.push(empty);
         }
         while let Some(top) = self.overflow.peek() {
             if (top.time >> self.shift) > self.cur {
@@ -151,6 +158,17 @@ impl<E> WheelQueue<E> {
             }
             let e = self.overflow.pop().expect("peeked entry exists");
             self.current.push(e);
+        }
+        // `Entry`'s order is reversed (earliest is greatest): ascending puts it last.
+        self.current.sort_unstable();
+    }
+
+    /// The next entry: the earlier of the sorted bucket's last and the late heap's top.
+    #[inline]
+    fn next_entry(&self) -> Option<&Entry<E>> {
+        match (self.current.last(), self.late.peek()) {
+            (Some(a), Some(b)) => Some(if a > b { a } else { b }),
+            (a, b) => a.or(b),
         }
     }
 }
@@ -175,7 +193,7 @@ impl<E> EventQueue<E> for WheelQueue<E> {
         let b = at.0 >> self.shift;
         if b <= self.cur {
             // Same bucket as the one draining (or, defensively, earlier): exact order via heap.
-            self.current.push(e);
+            self.late.push(e);
         } else if b - self.cur <= self.mask {
             let slot = &mut self.slots[(b & self.mask) as usize];
             if slot.capacity() == 0 {
@@ -192,14 +210,23 @@ impl<E> EventQueue<E> for WheelQueue<E> {
 
     fn pop(&mut self) -> Option<(SimTime, E)> {
         self.fill_current();
-        let e = self.current.pop()?;
+        let from_late = match (self.current.last(), self.late.peek()) {
+            (Some(a), Some(b)) => b > a,
+            (None, _) => true,
+            (Some(_), None) => false,
+        };
+        let e = if from_late {
+            self.late.pop()?
+        } else {
+            self.current.pop()?
+        };
         self.len -= 1;
         Some((SimTime(e.time), e.ev))
     }
 
     fn peek_time(&mut self) -> Option<SimTime> {
         self.fill_current();
-        self.current.peek().map(|e| SimTime(e.time))
+        self.next_entry().map(|e| SimTime(e.time))
     }
 
     fn len(&self) -> usize {
@@ -212,13 +239,13 @@ impl<E> WheelQueue<E> {
     /// draining bucket already (a hint, for prefetching what it will touch).
     #[inline]
     pub fn peek_next(&self) -> Option<&E> {
-        self.current.peek().map(|e| &e.ev)
+        self.next_entry().map(|e| &e.ev)
     }
 
     /// Advances the wheel until the draining bucket holds the earliest entry (or all is empty).
     fn fill_current(&mut self) {
         loop {
-            if !self.current.is_empty() || self.len == 0 {
+            if !self.current.is_empty() || !self.late.is_empty() || self.len == 0 {
                 return;
             }
             if self.in_slots == 0 {
