@@ -207,7 +207,7 @@ struct Shard {
 /// The connections of a partition's peers by (local peer, slot): one-way latency, and the
 /// slot the peer has among the other end's neighbours. A peer's slots never move and the
 /// connections open once, at t = 0, so a send looks these up by index instead of searching
-/// (a connection opened later, with churn, appends to its peer's row).
+/// (churn, when it comes, will have to extend a peer's row when it connects).
 struct SlotTable {
     off: Vec<u32>,
     lat: Vec<SimTime>,
@@ -1226,6 +1226,14 @@ mod tests {
             (waiter.join(), failer.join())
         });
         assert!(r.0.is_err() && r.1.is_err());
+    }
+
+    /// An RPC slot is one cache line (the point of keeping parts inline).
+    #[test]
+    fn an_rpc_slot_is_one_cache_line() {
+        assert_eq!(std::mem::size_of::<InFlight>(), 64);
+        assert_eq!(std::mem::size_of::<Slot>(), 64);
+        assert_eq!(std::mem::align_of::<Slot>(), 64);
     }
 
     #[test]

@@ -315,3 +315,48 @@ fn unsubscribe_prunes_the_mesh_with_the_unsubscribe_backoff() {
     }
     assert!(!h.peers[0].is_subscribed(T));
 }
+
+/// IDONTWANTs from all neighbours share one FIFO per peer: an entry still counts when newer
+/// entries for other messages follow it, and stops counting once its TTL has passed (cleared
+/// at the first heartbeat after).
+#[test]
+fn idontwant_entries_count_until_their_ttl() {
+    let mut h = Harness::nwaku(4);
+    h.connect(0, 1);
+    h.connect(0, 2);
+    h.connect(0, 3);
+    h.subscribe_all();
+    h.heartbeat();
+    let forwards = |out: &[(PeerId, Vec<RpcPart>)]| -> Vec<PeerId> {
+        out.iter()
+            .filter(|(_, p)| p.iter().any(|x| matches!(x, RpcPart::Message { .. })))
+            .map(|(d, _)| *d)
+            .collect()
+    };
+    let message = |msg| {
+        [RpcPart::Message {
+            msg,
+            kind: PayloadKind::Published,
+            hops: 1,
+        }]
+    };
+    let m = h.new_message(1, 2000);
+    h.inject(2, 0, &[RpcPart::IDontWant { msg: m }]);
+    // Newer IDONTWANTs for other messages, from both other neighbours.
+    for _ in 0..20 {
+        let other = h.new_message(1, 2000);
+        h.inject(3, 0, &[RpcPart::IDontWant { msg: other }]);
+        h.inject(2, 0, &[RpcPart::IDontWant { msg: other }]);
+    }
+    assert_eq!(forwards(&h.inject(1, 0, &message(m))), vec![PeerId(3)]);
+    // Past the TTL (3 s in the nwaku preset) and a heartbeat, an old IDONTWANT is gone.
+    let late = h.new_message(1, 2000);
+    h.inject(2, 0, &[RpcPart::IDontWant { msg: late }]);
+    for _ in 0..4 {
+        h.heartbeat();
+    }
+    assert_eq!(
+        forwards(&h.inject(1, 0, &message(late))),
+        vec![PeerId(2), PeerId(3)]
+    );
+}
