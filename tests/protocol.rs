@@ -160,15 +160,21 @@ fn graft_during_backoff_is_refused_with_prune() {
     assert!(h.mesh(0).is_empty());
 }
 
-#[test]
-fn idontwant_suppresses_forwards() {
-    // A line 1 - 0 - 2 plus 0 - 3: 0 forwards to 2 and 3 unless told not to.
+/// A line 1 - 0 - 2 plus 0 - 3 (nwaku preset), meshed: 0 forwards what 1 sends to 2 and 3
+/// unless told not to.
+fn star_of_four() -> Harness {
     let mut h = Harness::nwaku(4);
     h.connect(0, 1);
     h.connect(0, 2);
     h.connect(0, 3);
     h.subscribe_all();
     h.heartbeat();
+    h
+}
+
+#[test]
+fn idontwant_suppresses_forwards() {
+    let mut h = star_of_four();
     assert_eq!(h.mesh(0), vec![PeerId(1), PeerId(2), PeerId(3)]);
     let m = h.new_message(1, 2000);
     h.inject(2, 0, &[RpcPart::IDontWant { msg: m }]);
@@ -321,12 +327,7 @@ fn unsubscribe_prunes_the_mesh_with_the_unsubscribe_backoff() {
 /// at the first heartbeat after).
 #[test]
 fn idontwant_entries_count_until_their_ttl() {
-    let mut h = Harness::nwaku(4);
-    h.connect(0, 1);
-    h.connect(0, 2);
-    h.connect(0, 3);
-    h.subscribe_all();
-    h.heartbeat();
+    let mut h = star_of_four();
     let forwards = |out: &[(PeerId, Vec<RpcPart>)]| -> Vec<PeerId> {
         out.iter()
             .filter(|(_, p)| p.iter().any(|x| matches!(x, RpcPart::Message { .. })))
