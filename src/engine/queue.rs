@@ -163,12 +163,24 @@ impl<E> WheelQueue<E> {
         self.current.sort_unstable();
     }
 
+    /// Whether the next entry is the late heap's top rather than the sorted bucket's last
+    /// (`Entry`'s order is reversed: the earlier entry is the greater).
+    #[inline]
+    fn late_first(&self) -> bool {
+        match (self.current.last(), self.late.peek()) {
+            (Some(a), Some(b)) => b > a,
+            (None, _) => true,
+            (Some(_), None) => false,
+        }
+    }
+
     /// The next entry: the earlier of the sorted bucket's last and the late heap's top.
     #[inline]
     fn next_entry(&self) -> Option<&Entry<E>> {
-        match (self.current.last(), self.late.peek()) {
-            (Some(a), Some(b)) => Some(if a > b { a } else { b }),
-            (a, b) => a.or(b),
+        if self.late_first() {
+            self.late.peek()
+        } else {
+            self.current.last()
         }
     }
 }
@@ -210,12 +222,7 @@ impl<E> EventQueue<E> for WheelQueue<E> {
 
     fn pop(&mut self) -> Option<(SimTime, E)> {
         self.fill_current();
-        let from_late = match (self.current.last(), self.late.peek()) {
-            (Some(a), Some(b)) => b > a,
-            (None, _) => true,
-            (Some(_), None) => false,
-        };
-        let e = if from_late {
+        let e = if self.late_first() {
             self.late.pop()?
         } else {
             self.current.pop()?

@@ -154,7 +154,7 @@ pub struct Counter {
     pub payload: u64,
 }
 
-/// Counters of `[node][direction][kind][class or none][topic or none]`, plus run-wide
+/// Counters per (node, direction, kind, class or none, topic or none), plus run-wide
 /// totals for the conservation check (sent = received + dropped + in flight).
 pub struct Accounting {
     classes: usize,

@@ -391,7 +391,7 @@ mod tests {
 
 #[cfg(test)]
 mod size_tests {
-    /// Parts are copied into every RPC slot and event: keep them one word.
+    /// Parts are copied into every RPC slot (two inline in 64 bytes): keep them one word.
     #[test]
     fn a_part_is_one_word() {
         assert_eq!(std::mem::size_of::<super::RpcPart>(), 8);
