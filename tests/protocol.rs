@@ -361,3 +361,50 @@ fn idontwant_entries_count_until_their_ttl() {
         vec![PeerId(2), PeerId(3)]
     );
 }
+
+/// An IDONTWANT recorded ahead of its delivery (the simulator does so when the RPC reaches
+/// the downlink) counts only from its delivery instant on, and at that very instant only
+/// for inputs the host handles after it (`set_deliveries_before`).
+#[test]
+fn idontwant_recorded_ahead_counts_from_its_delivery() {
+    let forwards = |out: &[(PeerId, Vec<RpcPart>)]| -> Vec<PeerId> {
+        out.iter()
+            .filter(|(_, p)| p.iter().any(|x| matches!(x, RpcPart::Message { .. })))
+            .map(|(d, _)| *d)
+            .collect()
+    };
+    let message = |msg| {
+        [RpcPart::Message {
+            msg,
+            kind: PayloadKind::Published,
+            hops: 1,
+        }]
+    };
+    let ms = SimTime::from_millis;
+    // (delivery of the IDONTWANT from 2 relative to the message from 1, what 0 was told
+    // about the order at that instant, who gets the forward)
+    let cases = [
+        (ms(5), None, vec![PeerId(2), PeerId(3)]), // not delivered yet
+        (ms(0), Some(0), vec![PeerId(2), PeerId(3)]), // same instant, handled first
+        (ms(0), Some(3), vec![PeerId(3)]),         // same instant, delivered from 2 < 3 first
+        (ms(0), None, vec![PeerId(3)]),            // no order given: the instant counts
+    ];
+    for (i, (after, below, want)) in cases.into_iter().enumerate() {
+        let mut h = star_of_four();
+        let m = h.new_message(1, 2000);
+        let slot = h.peers[0].slot_of(PeerId(2)).unwrap();
+        h.peers[0].idontwant_ahead(slot, m, h.now + after);
+        if let Some(b) = below {
+            h.peers[0].set_deliveries_before(b);
+        }
+        assert_eq!(forwards(&h.inject(1, 0, &message(m))), want, "case {i}");
+    }
+    // Delivered in the past: counts.
+    let mut h = star_of_four();
+    let m = h.new_message(1, 2000);
+    let slot = h.peers[0].slot_of(PeerId(2)).unwrap();
+    h.peers[0].idontwant_ahead(slot, m, h.now);
+    h.now = h.now + ms(1);
+    h.peers[0].set_deliveries_before(0);
+    assert_eq!(forwards(&h.inject(1, 0, &message(m))), vec![PeerId(3)]);
+}

@@ -4,6 +4,7 @@
 
 use super::peer::Peer;
 use super::rpc::RpcPart;
+use super::seen::Expiry;
 use crate::ids::{SimTime, TopicId};
 use crate::message::MessageTable;
 use rand::seq::SliceRandom;
@@ -252,7 +253,12 @@ impl Peer {
             n.ihave_in = 0;
             n.iasked = 0;
         }
-        while self.dont_send.front().is_some_and(|d| d.until.passed(now)) {
+        let ttl = self.cfg.idontwant_ttl;
+        while self
+            .dont_send
+            .front()
+            .is_some_and(|d| Expiry::at(d.at.saturating_add(ttl)).passed(now))
+        {
             self.dont_send.pop_front();
         }
         self.iwant_pending.clear();

@@ -28,12 +28,14 @@ pub(super) struct Neighbour {
     pub iasked: u32,
 }
 
-/// An IDONTWANT received: neighbour `slot` does not want `msg` until `until`.
+/// An IDONTWANT received: neighbour `slot` does not want `msg`; delivered at `at` (it
+/// expires one TTL later). A host may record it ahead of its delivery
+/// (`idontwant_ahead`): until `at` it does not count.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct DontSend {
     pub msg: MsgIdx,
-    pub until: Expiry,
     pub slot: u32,
+    pub at: SimTime,
 }
 
 /// Per-topic state of this peer.
@@ -101,10 +103,14 @@ pub struct Peer {
     pub(super) seen: SeenCache,
     pub(super) mcache: MessageCache,
     pub(super) validating: Vec<Pending>,
-    /// IDONTWANTs received from every neighbour, in arrival order (so in expiry order: one
+    /// IDONTWANTs received from every neighbour, in delivery order (so in expiry order: one
     /// TTL for all). One FIFO per peer rather than one per neighbour: a forward reads only
     /// its newest entries (see `unwanted_by`), and expiry pops the front.
     pub(super) dont_send: VecDeque<DontSend>,
+    /// Where the input being handled falls among the deliveries of its instant: an
+    /// IDONTWANT recorded ahead and delivered at that very instant counts only if its
+    /// sender's id is below this (see `set_deliveries_before`).
+    deliveries_before: u64,
     /// Ids asked through IWANT this heartbeat (spec: do not ask twice).
     pub(super) iwant_pending: Vec<MsgIdx>,
     pub(super) next_heartbeat: SimTime,
@@ -143,6 +149,7 @@ impl Peer {
             mcache,
             validating: Vec::new(),
             dont_send: VecDeque::new(),
+            deliveries_before: u64::MAX,
             iwant_pending: Vec::new(),
             next_heartbeat: first_heartbeat,
             out: Vec::new(),
@@ -411,7 +418,7 @@ impl Peer {
 
     /// The application's verdict on `m` (always "accept" today: invalid messages come with
     /// the validation issue). Forwards it to the mesh.
-    pub fn handle_validated(&mut self, _now: SimTime, m: MsgIdx, msgs: &MessageTable) {
+    pub fn handle_validated(&mut self, now: SimTime, m: MsgIdx, msgs: &MessageTable) {
         let Some(first) = self.validating.iter().position(|p| p.msg == m) else {
             return;
         };
@@ -432,7 +439,7 @@ impl Peer {
                 .map(|p| p.from),
         );
         self.validating.retain(|p| p.msg != m);
-        self.unwanted_by(m, msgs.get(m).published_at, &mut exclude);
+        self.unwanted_by(m, msgs.get(m).published_at, now, &mut exclude);
         self.forward(m, topic, hops, &exclude);
         self.scratch_slots = exclude;
     }
@@ -441,13 +448,21 @@ impl Peer {
     /// `published`). Reads the FIFO from its newest entry back to the first that arrived
     /// before `m` was published: no IDONTWANT for `m` is older than `m`, and an entry's
     /// expiry (arrival + TTL, rounded up to the millisecond) grows with its arrival.
-    fn unwanted_by(&self, m: MsgIdx, published: SimTime, slots: &mut Vec<u32>) {
-        let horizon = Expiry::at(published.saturating_add(self.cfg.idontwant_ttl));
+    ///
+    /// Entries recorded ahead of their delivery (`idontwant_ahead`) count only once
+    /// delivered: before `now`, or at `now` from a sender the host's event order puts first.
+    fn unwanted_by(&self, m: MsgIdx, published: SimTime, now: SimTime, slots: &mut Vec<u32>) {
+        let ttl = self.cfg.idontwant_ttl;
+        let horizon = Expiry::at(published.saturating_add(ttl));
         for d in self.dont_send.iter().rev() {
-            if d.until < horizon {
+            if Expiry::at(d.at.saturating_add(ttl)) < horizon {
                 break;
             }
-            if d.msg == m {
+            if d.msg == m
+                && (d.at < now
+                    || d.at == now
+                        && u64::from(self.nbrs[d.slot as usize].id.0) < self.deliveries_before)
+            {
                 slots.push(d.slot);
             }
         }
@@ -509,10 +524,7 @@ impl Peer {
                 RpcPart::IWant { .. } => {
                     iwant_start.get_or_insert(i);
                 }
-                RpcPart::IDontWant { msg } => {
-                    let until = Expiry::at(now.saturating_add(self.cfg.idontwant_ttl));
-                    self.dont_send.push_back(DontSend { msg, until, slot });
-                }
+                RpcPart::IDontWant { msg } => self.idontwant_ahead(slot, msg, now),
                 RpcPart::Graft { topic } => self.on_graft(now, slot, topic),
                 RpcPart::Prune {
                     topic,
@@ -524,6 +536,25 @@ impl Peer {
         if iwant_start.is_some() {
             self.on_iwant(slot, parts);
         }
+    }
+
+    /// An IDONTWANT for `msg` from the neighbour in `slot`, delivered at `at`. A host that
+    /// knows when an RPC made of IDONTWANTs will be delivered (its downlink is FIFO) may
+    /// record it as soon as the RPC arrives, sparing itself a delivery event: the entry
+    /// counts from `at` on. Calls must come in delivery order.
+    pub fn idontwant_ahead(&mut self, slot: u32, msg: MsgIdx, at: SimTime) {
+        debug_assert!(self.dont_send.back().is_none_or(|d| d.at <= at));
+        self.dont_send.push_back(DontSend { msg, slot, at });
+    }
+
+    /// Tells the peer where the input it is about to handle falls among the deliveries of
+    /// its instant: an IDONTWANT recorded ahead and delivered at that same instant counts
+    /// if its sender's id is below `below` (a host handling deliveries of one instant in
+    /// sender order passes the sender's id + 1 for a delivery, 0 for inputs it handles
+    /// before deliveries, `u64::MAX` after). Without a call, everything delivered at the
+    /// instant counts.
+    pub fn set_deliveries_before(&mut self, below: u64) {
+        self.deliveries_before = below;
     }
 
     fn on_subscription(&mut self, slot: u32, t: TopicId, subscribe: bool) {
