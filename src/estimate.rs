@@ -17,10 +17,10 @@ const PEER_FIXED: f64 = 1750.0;
 const PER_CONNECTION: f64 = 160.0;
 /// Interfaces, partition maps, received/duplicate counters, world tables.
 const NODE_TABLES: f64 = 80.0;
-/// A seen-cache entry (id, expiry to the ms) or an IDONTWANT entry (id, expiry, neighbour
-/// slot) in a per-peer deque that grows by doubling (slack ×1.3 and ×1.5).
+/// A seen-cache entry (id, expiry to the ms) or an IDONTWANT entry (id, neighbour slot,
+/// delivery instant) in a per-peer deque that grows by doubling (slack ×1.3 and ×1.5).
 const SEEN_ENTRY: f64 = 8.0 * 1.3;
-const IDONTWANT_ENTRY: f64 = 12.0 * 1.5;
+const IDONTWANT_ENTRY: f64 = 16.0 * 1.5;
 /// An id in a heartbeat's gossip batch (kept buffers: the batch and the RPC parts).
 const GOSSIP_ID: f64 = 2.0 * 24.0;
 /// Peak RSS against the sum of live allocations (allocator slack, fragmentation that grows
