@@ -1049,7 +1049,7 @@ impl Shard {
                     last,
                 } => {
                     let done = self.ifs.receive(t, to as usize, u64::from(bytes), last);
-                    // Nothing is delivered after the end: what arrives by then stays in flight.
+                    // An RPC delivered after the end stays in flight: it goes the usual way.
                     if idontwant && done <= cx.sc.end() && self.take_idontwants(to, slot, done, cx)
                     {
                         continue;
@@ -1084,7 +1084,8 @@ impl Shard {
     /// is known at arrival and grows with arrival order, and the peer lets an entry count
     /// only from `done` on (see `Peer::idontwant_ahead`). Returns whether that was the
     /// whole RPC (nearly always: IDONTWANTs travel alone); then it needs no delivery event,
-    /// a quarter of all events in an nwaku run.
+    /// a quarter of all events in an nwaku run. (Churn, when it comes, must drop the
+    /// entries of a neighbour that disconnects before they are delivered.)
     fn take_idontwants(&mut self, to: u32, slot: u32, done: SimTime, cx: &Ctx<'_>) -> bool {
         let measuring = cx.measuring(done);
         let f = &mut self.flights[slot as usize].0;
