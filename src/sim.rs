@@ -18,7 +18,7 @@
 use crate::engine::{prefetch, prefetch_lines, EventQueue, WheelQueue};
 use crate::ids::{ClassId, MsgIdx, PeerId, SimTime, TopicId};
 use crate::message::{Message, MessageTable};
-use crate::metrics::accounting::{classify, Cell};
+use crate::metrics::accounting::classify;
 use crate::metrics::{Accounting, Delivery, Direction};
 use crate::net::{latency, lost, topology, Interfaces, Links};
 use crate::protocol::gossipsub::rpc::rpc_size;
@@ -1118,13 +1118,9 @@ impl Shard {
             f.bytes -= taken as u32;
             return false;
         }
-        if measuring && f.overhead > 0 {
-            self.acct.add(
-                PeerId(to),
-                Direction::In,
-                Cell::TRANSPORT,
-                u64::from(f.overhead),
-            );
+        if measuring {
+            self.acct
+                .add_transport(PeerId(to), Direction::In, f.overhead);
         }
         self.acct.received_total += u64::from(f.overhead);
         self.release_flight(slot);
@@ -1153,13 +1149,9 @@ impl Shard {
             }
             total += u64::from(share);
         }
-        if measuring && f.overhead > 0 {
-            self.acct.add(
-                PeerId(to),
-                Direction::In,
-                Cell::TRANSPORT,
-                u64::from(f.overhead),
-            );
+        if measuring {
+            self.acct
+                .add_transport(PeerId(to), Direction::In, f.overhead);
         }
         self.acct.received_total += total;
         let from_slot = self.flights[slot as usize].from_slot;
@@ -1233,14 +1225,7 @@ impl Shard {
                 self.acct
                     .add(PeerId(p), Direction::Out, cell, u64::from(share));
             }
-            if overhead > 0 {
-                self.acct.add(
-                    PeerId(p),
-                    Direction::Out,
-                    Cell::TRANSPORT,
-                    u64::from(overhead),
-                );
-            }
+            self.acct.add_transport(PeerId(p), Direction::Out, overhead);
         }
         self.acct.sent_total += bytes;
         let conn = self.conns.at(v, t.slot);

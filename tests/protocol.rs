@@ -5,7 +5,7 @@ mod common;
 
 use common::{Harness, T};
 use gossipsim::protocol::gossipsub::{preset, PayloadKind, RpcPart};
-use gossipsim::{PeerId, SimTime};
+use gossipsim::{MsgIdx, PeerId, SimTime};
 
 #[test]
 fn meshes_converge_into_bounds() {
@@ -162,6 +162,23 @@ fn graft_during_backoff_is_refused_with_prune() {
 
 /// A line 1 - 0 - 2 plus 0 - 3 (nwaku preset), meshed: 0 forwards what 1 sends to 2 and 3
 /// unless told not to.
+/// Who got a copy of a message among the RPCs `out`.
+fn forwards(out: &[(PeerId, Vec<RpcPart>)]) -> Vec<PeerId> {
+    out.iter()
+        .filter(|(_, p)| p.iter().any(|x| matches!(x, RpcPart::Message { .. })))
+        .map(|(d, _)| *d)
+        .collect()
+}
+
+/// An RPC carrying `msg` from its publisher.
+fn message(msg: MsgIdx) -> [RpcPart; 1] {
+    [RpcPart::Message {
+        msg,
+        kind: PayloadKind::Published,
+        hops: 1,
+    }]
+}
+
 fn star_of_four() -> Harness {
     let mut h = Harness::nwaku(4);
     h.connect(0, 1);
@@ -178,22 +195,9 @@ fn idontwant_suppresses_forwards() {
     assert_eq!(h.mesh(0), vec![PeerId(1), PeerId(2), PeerId(3)]);
     let m = h.new_message(1, 2000);
     h.inject(2, 0, &[RpcPart::IDontWant { msg: m }]);
-    let out = h.inject(
-        1,
-        0,
-        &[RpcPart::Message {
-            msg: m,
-            kind: PayloadKind::Published,
-            hops: 1,
-        }],
-    );
-    let forwarded_to: Vec<PeerId> = out
-        .iter()
-        .filter(|(_, p)| p.iter().any(|x| matches!(x, RpcPart::Message { .. })))
-        .map(|(d, _)| *d)
-        .collect();
+    let out = h.inject(1, 0, &message(m));
     assert_eq!(
-        forwarded_to,
+        forwards(&out),
         vec![PeerId(3)],
         "not back to the source, not to the IDONTWANT sender"
     );
@@ -328,19 +332,6 @@ fn unsubscribe_prunes_the_mesh_with_the_unsubscribe_backoff() {
 #[test]
 fn idontwant_entries_count_until_their_ttl() {
     let mut h = star_of_four();
-    let forwards = |out: &[(PeerId, Vec<RpcPart>)]| -> Vec<PeerId> {
-        out.iter()
-            .filter(|(_, p)| p.iter().any(|x| matches!(x, RpcPart::Message { .. })))
-            .map(|(d, _)| *d)
-            .collect()
-    };
-    let message = |msg| {
-        [RpcPart::Message {
-            msg,
-            kind: PayloadKind::Published,
-            hops: 1,
-        }]
-    };
     let m = h.new_message(1, 2000);
     h.inject(2, 0, &[RpcPart::IDontWant { msg: m }]);
     // Newer IDONTWANTs for other messages, from both other neighbours.
@@ -367,19 +358,6 @@ fn idontwant_entries_count_until_their_ttl() {
 /// for inputs the host handles after it (`set_deliveries_before`).
 #[test]
 fn idontwant_recorded_ahead_counts_from_its_delivery() {
-    let forwards = |out: &[(PeerId, Vec<RpcPart>)]| -> Vec<PeerId> {
-        out.iter()
-            .filter(|(_, p)| p.iter().any(|x| matches!(x, RpcPart::Message { .. })))
-            .map(|(d, _)| *d)
-            .collect()
-    };
-    let message = |msg| {
-        [RpcPart::Message {
-            msg,
-            kind: PayloadKind::Published,
-            hops: 1,
-        }]
-    };
     let ms = SimTime::from_millis;
     // (delivery of the IDONTWANT from 2 relative to the message from 1, what 0 was told
     // about the order at that instant, who gets the forward)

@@ -202,6 +202,14 @@ impl Accounting {
             + dir as usize
     }
 
+    /// Counts an RPC's transport overhead (framing, stream and connection costs), if any.
+    #[inline]
+    pub fn add_transport(&mut self, node: PeerId, dir: Direction, overhead: u32) {
+        if overhead > 0 {
+            self.add(node, dir, Cell::TRANSPORT, u64::from(overhead));
+        }
+    }
+
     /// Counts one item (a message, an id, a topic, a frame) of `bytes` bytes.
     #[inline]
     pub fn add(&mut self, node: PeerId, dir: Direction, cell: Cell, bytes: u64) {
