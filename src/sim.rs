@@ -15,7 +15,7 @@
 //! thread pushed first; each peer's state and draws are its own; loss is a pure function of
 //! (sender, transmission count); and every shared counter is a sum or a maximum.
 
-use crate::engine::{prefetch, prefetch_lines, EventQueue, WheelQueue};
+use crate::engine::{prefetch, prefetch_lines, prefetch_slice, EventQueue, WheelQueue};
 use crate::ids::{ClassId, MsgIdx, PeerId, SimTime, TopicId};
 use crate::message::{Message, MessageTable};
 use crate::metrics::accounting::classify;
@@ -241,6 +241,14 @@ impl SlotTable {
             t.off.push(t.lat.len() as u32);
         }
         t
+    }
+
+    /// Hints the CPU to load local peer `v`'s row.
+    #[inline]
+    fn prefetch_row(&self, v: usize) {
+        let (a, b) = (self.off[v] as usize, self.off[v + 1] as usize);
+        prefetch_slice(&self.lat[a..b], 8);
+        prefetch_slice(&self.rev[a..b], 4);
     }
 
     /// Index of (local peer `v`, `slot`).
@@ -985,6 +993,14 @@ impl Shard {
     }
 
     fn alloc_flight(&mut self) -> u32 {
+        // Freed slots are reused last-in first-out; the next one is cold by now: load it
+        // while this one is filled.
+        if let Some(&next) = self
+            .free_flights
+            .get(self.free_flights.len().wrapping_sub(2))
+        {
+            prefetch(&self.flights[next as usize]);
+        }
         self.free_flights.pop().unwrap_or_else(|| {
             self.flights.push(Slot::default());
             (self.flights.len() - 1) as u32
@@ -1167,8 +1183,15 @@ impl Shard {
     /// events into metrics and validation.
     fn drain(&mut self, p: u32, now: SimTime, cx: &Ctx<'_>) {
         let v = p as usize;
+        let mut row_loaded = false;
         loop {
             while let Some(t) = self.peers[v].poll_transmit() {
+                if !row_loaded {
+                    // A node that sends at all usually sends to several neighbours: load its
+                    // whole row of the slot table at once rather than a miss per send.
+                    row_loaded = true;
+                    self.conns.prefetch_row(v);
+                }
                 self.send(p, t, now, cx);
             }
             let Some(ev) = self.peers[v].poll_event() else {

@@ -7,4 +7,4 @@ pub use queue::{EventQueue, HeapQueue, WheelQueue};
 
 mod prefetch;
 
-pub use prefetch::{prefetch, prefetch_lines};
+pub use prefetch::{prefetch, prefetch_lines, prefetch_slice};

@@ -24,3 +24,30 @@ pub fn prefetch_lines<T>(r: &T, lines: usize) {
     #[cfg(not(target_arch = "x86_64"))]
     let _ = (r, lines);
 }
+
+/// Hints the CPU to load every cache line `s` spans, up to `max_lines` of them.
+#[inline(always)]
+pub fn prefetch_slice<T>(s: &[T], max_lines: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let start = s.as_ptr().cast::<i8>();
+        let first = start as usize & !63;
+        let end = start as usize + std::mem::size_of_val(s);
+        let lines = end.saturating_sub(first).div_ceil(64).min(max_lines);
+        for i in 0..lines {
+            // SAFETY: a hint only (see `prefetch_lines`); the addresses lie within the lines
+            // that `s` spans.
+            unsafe {
+                _mm_prefetch(
+                    start
+                        .wrapping_sub(start as usize - first)
+                        .wrapping_add(i * 64),
+                    _MM_HINT_T0,
+                )
+            };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (s, max_lines);
+}
