@@ -68,6 +68,48 @@ impl Kind {
     }
 }
 
+/// What a kind's counts are kept by: the message's class and topic, the topic alone
+/// (subscriptions and mesh control), or neither (transport).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Scope {
+    ClassTopic,
+    Topic,
+    Bare,
+}
+
+impl Kind {
+    /// Must agree with [`classify`] (checked by a test over every part kind).
+    fn scope(self) -> Scope {
+        match self {
+            Kind::Published
+            | Kind::Forwarded
+            | Kind::IWantServed
+            | Kind::Duplicate
+            | Kind::IHave
+            | Kind::IWant
+            | Kind::IDontWant => Scope::ClassTopic,
+            Kind::Subscribe | Kind::Graft | Kind::Prune => Scope::Topic,
+            Kind::Transport => Scope::Bare,
+        }
+    }
+}
+
+/// Order of the kinds in a node's block of counters: those counted on nearly every RPC
+/// first, so that a relay's receive and forward counts share a few cache lines.
+const STORAGE_ORDER: [Kind; KINDS] = [
+    Kind::Forwarded,
+    Kind::Duplicate,
+    Kind::IDontWant,
+    Kind::Transport,
+    Kind::Published,
+    Kind::IHave,
+    Kind::IWant,
+    Kind::IWantServed,
+    Kind::Graft,
+    Kind::Prune,
+    Kind::Subscribe,
+];
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Direction {
     In,
@@ -155,10 +197,15 @@ pub struct Counter {
 }
 
 /// Counters per (node, direction, kind, class or none, topic or none), plus run-wide
-/// totals for the conservation check (sent = received + dropped + in flight).
+/// totals for the conservation check (sent = received + dropped + in flight). Only the
+/// (class, topic) combinations a kind can be counted under are stored (see `Kind::scope`):
+/// a node's block is a quarter of the full cross product with one class and one topic.
 pub struct Accounting {
     classes: usize,
     topics: usize,
+    /// Offset of each kind (by `Kind as usize`) in a node's block, in counters.
+    base: [usize; KINDS],
+    per_node: usize,
     cells: Vec<Counter>,
     pub sent_total: u64,
     pub received_total: u64,
@@ -167,10 +214,17 @@ pub struct Accounting {
 
 impl Accounting {
     pub fn new(nodes: usize, classes: usize, topics: usize) -> Self {
-        let per_node = 2 * KINDS * (classes + 1) * (topics + 1);
+        let mut base = [0; KINDS];
+        let mut per_node = 0;
+        for k in STORAGE_ORDER {
+            base[k as usize] = per_node;
+            per_node += Self::width(k, classes, topics);
+        }
         Accounting {
             classes,
             topics,
+            base,
+            per_node,
             cells: vec![Counter::default(); nodes * per_node],
             sent_total: 0,
             received_total: 0,
@@ -178,6 +232,17 @@ impl Accounting {
         }
     }
 
+    /// Counters one node keeps for `kind`: per stored (class, topic), in and out.
+    fn width(kind: Kind, classes: usize, topics: usize) -> usize {
+        2 * match kind.scope() {
+            Scope::ClassTopic => classes * topics,
+            Scope::Topic => topics,
+            Scope::Bare => 1,
+        }
+    }
+
+    /// Where (node, dir, kind, class, topic) is stored; `None` for a combination the kind
+    /// is never counted under.
     #[inline]
     fn index(
         &self,
@@ -186,20 +251,16 @@ impl Accounting {
         kind: Kind,
         class: Option<ClassId>,
         topic: Option<TopicId>,
-    ) -> usize {
-        // Stored [node][kind][class][topic][direction]: a relay counts the copy it received
-        // and the copies it forwards in the same cache line.
-        let c = class.map_or(self.classes, ClassId::idx);
-        let t = topic.map_or(self.topics, TopicId::idx);
-        let per_topic = 2;
-        let per_class = (self.topics + 1) * per_topic;
-        let per_kind = (self.classes + 1) * per_class;
-        let per_node = KINDS * per_kind;
-        node.idx() * per_node
-            + kind as usize * per_kind
-            + c * per_class
-            + t * per_topic
-            + dir as usize
+    ) -> Option<usize> {
+        // In and out side by side: a relay counts the copy it received and the copies it
+        // forwards in the same cache line.
+        let within = match (kind.scope(), class, topic) {
+            (Scope::ClassTopic, Some(c), Some(t)) => c.idx() * self.topics + t.idx(),
+            (Scope::Topic, None, Some(t)) => t.idx(),
+            (Scope::Bare, None, None) => 0,
+            _ => return None,
+        };
+        Some(node.idx() * self.per_node + self.base[kind as usize] + 2 * within + dir as usize)
     }
 
     /// Counts an RPC's transport overhead (framing, stream and connection costs), if any.
@@ -213,7 +274,9 @@ impl Accounting {
     /// Counts one item (a message, an id, a topic, a frame) of `bytes` bytes.
     #[inline]
     pub fn add(&mut self, node: PeerId, dir: Direction, cell: Cell, bytes: u64) {
-        let i = self.index(node, dir, cell.kind, cell.class, cell.topic);
+        let i = self
+            .index(node, dir, cell.kind, cell.class, cell.topic)
+            .expect("classify gives every kind its scope");
         let c = &mut self.cells[i];
         c.bytes += bytes;
         c.msgs += 1;
@@ -228,18 +291,18 @@ impl Accounting {
         class: Option<ClassId>,
         topic: Option<TopicId>,
     ) -> Counter {
-        self.cells[self.index(node, dir, kind, class, topic)]
-    }
-
-    /// Counters per node.
-    fn per_node(&self) -> usize {
-        2 * KINDS * (self.classes + 1) * (self.topics + 1)
+        self.index(node, dir, kind, class, topic)
+            .map_or_else(Counter::default, |i| self.cells[i])
     }
 
     /// Bytes of counters per node for `classes` traffic classes and `topics` topics, for
     /// memory estimates.
     pub fn bytes_per_node(classes: usize, topics: usize) -> u64 {
-        (2 * KINDS * (classes + 1) * (topics + 1) * std::mem::size_of::<Counter>()) as u64
+        let counters: usize = Kind::ALL
+            .iter()
+            .map(|&k| Self::width(k, classes, topics))
+            .sum();
+        (counters * std::mem::size_of::<Counter>()) as u64
     }
 
     /// Copies the counters of node `src` of `from` (a partition's table, with the same
@@ -247,7 +310,7 @@ impl Accounting {
     /// once per table, by [`Accounting::add_totals`].
     pub fn copy_node(&mut self, dst: PeerId, from: &Accounting, src: PeerId) {
         debug_assert_eq!((self.classes, self.topics), (from.classes, from.topics));
-        let k = self.per_node();
+        let k = self.per_node;
         self.cells[dst.idx() * k..(dst.idx() + 1) * k]
             .copy_from_slice(&from.cells[src.idx() * k..(src.idx() + 1) * k]);
     }
@@ -286,5 +349,137 @@ impl Accounting {
             .filter(|(d, k, ..)| *d == dir && pred(*k))
             .map(|(.., v)| v.bytes)
             .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{MsgIdx, SimTime};
+    use crate::message::{Message, MessageTable};
+
+    fn every_part(msg: MsgIdx, topic: TopicId) -> Vec<RpcPart> {
+        let mut parts = vec![
+            RpcPart::Subscribe {
+                topic,
+                subscribe: true,
+            },
+            RpcPart::IHave { topic, msg },
+            RpcPart::IWant { msg },
+            RpcPart::IDontWant { msg },
+            RpcPart::Graft { topic },
+            RpcPart::Prune {
+                topic,
+                backoff_secs: 60,
+            },
+        ];
+        for kind in [
+            PayloadKind::Published,
+            PayloadKind::Forwarded,
+            PayloadKind::IWantServed,
+        ] {
+            parts.push(RpcPart::Message { msg, kind, hops: 1 });
+        }
+        parts
+    }
+
+    /// Every cell `classify` can produce is stored, for every class and topic, and reads
+    /// back what was added; every other combination reads zero.
+    #[test]
+    fn every_classified_cell_is_stored_apart() {
+        let (classes, topics) = (3, 2);
+        let mut msgs = MessageTable::default();
+        for c in 0..classes {
+            for t in 0..topics {
+                msgs.push(Message {
+                    topic: TopicId(t as u16),
+                    class: ClassId(c as u16),
+                    publisher: PeerId(0),
+                    published_at: SimTime::ZERO,
+                    payload_len: 100 + c as u32,
+                    data_len: 200,
+                });
+            }
+        }
+        let mut acct = Accounting::new(3, classes, topics);
+        let mut expect = std::collections::BTreeMap::new();
+        let mut bytes = 1;
+        for (m, meta) in msgs.iter() {
+            for part in every_part(m, meta.topic) {
+                for dup in [false, true] {
+                    let cell = classify(&part, dup, &msgs);
+                    for dir in [Direction::In, Direction::Out] {
+                        acct.add(PeerId(1), dir, cell, bytes);
+                        let e = expect
+                            .entry((dir, cell.kind, cell.class, cell.topic))
+                            .or_insert(Counter::default());
+                        e.bytes += bytes;
+                        e.msgs += 1;
+                        e.payload += cell.payload;
+                        bytes += 1;
+                    }
+                }
+            }
+        }
+        acct.add_transport(PeerId(1), Direction::Out, 7);
+        let t = expect
+            .entry((Direction::Out, Kind::Transport, None, None))
+            .or_insert(Counter::default());
+        t.bytes += 7;
+        t.msgs += 1;
+        // Read back in the report's order: exactly the cells added, nothing else.
+        let got: Vec<_> = acct
+            .node_cells(PeerId(1))
+            .map(|(d, k, c, t, v)| ((d, k, c, t), v))
+            .collect();
+        let mut want: Vec<_> = expect.into_iter().collect();
+        want.sort_by_key(|((d, k, c, t), _)| {
+            (
+                *d,
+                *k,
+                c.map_or(classes, ClassId::idx),
+                t.map_or(topics, TopicId::idx),
+            )
+        });
+        assert_eq!(got, want);
+        assert_eq!(acct.node_cells(PeerId(0)).count(), 0);
+        assert_eq!(acct.node_cells(PeerId(2)).count(), 0);
+        assert_eq!(
+            acct.get(
+                PeerId(1),
+                Direction::In,
+                Kind::Graft,
+                Some(ClassId(0)),
+                Some(TopicId(0))
+            ),
+            Counter::default()
+        );
+        assert_eq!(
+            Accounting::bytes_per_node(classes, topics),
+            (acct.cells.len() / 3 * std::mem::size_of::<Counter>()) as u64
+        );
+    }
+
+    /// A node's block copies whole into another table.
+    #[test]
+    fn copy_node_moves_one_block() {
+        let mut msgs = MessageTable::default();
+        let m = msgs.push(Message {
+            topic: TopicId(0),
+            class: ClassId(0),
+            publisher: PeerId(0),
+            published_at: SimTime::ZERO,
+            payload_len: 10,
+            data_len: 20,
+        });
+        let mut a = Accounting::new(2, 1, 1);
+        let cell = classify(&RpcPart::IDontWant { msg: m }, false, &msgs);
+        a.add(PeerId(1), Direction::In, cell, 5);
+        let mut b = Accounting::new(4, 1, 1);
+        b.copy_node(PeerId(3), &a, PeerId(1));
+        let got: Vec<_> = b.node_cells(PeerId(3)).collect();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].4.bytes, 5);
+        assert_eq!(b.node_cells(PeerId(1)).count(), 0);
     }
 }
