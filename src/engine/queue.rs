@@ -249,6 +249,17 @@ impl<E> WheelQueue<E> {
         self.next_entry().map(|e| &e.ev)
     }
 
+    /// The event after `peek_next`'s, when both are in the sorted draining bucket and
+    /// nothing was pushed into it since (a hint, like `peek_next`).
+    #[inline]
+    pub fn peek_second(&self) -> Option<&E> {
+        if !self.late.is_empty() {
+            return None;
+        }
+        let n = self.current.len();
+        (n >= 2).then(|| &self.current[n - 2].ev)
+    }
+
     /// Advances the wheel until the draining bucket holds the earliest entry (or all is empty).
     fn fill_current(&mut self) {
         loop {

@@ -85,9 +85,41 @@ pub(super) struct Pending {
     pub hops: u16,
 }
 
+/// A gossipsub peer. Laid out by hand, hottest fields first: the seen cache, the IDONTWANT
+/// FIFO, the config and the output queues (what every delivered RPC touches) fill the first
+/// cache lines, so that a host can load them ahead of an event (`HOT_LINES`); mesh-choice
+/// streams and heartbeat scratch come last.
+#[repr(C, align(64))]
 pub struct Peer {
-    pub(super) id: PeerId,
+    pub(super) seen: SeenCache,
+    /// IDONTWANTs received from every neighbour, in delivery order (so in expiry order: one
+    /// TTL for all). One FIFO per peer rather than one per neighbour: a forward reads only
+    /// its newest entries (see `unwanted_by`), and expiry pops the front.
+    pub(super) dont_send: VecDeque<DontSend>,
     pub(super) cfg: Arc<GossipsubConfig>,
+    /// Where the input being handled falls among the deliveries of its instant: an
+    /// IDONTWANT recorded ahead and delivered at that very instant counts only if its
+    /// sender's id is below this (see `set_deliveries_before`).
+    deliveries_before: u64,
+    pub(super) next_heartbeat: SimTime,
+    out_read: usize,
+    /// Neighbours in connection order; a slot never moves.
+    pub(super) nbrs: Vec<Neighbour>,
+    pub(super) topics: Vec<TopicState>,
+    out: Vec<Transmit>,
+    out_parts: Vec<RpcPart>,
+    events: VecDeque<PeerEvent>,
+    pub(super) id: PeerId,
+    pub(super) validating: Vec<Pending>,
+    pub(super) mcache: MessageCache,
+    /// Ids asked through IWANT this heartbeat (spec: do not ask twice).
+    pub(super) iwant_pending: Vec<MsgIdx>,
+    /// (peer, slot) sorted by peer, for lookups.
+    index: Vec<(PeerId, u32)>,
+    /// Scratch: (slot, part) gathered during a heartbeat, batched into one RPC per peer.
+    pub(super) batch: Vec<(u32, RpcPart)>,
+    pub(super) scratch_ids: Vec<MsgIdx>,
+    pub(super) scratch_slots: Vec<u32>,
     /// Draws for mesh and fanout selection. (Both streams are boxed: 320 bytes each, used
     /// at heartbeats, they would otherwise spread the fields every RPC reads over twice as
     /// many cache lines.)
@@ -95,36 +127,30 @@ pub struct Peer {
     /// Draws that traffic triggers (gossip targets and id subsets, fanout peers): a separate
     /// stream so that changing the traffic never shifts the mesh draws.
     pub(super) traffic_rng: Box<SimRng>,
-    /// Neighbours in connection order; a slot never moves.
-    pub(super) nbrs: Vec<Neighbour>,
-    /// (peer, slot) sorted by peer, for lookups.
-    index: Vec<(PeerId, u32)>,
-    pub(super) topics: Vec<TopicState>,
-    pub(super) seen: SeenCache,
-    pub(super) mcache: MessageCache,
-    pub(super) validating: Vec<Pending>,
-    /// IDONTWANTs received from every neighbour, in delivery order (so in expiry order: one
-    /// TTL for all). One FIFO per peer rather than one per neighbour: a forward reads only
-    /// its newest entries (see `unwanted_by`), and expiry pops the front.
-    pub(super) dont_send: VecDeque<DontSend>,
-    /// Where the input being handled falls among the deliveries of its instant: an
-    /// IDONTWANT recorded ahead and delivered at that very instant counts only if its
-    /// sender's id is below this (see `set_deliveries_before`).
-    deliveries_before: u64,
-    /// Ids asked through IWANT this heartbeat (spec: do not ask twice).
-    pub(super) iwant_pending: Vec<MsgIdx>,
-    pub(super) next_heartbeat: SimTime,
-    out: Vec<Transmit>,
-    out_parts: Vec<RpcPart>,
-    out_read: usize,
-    events: VecDeque<PeerEvent>,
-    /// Scratch: (slot, part) gathered during a heartbeat, batched into one RPC per peer.
-    pub(super) batch: Vec<(u32, RpcPart)>,
-    pub(super) scratch_ids: Vec<MsgIdx>,
-    pub(super) scratch_slots: Vec<u32>,
 }
 
 impl Peer {
+    /// Cache lines at the start of a `Peer` that hold everything a delivered RPC reads in
+    /// the peer itself (the buffers it points to aside: see `prefetch_rpc`).
+    pub const HOT_LINES: usize = 4;
+
+    /// Hints the CPU to load what handling an RPC from neighbour `slot` carrying `msg` will
+    /// read behind this peer's pointers: the seen-cache word of `msg`, the neighbour's
+    /// record, the newest IDONTWANT entry (appended to, or read from, by a forward). For a
+    /// host that loaded this peer's `HOT_LINES` an event earlier. Reads only the peer.
+    #[inline]
+    pub fn prefetch_rpc(&self, slot: u32, msg: Option<MsgIdx>) {
+        if let Some(m) = msg {
+            self.seen.prefetch(m);
+        }
+        if let Some(n) = self.nbrs.get(slot as usize) {
+            crate::engine::prefetch(n);
+        }
+        if let Some(d) = self.dont_send.back() {
+            crate::engine::prefetch(d);
+        }
+    }
+
     /// A peer with no connections. `rng` drives mesh choices, `traffic_rng` gossip and
     /// fanout; `topics` is the number of topics in the simulation; `first_heartbeat` lets the
     /// host spread heartbeat phases.
@@ -615,5 +641,32 @@ impl Peer {
             hops,
         });
         self.events.push_back(PeerEvent::Validate { msg: m });
+    }
+}
+
+#[cfg(test)]
+mod layout {
+    use super::*;
+    use std::mem::{offset_of, size_of};
+
+    /// What a delivered RPC reads in the peer lies within its first `HOT_LINES` lines.
+    #[test]
+    fn hot_fields_fill_the_first_lines() {
+        let end = offset_of!(Peer, events) + size_of::<VecDeque<PeerEvent>>();
+        assert!(end <= Peer::HOT_LINES * 64, "hot fields end at byte {end}");
+        for at in [
+            offset_of!(Peer, seen),
+            offset_of!(Peer, dont_send),
+            offset_of!(Peer, cfg),
+            offset_of!(Peer, deliveries_before),
+            offset_of!(Peer, nbrs),
+            offset_of!(Peer, topics),
+            offset_of!(Peer, out),
+            offset_of!(Peer, out_parts),
+            offset_of!(Peer, out_read),
+        ] {
+            assert!(at < end);
+        }
+        assert_eq!(std::mem::align_of::<Peer>(), 64);
     }
 }

@@ -69,6 +69,14 @@ impl SeenCache {
         self.next = Expiry::NEVER;
     }
 
+    /// Hints the CPU to load the word holding `m`'s bit.
+    #[inline]
+    pub fn prefetch(&self, m: MsgIdx) {
+        if let Some(w) = self.bits.get(m.idx() / 64) {
+            crate::engine::prefetch(w);
+        }
+    }
+
     #[inline]
     pub fn contains(&self, m: MsgIdx) -> bool {
         self.bits
