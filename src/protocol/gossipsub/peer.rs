@@ -86,8 +86,8 @@ pub(super) struct Pending {
 }
 
 /// A gossipsub peer. Laid out by hand, hottest fields first: the seen cache, the IDONTWANT
-/// FIFO, the config and the output queues (what every delivered RPC touches) fill the first
-/// cache lines, so that a host can load them ahead of an event (`HOT_LINES`); mesh-choice
+/// FIFO, the config, the messages being validated and the output queues (what every
+/// delivered RPC touches, duplicates included) fill the first cache lines, so that a host can load them ahead of an event (`HOT_LINES`); mesh-choice
 /// streams and heartbeat scratch come last.
 #[repr(C, align(64))]
 pub struct Peer {
@@ -102,15 +102,15 @@ pub struct Peer {
     /// sender's id is below this (see `set_deliveries_before`).
     deliveries_before: u64,
     pub(super) next_heartbeat: SimTime,
-    out_read: usize,
+    pub(super) id: PeerId,
+    out_read: u32,
     /// Neighbours in connection order; a slot never moves.
     pub(super) nbrs: Vec<Neighbour>,
-    pub(super) topics: Vec<TopicState>,
+    pub(super) validating: Vec<Pending>,
     out: Vec<Transmit>,
     out_parts: Vec<RpcPart>,
     events: VecDeque<PeerEvent>,
-    pub(super) id: PeerId,
-    pub(super) validating: Vec<Pending>,
+    pub(super) topics: Vec<TopicState>,
     pub(super) mcache: MessageCache,
     /// Ids asked through IWANT this heartbeat (spec: do not ask twice).
     pub(super) iwant_pending: Vec<MsgIdx>,
@@ -200,7 +200,7 @@ impl Peer {
 
     /// The next RPC to send, in the order produced.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        let t = self.out.get(self.out_read).copied();
+        let t = self.out.get(self.out_read as usize).copied();
         match t {
             Some(_) => self.out_read += 1,
             None => {
@@ -660,7 +660,7 @@ mod layout {
             offset_of!(Peer, cfg),
             offset_of!(Peer, deliveries_before),
             offset_of!(Peer, nbrs),
-            offset_of!(Peer, topics),
+            offset_of!(Peer, validating),
             offset_of!(Peer, out),
             offset_of!(Peer, out_parts),
             offset_of!(Peer, out_read),
