@@ -258,6 +258,30 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    /// RPCs of one part (the simulator's fast paths: a forwarded message, an IDONTWANT),
+    /// payloads from empty to multi-byte length prefixes.
+    #[test]
+    fn single_part_rpcs_match_prost(part in part_strategy(), payload in 0usize..300_000) {
+        let env = WakuEnvelope::default();
+        let mut msgs = MessageTable::default();
+        let mut datas = Vec::new();
+        for i in 0..3 {
+            let data = waku(payload, &env);
+            msgs.push(Message { topic: TopicId((i % 2) as u16), class: ClassId(0), publisher: PeerId(0), published_at: SimTime::ZERO, payload_len: payload as u32, data_len: data.len() as u32 });
+            datas.push(data);
+        }
+        let parts = vec![part];
+        let topic_len: Vec<u32> = TOPICS.iter().map(|t| t.len() as u32).collect();
+        let ctx = WireCtx { topic_len: &topic_len, msgs: &msgs };
+        let mut shares = Vec::new();
+        let ours = rpc_size(&parts, &ctx, &mut shares);
+        prop_assert_eq!(ours as usize, encode(&parts, &msgs, &datas));
+        prop_assert_eq!(shares, vec![ours]);
+    }
+}
+
 /// One of each kind alone, against prost, including large IHAVEs (multi-byte lengths).
 #[test]
 fn each_kind_alone_matches_prost() {
