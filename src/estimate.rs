@@ -85,7 +85,8 @@ pub fn estimate(sc: &Scenario, threads: usize) -> Estimate {
         .zip(&topic_rate)
         .map(|(spec, r)| r * f64::from(sc.selected(&spec.subscribers)) / n)
         .sum();
-    let total_msgs: f64 = topic_rate.iter().sum::<f64>() * sc.measure_end().as_secs_f64();
+    let all_rate: f64 = topic_rate.iter().sum();
+    let total_msgs = all_rate * sc.measure_end().as_secs_f64();
     let hb = g.heartbeat_interval.as_secs_f64();
     let mesh = g.mesh_n as f64;
     // IDONTWANTs from each mesh peer, kept for their TTL (cleared at heartbeats).
@@ -110,8 +111,10 @@ pub fn estimate(sc: &Scenario, threads: usize) -> Estimate {
                 n * (PEER_FIXED + conns * PER_CONNECTION + NODE_TABLES),
             ),
             (
+                // The FIFO of entries, and a bitset over the indices of every message
+                // published (any topic) within about one TTL.
                 "seen cache",
-                n * (seen_rate * g.seen_ttl.as_secs_f64() * SEEN_ENTRY + total_msgs / 8.0),
+                n * g.seen_ttl.as_secs_f64() * (seen_rate * SEEN_ENTRY + all_rate / 8.0 * 1.5),
             ),
             (
                 "message cache",

@@ -1012,7 +1012,9 @@ impl Shard {
     /// slot, its peer, interfaces and counts, and, behind the peer's pointers, a seen-cache
     /// word, a neighbour record, the IDONTWANT FIFO's tail. In two stages: the lines whose
     /// addresses are known from the event alone two events ahead, those behind pointers
-    /// (read from lines loaded a stage earlier) one event ahead.
+    /// (read from lines loaded a stage earlier) one event ahead. The first stage is repeated
+    /// for the next event, which was not always second a step ago (pushed since, or the
+    /// first of a bucket): a hint for lines already on their way costs little.
     #[inline]
     fn prefetch_next(&self) {
         if let Some(ev) = self.queue.peek_second() {

@@ -1,9 +1,11 @@
 //! The seen cache (spec v1.0 "Message Processing": seen_ttl). A bitset over dense message
 //! indices answers "seen?" in nanoseconds; a FIFO of (message, expiry) clears bits when
 //! `seen_ttl` has passed, since every entry has the same TTL and so expires in insertion
-//! order. Expiries are kept to the millisecond, rounded up (an entry lives at most 1 ms
-//! longer than its TTL), so that an entry is 8 bytes: at 10K nodes and nwaku's 2-minute TTL
-//! this cache is most of a peer's memory. Owns membership only.
+//! order. The bitset covers only the indices from the oldest word with a live entry on (its
+//! zero words in front are dropped as entries expire), so its size follows the messages of
+//! one TTL, not of the whole run. Expiries are kept to the millisecond, rounded up (an entry
+//! lives at most 1 ms longer than its TTL), so that an entry is 8 bytes: at 10K nodes and
+//! nwaku's 2-minute TTL this cache is most of a peer's memory. Owns membership only.
 
 use crate::ids::{MsgIdx, SimTime};
 use std::collections::VecDeque;
@@ -31,7 +33,9 @@ impl Expiry {
 
 #[derive(Debug, Clone)]
 pub struct SeenCache {
+    /// Bit `m` of the run's messages is bit `m % 64` of `bits[m / 64 - base]`.
     bits: Vec<u64>,
+    base: u32,
     expiry: VecDeque<(MsgIdx, Expiry)>,
     /// The oldest entry's expiry (`Expiry::NEVER` when empty): most calls to `expire` end
     /// here, without reading the FIFO (another cache line, in another allocation).
@@ -42,6 +46,7 @@ impl Default for SeenCache {
     fn default() -> Self {
         SeenCache {
             bits: Vec::new(),
+            base: 0,
             expiry: VecDeque::new(),
             next: Expiry::NEVER,
         }
@@ -63,25 +68,46 @@ impl SeenCache {
                 self.next = t;
                 return;
             }
-            self.bits[m.idx() / 64] &= !(1u64 << (m.idx() % 64));
+            let w = self.word(m).expect("a live entry's word is kept");
+            self.bits[w] &= !(1u64 << (m.idx() % 64));
             self.expiry.pop_front();
+            if w == 0 && self.bits[0] == 0 {
+                self.trim_front();
+            }
         }
         self.next = Expiry::NEVER;
+    }
+
+    /// Drops the zero words in front (no live entry below the first non-zero one).
+    fn trim_front(&mut self) {
+        let k = self
+            .bits
+            .iter()
+            .position(|&w| w != 0)
+            .unwrap_or(self.bits.len());
+        self.bits.drain(..k);
+        self.base += k as u32;
+    }
+
+    /// Index in `bits` of `m`'s word, if it is within the bitset.
+    #[inline]
+    fn word(&self, m: MsgIdx) -> Option<usize> {
+        let w = (m.idx() / 64).checked_sub(self.base as usize)?;
+        (w < self.bits.len()).then_some(w)
     }
 
     /// Hints the CPU to load the word holding `m`'s bit.
     #[inline]
     pub fn prefetch(&self, m: MsgIdx) {
-        if let Some(w) = self.bits.get(m.idx() / 64) {
-            crate::engine::prefetch(w);
+        if let Some(w) = self.word(m) {
+            crate::engine::prefetch(&self.bits[w]);
         }
     }
 
     #[inline]
     pub fn contains(&self, m: MsgIdx) -> bool {
-        self.bits
-            .get(m.idx() / 64)
-            .is_some_and(|w| w & (1u64 << (m.idx() % 64)) != 0)
+        self.word(m)
+            .is_some_and(|w| self.bits[w] & (1u64 << (m.idx() % 64)) != 0)
     }
 
     /// Marks `m` seen until `now + ttl`. Returns false if it already was.
@@ -89,11 +115,20 @@ impl SeenCache {
         if self.contains(m) {
             return false;
         }
-        let w = m.idx() / 64;
-        if w >= self.bits.len() {
-            self.bits.resize(w + 1, 0);
+        let w = (m.idx() / 64) as u32;
+        if self.bits.is_empty() {
+            self.base = w;
+        } else if w < self.base {
+            // A message older than every live one (rare: a late copy): widen in front.
+            let k = (self.base - w) as usize;
+            self.bits.splice(0..0, std::iter::repeat_n(0, k));
+            self.base = w;
         }
-        self.bits[w] |= 1u64 << (m.idx() % 64);
+        let i = (w - self.base) as usize;
+        if i >= self.bits.len() {
+            self.bits.resize(i + 1, 0);
+        }
+        self.bits[i] |= 1u64 << (m.idx() % 64);
         let until = Expiry::at(now.saturating_add(ttl));
         if self.expiry.is_empty() {
             self.next = until;
@@ -135,6 +170,32 @@ mod tests {
                 if fresh { naive.push((id, now)); }
             }
         }
+    }
+
+    /// The bitset follows the live window: a long run does not grow it, and a copy older
+    /// than everything live widens it in front.
+    #[test]
+    fn bitset_spans_only_live_messages() {
+        let ttl = SimTime(1_000_000_000);
+        let mut s = SeenCache::default();
+        for i in 0..100_000u32 {
+            let now = SimTime(u64::from(i) * 1_000_000);
+            s.expire(now);
+            assert!(s.insert(MsgIdx(i), now, ttl));
+        }
+        // 1000 live entries (one per ms over a 1-s TTL): 16 words, not 1563.
+        assert_eq!(s.len(), 1000);
+        assert!(s.bits.len() <= 1000 / 64 + 2, "{} words", s.bits.len());
+        let now = SimTime(100_000 * 1_000_000);
+        s.expire(now);
+        assert!(!s.contains(MsgIdx(5)));
+        assert!(s.insert(MsgIdx(5), now, ttl));
+        assert!(s.contains(MsgIdx(5)) && s.contains(MsgIdx(99_999)));
+        assert!(!s.contains(MsgIdx(6)) && !s.contains(MsgIdx(98_000)));
+        // Everything expires: the bitset empties.
+        s.expire(SimTime(now.0 + 2 * ttl.0));
+        assert!(s.is_empty() && s.bits.is_empty());
+        assert!(!s.contains(MsgIdx(5)));
     }
 
     #[test]
