@@ -1024,25 +1024,20 @@ impl Shard {
             return;
         };
         self.prefetch_direct(ev);
-        match *ev {
-            Event::Deliver { to, slot, .. } => {
-                let f = &self.flights[slot as usize];
-                let msg = match f.parts.first() {
-                    Some(&RpcPart::Message { msg, .. }) => Some(msg),
-                    _ => None,
-                };
-                self.peers[to as usize].prefetch_rpc(f.from_slot, msg);
-            }
-            Event::Arrive {
-                to,
-                slot,
-                idontwant: true,
-                ..
-            } => {
-                let f = &self.flights[slot as usize];
-                self.peers[to as usize].prefetch_rpc(f.from_slot, None);
-            }
-            _ => {}
+        if let Event::Deliver { to, slot, .. }
+        | Event::Arrive {
+            to,
+            slot,
+            idontwant: true,
+            ..
+        } = *ev
+        {
+            let f = &self.flights[slot as usize];
+            let msg = match f.parts.first() {
+                Some(&RpcPart::Message { msg, .. }) => Some(msg),
+                _ => None,
+            };
+            self.peers[to as usize].prefetch_rpc(f.from_slot, msg);
         }
     }
 

@@ -31,21 +31,17 @@ pub fn prefetch_slice<T>(s: &[T], max_lines: usize) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        let start = s.as_ptr().cast::<i8>();
-        let first = start as usize & !63;
-        let end = start as usize + std::mem::size_of_val(s);
-        let lines = end.saturating_sub(first).div_ceil(64).min(max_lines);
+        // The start of the line holding the first element.
+        let first = s.as_ptr().cast::<i8>();
+        let offset = first as usize % 64;
+        let first = first.wrapping_sub(offset);
+        let lines = (offset + std::mem::size_of_val(s))
+            .div_ceil(64)
+            .min(max_lines);
         for i in 0..lines {
             // SAFETY: a hint only (see `prefetch_lines`); the addresses lie within the lines
             // that `s` spans.
-            unsafe {
-                _mm_prefetch(
-                    start
-                        .wrapping_sub(start as usize - first)
-                        .wrapping_add(i * 64),
-                    _MM_HINT_T0,
-                )
-            };
+            unsafe { _mm_prefetch(first.wrapping_add(i * 64), _MM_HINT_T0) };
         }
     }
     #[cfg(not(target_arch = "x86_64"))]

@@ -267,8 +267,11 @@ impl Accounting {
     /// nearly every RPC (see `STORAGE_ORDER`).
     #[inline]
     pub fn prefetch_node(&self, node: PeerId) {
-        if let Some(c) = self.cells.get(node.idx() * self.per_node..) {
-            crate::engine::prefetch_slice(&c[..c.len().min(8)], 3);
+        // The hot kinds are the first four of `STORAGE_ORDER`; the fifth starts after them.
+        let hot = self.base[STORAGE_ORDER[4] as usize];
+        let at = node.idx() * self.per_node;
+        if let Some(c) = self.cells.get(at..at + hot) {
+            crate::engine::prefetch_slice(c, 3);
         }
     }
 

@@ -87,8 +87,9 @@ pub(super) struct Pending {
 
 /// A gossipsub peer. Laid out by hand, hottest fields first: the seen cache, the IDONTWANT
 /// FIFO, the config, the messages being validated and the output queues (what every
-/// delivered RPC touches, duplicates included) fill the first cache lines, so that a host can load them ahead of an event (`HOT_LINES`); mesh-choice
-/// streams and heartbeat scratch come last.
+/// delivered RPC touches, duplicates included) fill the first cache lines, so that a host
+/// can load them ahead of an event (`HOT_LINES`); mesh-choice streams and heartbeat scratch
+/// come last.
 #[repr(C, align(64))]
 pub struct Peer {
     pub(super) seen: SeenCache,
