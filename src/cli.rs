@@ -240,6 +240,12 @@ fn dispatch(cli: Cli) -> Result<()> {
                 sc.warmup,
                 crate::estimate::gib(est.total()),
             );
+            let terms: Vec<String> = est
+                .terms
+                .iter()
+                .map(|(name, b)| format!("{name} {:.1} MiB", b / f64::from(1u32 << 20)))
+                .collect();
+            println!("  memory estimate by term: {}", terms.join(", "));
             Ok(())
         }
         Cmd::Model {
