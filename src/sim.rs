@@ -61,13 +61,13 @@ fn key(target: PeerId, rank: u64, disc: u64) -> u64 {
 enum Event {
     Heartbeat(u32),
     /// The first byte of the RPC in `slot` reaches `to`'s downlink; its last byte at `last`.
-    /// `idontwant`: the RPC holds IDONTWANTs (recorded on arrival: see `take_idontwants`).
+    /// `carries`: what the arrival may settle without a delivery event.
     Arrive {
         to: u32,
         from: PeerId,
         slot: u32,
         bytes: u32,
-        idontwant: bool,
+        carries: Carries,
         last: SimTime,
     },
     /// The RPC in `slot` has fully arrived at `to`.
@@ -86,6 +86,29 @@ enum Event {
         peer: u32,
         msg: MsgIdx,
     },
+}
+
+/// What an arriving RPC holds, as far as settling it on arrival goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Carries {
+    /// IDONTWANTs (recorded on arrival: see `take_idontwants`).
+    IDontWant,
+    /// Messages only: on arrival, copies its receiver will have seen are counted as
+    /// duplicates (see `take_duplicates`).
+    Messages,
+    Other,
+}
+
+impl Carries {
+    fn of(parts: &[RpcPart]) -> Carries {
+        if parts.iter().any(|p| matches!(p, RpcPart::IDontWant { .. })) {
+            Carries::IDontWant
+        } else if parts.iter().all(|p| matches!(p, RpcPart::Message { .. })) {
+            Carries::Messages
+        } else {
+            Carries::Other
+        }
+    }
 }
 
 /// An RPC on the wire: 64 bytes, with up to two parts (nearly every RPC but a heartbeat's
@@ -971,10 +994,7 @@ impl Shard {
                 from,
                 slot,
                 bytes: f.bytes,
-                idontwant: f
-                    .parts
-                    .iter()
-                    .any(|p| matches!(p, RpcPart::IDontWant { .. })),
+                carries: Carries::of(&f.parts),
                 last,
             },
         );
@@ -1028,7 +1048,7 @@ impl Shard {
         | Event::Arrive {
             to,
             slot,
-            idontwant: true,
+            carries: Carries::IDontWant | Carries::Messages,
             ..
         } = *ev
         {
@@ -1046,16 +1066,16 @@ impl Shard {
     fn prefetch_direct(&self, ev: &Event) {
         match *ev {
             Event::Arrive {
-                to,
-                slot,
-                idontwant,
-                ..
+                to, slot, carries, ..
             } => {
                 self.ifs.prefetch(to as usize);
-                if idontwant {
+                if carries != Carries::Other {
                     prefetch(&self.flights[slot as usize]);
                     prefetch_lines(&self.peers[to as usize], Peer::HOT_LINES);
                     self.acct.prefetch_node(PeerId(to));
+                }
+                if carries == Carries::Messages {
+                    prefetch(&self.tally[to as usize]);
                 }
             }
             Event::Deliver { to, slot, .. } => {
@@ -1094,13 +1114,18 @@ impl Shard {
                     from,
                     slot,
                     bytes,
-                    idontwant,
+                    carries,
                     last,
                 } => {
                     let done = self.ifs.receive(t, to as usize, u64::from(bytes), last);
                     // An RPC delivered after the end stays in flight: it goes the usual way.
-                    if idontwant && done <= cx.sc.end() && self.take_idontwants(to, slot, done, cx)
-                    {
+                    let settled = done <= cx.sc.end()
+                        && match carries {
+                            Carries::IDontWant => self.take_idontwants(to, slot, done, cx),
+                            Carries::Messages => self.take_duplicates(to, slot, done, cx),
+                            Carries::Other => false,
+                        };
+                    if settled {
                         continue;
                     }
                     self.queue.push(
@@ -1176,7 +1201,35 @@ impl Shard {
         true
     }
 
-    fn deliver(&mut self, now: SimTime, to: u32, from: PeerId, slot: u32, cx: &Ctx<'_>) {
+    /// Handles on its arrival an RPC of messages that `to` has all seen and will still
+    /// have seen when it is delivered at `done` (no later than the end of the run): its
+    /// delivery would change nothing but counters (see `Peer::known_duplicate`), so they
+    /// are counted now and it needs no delivery event. Most message copies are such
+    /// duplicates: in a mesh of degree D a node gets each message from several neighbours,
+    /// most of them after the first copy was delivered. Returns whether it was one.
+    fn take_duplicates(&mut self, to: u32, slot: u32, done: SimTime, cx: &Ctx<'_>) -> bool {
+        let peer = &self.peers[to as usize];
+        let known = self.flights[slot as usize].parts.iter().all(|p| match *p {
+            RpcPart::Message { msg, .. } => peer.known_duplicate(msg, done),
+            _ => false,
+        });
+        if known {
+            self.count_in(to, slot, done, |_, _| true, cx);
+            self.release_flight(slot);
+        }
+        known
+    }
+
+    /// Counts the RPC in `slot` as received by `to` at `now`: its bytes by kind, and which
+    /// of its messages `dup` says are duplicates.
+    fn count_in(
+        &mut self,
+        to: u32,
+        slot: u32,
+        now: SimTime,
+        mut dup: impl FnMut(&mut Peer, MsgIdx) -> bool,
+        cx: &Ctx<'_>,
+    ) {
         let measuring = cx.measuring(now);
         let v = to as usize;
         let f = &self.flights[slot as usize];
@@ -1184,7 +1237,7 @@ impl Shard {
         let mut total = u64::from(f.overhead);
         for (part, &share) in f.parts.iter().zip(&f.shares) {
             let dup = match *part {
-                RpcPart::Message { msg, .. } if peer.is_duplicate(now, msg) => {
+                RpcPart::Message { msg, .. } if dup(peer, msg) => {
                     self.tally[v].duplicates += 1;
                     self.delivery.on_duplicate(msg);
                     true
@@ -1203,6 +1256,11 @@ impl Shard {
                 .add_transport(PeerId(to), Direction::In, f.overhead);
         }
         self.acct.received_total += total;
+    }
+
+    fn deliver(&mut self, now: SimTime, to: u32, from: PeerId, slot: u32, cx: &Ctx<'_>) {
+        let v = to as usize;
+        self.count_in(to, slot, now, |peer, msg| peer.is_duplicate(now, msg), cx);
         let from_slot = self.flights[slot as usize].from_slot;
         debug_assert_eq!(self.peers[v].neighbour(from_slot), from);
         let parts = std::mem::take(&mut self.flights[slot as usize].parts);

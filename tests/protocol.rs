@@ -386,3 +386,26 @@ fn idontwant_recorded_ahead_counts_from_its_delivery() {
     h.peers[0].set_deliveries_before(0);
     assert_eq!(forwards(&h.inject(1, 0, &message(m))), vec![PeerId(3)]);
 }
+
+/// A copy the host may count without delivering it (`known_duplicate`, on its arrival) is
+/// one whose delivery would change nothing: seen, no seen entry expiring before the
+/// delivery, and not being validated (a duplicate then records its sender).
+#[test]
+fn known_duplicate_only_where_delivery_changes_nothing() {
+    let mut h = star_of_four();
+    let m = h.new_message(1, 2000);
+    assert!(!h.peers[0].known_duplicate(m, h.now), "unseen");
+    // Received, not validated yet.
+    h.peers[0].handle_rpc(h.now, PeerId(1), &message(m), &h.msgs);
+    assert!(!h.peers[0].known_duplicate(m, h.now), "validating");
+    h.collect(0);
+    h.drop_queued();
+    let s = SimTime::from_secs;
+    assert!(h.peers[0].known_duplicate(m, h.now + s(119)));
+    assert!(
+        !h.peers[0].known_duplicate(m, h.now + s(121)),
+        "its seen entry expires before that delivery"
+    );
+    // Delivered, such a copy indeed sends nothing.
+    assert!(h.inject(2, 0, &message(m)).is_empty());
+}

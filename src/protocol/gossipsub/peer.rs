@@ -255,6 +255,15 @@ impl Peer {
         self.seen.contains(m)
     }
 
+    /// Whether a copy of `m` delivered at `at` (now or later) is sure to be a duplicate
+    /// that changes nothing but the host's counters, whatever inputs come in between: `m`
+    /// is seen, no seen entry expires before `at`, and `m` is not being validated (a
+    /// duplicate then records its sender, to spare it a copy). A host that knows an RPC's
+    /// delivery instant on its arrival may then count such copies without delivering them.
+    pub fn known_duplicate(&self, m: MsgIdx, at: SimTime) -> bool {
+        self.seen.holds_until(m, at) && !self.validating.iter().any(|p| p.msg == m)
+    }
+
     pub fn is_subscribed(&self, t: TopicId) -> bool {
         self.topics[t.idx()].subscribed
     }

@@ -104,6 +104,13 @@ impl SeenCache {
         }
     }
 
+    /// Whether `m` is seen now and stays seen until `at` at least: no entry expires
+    /// before `at` (whatever is inserted meanwhile, for entries expire in insertion order).
+    #[inline]
+    pub fn holds_until(&self, m: MsgIdx, at: SimTime) -> bool {
+        !self.next.passed(at) && self.contains(m)
+    }
+
     #[inline]
     pub fn contains(&self, m: MsgIdx) -> bool {
         self.word(m)
@@ -196,6 +203,25 @@ mod tests {
         s.expire(SimTime(now.0 + 2 * ttl.0));
         assert!(s.is_empty() && s.bits.is_empty());
         assert!(!s.contains(MsgIdx(5)));
+    }
+
+    /// `holds_until` promises membership up to an instant only while no entry, the one
+    /// asked about or an older one, expires before it.
+    #[test]
+    fn holds_until_only_while_nothing_expires() {
+        let ttl = SimTime::from_millis(100);
+        let mut s = SeenCache::default();
+        assert!(s.insert(MsgIdx(1), SimTime::ZERO, ttl));
+        assert!(s.insert(MsgIdx(2), SimTime::from_millis(50), ttl));
+        assert!(s.holds_until(MsgIdx(2), SimTime::from_millis(99)));
+        // Entry 1 expires at 100 ms: nothing is promised from then on, not even for entry 2,
+        // which would outlive it (the host then delivers as usual).
+        assert!(!s.holds_until(MsgIdx(2), SimTime::from_millis(100)));
+        assert!(!s.holds_until(MsgIdx(3), SimTime::from_millis(10)));
+        s.expire(SimTime::from_millis(100));
+        assert!(s.holds_until(MsgIdx(2), SimTime::from_millis(149)));
+        assert!(!s.holds_until(MsgIdx(2), SimTime::from_millis(150)));
+        assert!(!s.holds_until(MsgIdx(1), SimTime::from_millis(100)));
     }
 
     #[test]
