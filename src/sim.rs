@@ -1206,7 +1206,8 @@ impl Shard {
     /// delivery would change nothing but counters (see `Peer::known_duplicate`), so they
     /// are counted now and it needs no delivery event. Most message copies are such
     /// duplicates: in a mesh of degree D a node gets each message from several neighbours,
-    /// most of them after the first copy was delivered. Returns whether it was one.
+    /// most of them after the first copy was delivered. Returns whether it was one. (Churn,
+    /// when it comes, must not settle a copy whose sender may disconnect before `done`.)
     fn take_duplicates(&mut self, to: u32, slot: u32, done: SimTime, cx: &Ctx<'_>) -> bool {
         let peer = &self.peers[to as usize];
         let known = self.flights[slot as usize].parts.iter().all(|p| match *p {
