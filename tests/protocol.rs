@@ -160,8 +160,6 @@ fn graft_during_backoff_is_refused_with_prune() {
     assert!(h.mesh(0).is_empty());
 }
 
-/// A line 1 - 0 - 2 plus 0 - 3 (nwaku preset), meshed: 0 forwards what 1 sends to 2 and 3
-/// unless told not to.
 /// Who got a copy of a message among the RPCs `out`.
 fn forwards(out: &[(PeerId, Vec<RpcPart>)]) -> Vec<PeerId> {
     out.iter()
@@ -179,6 +177,8 @@ fn message(msg: MsgIdx) -> [RpcPart; 1] {
     }]
 }
 
+/// A line 1 - 0 - 2 plus 0 - 3 (nwaku preset), meshed: 0 forwards what 1 sends to 2 and 3
+/// unless told not to.
 fn star_of_four() -> Harness {
     let mut h = Harness::nwaku(4);
     h.connect(0, 1);
@@ -394,18 +394,69 @@ fn idontwant_recorded_ahead_counts_from_its_delivery() {
 fn known_duplicate_only_where_delivery_changes_nothing() {
     let mut h = star_of_four();
     let m = h.new_message(1, 2000);
-    assert!(!h.peers[0].known_duplicate(m, h.now), "unseen");
+    assert!(!h.peers[0].known_duplicate(m, h.now, &h.msgs), "unseen");
     // Received, not validated yet.
     h.peers[0].handle_rpc(h.now, PeerId(1), &message(m), &h.msgs);
-    assert!(!h.peers[0].known_duplicate(m, h.now), "validating");
+    assert!(!h.peers[0].known_duplicate(m, h.now, &h.msgs), "validating");
     h.collect(0);
     h.drop_queued();
     let s = SimTime::from_secs;
-    assert!(h.peers[0].known_duplicate(m, h.now + s(119)));
+    assert!(h.peers[0].known_duplicate(m, h.now + s(119), &h.msgs));
     assert!(
-        !h.peers[0].known_duplicate(m, h.now + s(121)),
+        !h.peers[0].known_duplicate(m, h.now + s(121), &h.msgs),
         "its seen entry expires before that delivery"
     );
     // Delivered, such a copy indeed sends nothing.
     assert!(h.inject(2, 0, &message(m)).is_empty());
+}
+
+fn ihave(msg: MsgIdx) -> [RpcPart; 1] {
+    [RpcPart::IHave { topic: T, msg }]
+}
+
+/// An RPC of IHAVEs the host settles on arrival (`known_ihave`: every id seen until its
+/// delivery) counts against max_ihave_messages from its delivery on, and only until the
+/// next heartbeat resets the counts (`ihave_ahead`).
+#[test]
+fn ihave_counted_ahead_counts_from_its_delivery() {
+    let ms = SimTime::from_millis;
+    // Peers 0 and 1 meshed; 0 has seen `seen`, not `unseen`; max_ihave_messages IHAVEs
+    // from 1 recorded ahead at 0, delivered `after`, `after` + 1 ms, ... from now.
+    let setup = |after: SimTime| {
+        let mut h = Harness::nwaku(2);
+        h.connect(0, 1);
+        h.subscribe_all();
+        h.heartbeat();
+        let seen = h.publish_unsent(0, 100);
+        let unseen = h.publish_unsent(1, 100);
+        let later = h.now + ms(5);
+        assert!(h.peers[0].known_ihave(&ihave(seen), later, &h.msgs));
+        assert!(!h.peers[0].known_ihave(&ihave(unseen), later, &h.msgs));
+        let both = [ihave(seen)[0], ihave(unseen)[0]];
+        assert!(!h.peers[0].known_ihave(&both, later, &h.msgs));
+        let slot = h.peers[0].slot_of(PeerId(1)).unwrap();
+        let first = h.now + after;
+        for i in 0..h.cfg.max_ihave_messages as u64 {
+            h.peers[0].ihave_ahead(slot, &ihave(seen), first + ms(i));
+        }
+        (h, unseen)
+    };
+    // Whether peer 0 asks (IWANT) for `m` advertised by 1 at `at` after the setup.
+    let asks = |(mut h, m): (common::Harness, MsgIdx), heartbeat: bool, at: SimTime| {
+        if heartbeat {
+            h.heartbeat();
+        }
+        h.now = h.now + at;
+        h.inject(1, 0, &ihave(m))
+            .iter()
+            .any(|(_, p)| p.iter().any(|x| matches!(x, RpcPart::IWant { .. })))
+    };
+    // Not yet delivered: they do not count.
+    assert!(asks(setup(ms(1)), false, SimTime(999_999)));
+    // All delivered: the limit is reached, one more IHAVE is ignored.
+    assert!(!asks(setup(ms(1)), false, ms(20)));
+    // Delivered before a heartbeat: reset with the rest.
+    assert!(asks(setup(ms(500)), true, ms(1)));
+    // Delivered after the heartbeat (1 s from now): they count in the next interval.
+    assert!(!asks(setup(ms(1001)), true, ms(20)));
 }

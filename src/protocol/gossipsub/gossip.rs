@@ -57,6 +57,15 @@ impl Peer {
     /// not asked for this heartbeat; ignore IHAVEs past max_ihave_messages per heartbeat and
     /// ids past max_ihave_length per heartbeat from one peer, and topics we are not in.
     pub(super) fn on_ihave_groups(&mut self, now: SimTime, slot: u32, parts: &[RpcPart]) {
+        self.seen.expire(now);
+        // Groups counted ahead and delivered since count now.
+        while let Some(d) = self.ihave_ahead.front().copied() {
+            if d.at >= now {
+                break;
+            }
+            self.nbrs[d.slot as usize].ihave_in += d.groups;
+            self.ihave_ahead.pop_front();
+        }
         let mut ask = std::mem::take(&mut self.scratch_ids);
         ask.clear();
         let mut i = 0;
@@ -93,7 +102,6 @@ impl Peer {
                 ask.push(msg);
             }
         }
-        let _ = now;
         if !ask.is_empty() {
             let parts: Vec<RpcPart> = ask.iter().map(|&msg| RpcPart::IWant { msg }).collect();
             self.send(slot, &parts);
@@ -132,4 +140,23 @@ impl Peer {
         self.mcache.gossip_ids(t, self.cfg.history_gossip, &mut v);
         v
     }
+}
+
+/// IHAVE groups in `parts`: runs of IHAVE parts of one topic (each counts once against
+/// max_ihave_messages; see `on_ihave_groups`).
+pub(super) fn ihave_groups(parts: &[RpcPart]) -> u32 {
+    let mut groups = 0;
+    let mut prev = None;
+    for p in parts {
+        match *p {
+            RpcPart::IHave { topic, .. } => {
+                if prev != Some(topic) {
+                    groups += 1;
+                }
+                prev = Some(topic);
+            }
+            _ => prev = None,
+        }
+    }
+    groups
 }

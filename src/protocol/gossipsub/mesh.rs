@@ -253,6 +253,10 @@ impl Peer {
             n.ihave_in = 0;
             n.iasked = 0;
         }
+        // IHAVE groups counted ahead and delivered by now fall in the interval just reset.
+        while self.ihave_ahead.front().is_some_and(|d| d.at <= now) {
+            self.ihave_ahead.pop_front();
+        }
         let ttl = self.cfg.idontwant_ttl;
         while self
             .dont_send

@@ -128,6 +128,17 @@ pub struct Peer {
     /// Draws that traffic triggers (gossip targets and id subsets, fanout peers): a separate
     /// stream so that changing the traffic never shifts the mesh draws.
     pub(super) traffic_rng: Box<SimRng>,
+    /// IHAVE groups recorded ahead of their delivery (`ihave_ahead`), in delivery order:
+    /// they count towards their neighbour's `ihave_in` from their delivery on.
+    pub(super) ihave_ahead: VecDeque<IHaveAhead>,
+}
+
+/// IHAVE groups from neighbour `slot` delivered at `at` (see `Peer::ihave_ahead`).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct IHaveAhead {
+    pub at: SimTime,
+    pub slot: u32,
+    pub groups: u32,
 }
 
 impl Peer {
@@ -186,6 +197,7 @@ impl Peer {
             batch: Vec::new(),
             scratch_ids: Vec::new(),
             scratch_slots: Vec::new(),
+            ihave_ahead: VecDeque::new(),
         }
     }
 
@@ -255,13 +267,45 @@ impl Peer {
         self.seen.contains(m)
     }
 
+    /// Whether `m` is seen now and still will be at `at`, whatever inputs come in between
+    /// (its seen entry, made no earlier than its publication, outlives `at`). Every reader
+    /// of the seen cache drops expired entries first, so that skipping an input does not
+    /// change what a later one sees.
+    fn seen_until(&self, m: MsgIdx, at: SimTime, msgs: &MessageTable) -> bool {
+        self.seen
+            .holds_until(m, at, msgs.get(m).published_at, self.cfg.seen_ttl)
+    }
+
     /// Whether a copy of `m` delivered at `at` (now or later) is sure to be a duplicate
     /// that changes nothing but the host's counters, whatever inputs come in between: `m`
-    /// is seen, no seen entry expires before `at`, and `m` is not being validated (a
-    /// duplicate then records its sender, to spare it a copy). A host that knows an RPC's
-    /// delivery instant on its arrival may then count such copies without delivering them.
-    pub fn known_duplicate(&self, m: MsgIdx, at: SimTime) -> bool {
-        self.seen.holds_until(m, at) && !self.validating.iter().any(|p| p.msg == m)
+    /// is seen and stays seen until `at`, and `m` is not being validated (a duplicate then
+    /// records its sender, to spare it a copy). A host that knows an RPC's delivery instant
+    /// on its arrival may then count such copies without delivering them.
+    pub fn known_duplicate(&self, m: MsgIdx, at: SimTime, msgs: &MessageTable) -> bool {
+        self.seen_until(m, at, msgs) && !self.validating.iter().any(|p| p.msg == m)
+    }
+
+    /// Whether an RPC of IHAVEs only (`parts`) delivered at `at` (now or later) is sure
+    /// to ask for nothing, whatever inputs come in between: every id it advertises is seen
+    /// and stays seen until `at`. Its only effect is then to count its IHAVE groups
+    /// against the flood limit (`ihave_ahead`).
+    pub fn known_ihave(&self, parts: &[RpcPart], at: SimTime, msgs: &MessageTable) -> bool {
+        parts.iter().all(|p| match *p {
+            RpcPart::IHave { msg, .. } => self.seen_until(msg, at, msgs),
+            _ => false,
+        })
+    }
+
+    /// Counts the IHAVE groups of `parts` from the neighbour in `slot` towards the
+    /// per-heartbeat flood limit as of their delivery at `at`: for a host that settles on
+    /// its arrival an RPC of IHAVEs that asks for nothing (`known_ihave`). Exact: the
+    /// count is added to the neighbour's before any input later than `at` reads it, and
+    /// dropped by a heartbeat after `at` resets the counts (deliveries to one peer never
+    /// share an instant). Calls must come in delivery order.
+    pub fn ihave_ahead(&mut self, slot: u32, parts: &[RpcPart], at: SimTime) {
+        debug_assert!(self.ihave_ahead.back().is_none_or(|d| d.at <= at));
+        let groups = super::gossip::ihave_groups(parts);
+        self.ihave_ahead.push_back(IHaveAhead { at, slot, groups });
     }
 
     pub fn is_subscribed(&self, t: TopicId) -> bool {
@@ -412,6 +456,7 @@ impl Peer {
     /// spec v1.0 "Message Publishing" (+ v1.1 flood publishing): our own message `m`.
     pub fn handle_publish(&mut self, now: SimTime, m: MsgIdx, msgs: &MessageTable) {
         let topic = msgs.get(m).topic;
+        self.seen.expire(now);
         self.seen.insert(m, now, self.cfg.seen_ttl);
         self.mcache.put(CacheEntry {
             msg: m,

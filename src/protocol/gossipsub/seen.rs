@@ -104,11 +104,13 @@ impl SeenCache {
         }
     }
 
-    /// Whether `m` is seen now and stays seen until `at` at least: no entry expires
-    /// before `at` (whatever is inserted meanwhile, for entries expire in insertion order).
+    /// Whether `m` is seen now and stays seen until `at` at least, for a caller that knows
+    /// `m` was inserted at `since` or later with this `ttl`: its own entry outlives `at`, or
+    /// no entry at all expires before `at` (entries expire in insertion order).
     #[inline]
-    pub fn holds_until(&self, m: MsgIdx, at: SimTime) -> bool {
-        !self.next.passed(at) && self.contains(m)
+    pub fn holds_until(&self, m: MsgIdx, at: SimTime, since: SimTime, ttl: SimTime) -> bool {
+        (!self.next.passed(at) || !Expiry::at(since.saturating_add(ttl)).passed(at))
+            && self.contains(m)
     }
 
     #[inline]
@@ -210,18 +212,23 @@ mod tests {
     #[test]
     fn holds_until_only_while_nothing_expires() {
         let ttl = SimTime::from_millis(100);
+        let ms = SimTime::from_millis;
         let mut s = SeenCache::default();
         assert!(s.insert(MsgIdx(1), SimTime::ZERO, ttl));
-        assert!(s.insert(MsgIdx(2), SimTime::from_millis(50), ttl));
-        assert!(s.holds_until(MsgIdx(2), SimTime::from_millis(99)));
+        assert!(s.insert(MsgIdx(2), ms(50), ttl));
+        // Known only to be inserted at 0 or later: promised while nothing expires.
+        assert!(s.holds_until(MsgIdx(2), ms(99), SimTime::ZERO, ttl));
         // Entry 1 expires at 100 ms: nothing is promised from then on, not even for entry 2,
-        // which would outlive it (the host then delivers as usual).
-        assert!(!s.holds_until(MsgIdx(2), SimTime::from_millis(100)));
-        assert!(!s.holds_until(MsgIdx(3), SimTime::from_millis(10)));
-        s.expire(SimTime::from_millis(100));
-        assert!(s.holds_until(MsgIdx(2), SimTime::from_millis(149)));
-        assert!(!s.holds_until(MsgIdx(2), SimTime::from_millis(150)));
-        assert!(!s.holds_until(MsgIdx(1), SimTime::from_millis(100)));
+        // which would outlive it (the host then delivers as usual) ...
+        assert!(!s.holds_until(MsgIdx(2), ms(100), SimTime::ZERO, ttl));
+        // ... unless the caller knows entry 2 is no older than 50 ms: it lives until 150 ms.
+        assert!(s.holds_until(MsgIdx(2), ms(149), ms(50), ttl));
+        assert!(!s.holds_until(MsgIdx(2), ms(150), ms(50), ttl));
+        assert!(!s.holds_until(MsgIdx(3), ms(10), ms(10), ttl));
+        s.expire(ms(100));
+        assert!(s.holds_until(MsgIdx(2), ms(149), SimTime::ZERO, ttl));
+        assert!(!s.holds_until(MsgIdx(2), ms(150), SimTime::ZERO, ttl));
+        assert!(!s.holds_until(MsgIdx(1), ms(100), SimTime::ZERO, ttl));
     }
 
     #[test]
