@@ -160,8 +160,8 @@ impl<E> WheelQueue<E> {
         }
     }
 
-    /// Puts an entry of bucket `b` (ahead of the draining one, within the span of the
-    /// draining one or the next) into its fine slot.
+    /// Puts an entry of bucket `b` (after the draining one, at most a ring's length after)
+    /// into its fine slot.
     #[inline]
     fn push_fine(&mut self, b: u64, e: Entry<E>) {
         let slot = &mut self.slots[(b & self.mask) as usize];
@@ -250,9 +250,9 @@ impl<E> WheelQueue<E> {
 }
 
 impl<E> Default for WheelQueue<E> {
-    /// ~131 µs buckets, 4096 fine slots: a ~537 ms fine horizon, enough for link delays and uplink
-    /// queues; heartbeats (a second ahead) wait in coarse slots. A longer ring cost a
-    /// third of a 10K-node run's memory: with a heartbeat in nearly every slot of the next
+    /// ~131 µs buckets, 4096 fine slots: a ~537 ms fine horizon, enough for link delays and
+    /// uplink queues; heartbeats (a second ahead) wait in coarse slots. A longer fine ring
+    /// cost a third of a 10K-node run's memory: with a heartbeat in nearly every slot of the next
     /// second, every slot held a buffer, and buffers circulate through `spare` at the size
     /// of the busiest bucket (10K nodes, one simulated minute: 5.9M entries of capacity,
     /// 332 MB, for ~13K queued events; peak RSS 735 -> 499 MB, same speed).
@@ -351,9 +351,13 @@ impl<E> WheelQueue<E> {
                 self.cur = e.time >> self.shift;
             } else if self.in_slots == 0 {
                 // Nothing left in this span: jump to the first span that holds anything.
-                let coarse = (1..=self.coarse_mask)
-                    .map(|d| span + d)
-                    .find(|&c| !self.coarse[(c & self.coarse_mask) as usize].is_empty());
+                let coarse = (self.in_coarse > 0)
+                    .then(|| {
+                        (1..=self.coarse_mask)
+                            .map(|d| span + d)
+                            .find(|&c| !self.coarse[(c & self.coarse_mask) as usize].is_empty())
+                    })
+                    .flatten();
                 let heap = self
                     .overflow
                     .peek()
