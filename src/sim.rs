@@ -1213,8 +1213,8 @@ impl Shard {
     /// are counted now and it needs no delivery event. In a mesh of degree D a node gets
     /// each message from several neighbours, many after the first copy was delivered: on
     /// the 10K-node slice such deliveries were a quarter of all events. Returns whether it
-    /// was one. (Churn,
-    /// when it comes, must not settle a copy whose sender may disconnect before `done`.)
+    /// was one. (Churn, when it comes, must not settle a copy whose sender may disconnect
+    /// before `done`.)
     fn take_duplicates(&mut self, to: u32, slot: u32, done: SimTime, cx: &Ctx<'_>) -> bool {
         let peer = &self.peers[to as usize];
         let known = self.flights[slot as usize].parts.iter().all(|p| match *p {
@@ -1233,9 +1233,9 @@ impl Shard {
     /// delivery would ask for nothing (see `Peer::known_ihave`), so its groups are counted
     /// towards the flood limit as of `done` and its bytes now, and it needs no delivery
     /// event. Every node sends an IHAVE to D_lazy peers each heartbeat: on a 1M-node slice
-    /// with one message a second these deliveries were 12% of all events (4% at 10K nodes
-    /// with 14). Returns whether it was one. (Churn, when it comes, must drop the counts of a neighbour that disconnects
-    /// before `done`.)
+    /// with one message a second these deliveries were 12% of all events (4% on a 10K-node
+    /// slice with 14 a second). Returns whether it was one. (Churn, when it comes, must drop
+    /// the counts of a neighbour that disconnects before `done`.)
     fn take_ihaves(&mut self, to: u32, slot: u32, done: SimTime, cx: &Ctx<'_>) -> bool {
         let f = &self.flights[slot as usize];
         let peer = &mut self.peers[to as usize];

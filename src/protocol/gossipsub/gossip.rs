@@ -57,6 +57,12 @@ impl Peer {
     /// not asked for this heartbeat; ignore IHAVEs past max_ihave_messages per heartbeat and
     /// ids past max_ihave_length per heartbeat from one peer, and topics we are not in.
     pub(super) fn on_ihave_groups(&mut self, now: SimTime, slot: u32, parts: &[RpcPart]) {
+        // Most RPCs carry no IHAVE: they read nothing below (`ihave_ahead` lies past the
+        // lines a delivery reads; folding it later changes nothing, as it is folded before
+        // any count is read).
+        if !parts.iter().any(|p| matches!(p, RpcPart::IHave { .. })) {
+            return;
+        }
         self.seen.expire(now);
         // Groups counted ahead and delivered since count now.
         while let Some(d) = self.ihave_ahead.front().copied() {
