@@ -3,6 +3,10 @@
 
 use std::fmt;
 
+/// Largest node count: the engine's event key packs a peer id in 24 bits, and scenario
+/// validation refuses more.
+pub const MAX_NODES: u32 = 1 << 24;
+
 /// A node in the simulated network, dense in `0..nodes`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct PeerId(pub u32);
@@ -92,8 +96,25 @@ impl std::ops::Add for SimTime {
     }
 }
 
+/// The canonical duration string ("90s", "2min", "1500us"): the largest unit that divides it
+/// exactly, as the resolved scenario writes it.
 impl fmt::Display for SimTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        crate::units::fmt_duration(*self, f)
+        let ns = self.0;
+        if ns == 0 {
+            return write!(f, "0s");
+        }
+        for (unit, scale) in [
+            ("h", 3_600_000_000_000u64),
+            ("min", 60_000_000_000),
+            ("s", 1_000_000_000),
+            ("ms", 1_000_000),
+            ("us", 1_000),
+        ] {
+            if ns.is_multiple_of(scale) {
+                return write!(f, "{}{unit}", ns / scale);
+            }
+        }
+        write!(f, "{ns}ns")
     }
 }

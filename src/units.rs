@@ -5,7 +5,6 @@
 
 use crate::ids::SimTime;
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
-use std::fmt;
 
 /// Splits "12.5ms" into (12.5, "ms"); whitespace between number and unit is allowed.
 fn split_number(s: &str) -> Option<(f64, &str)> {
@@ -121,25 +120,6 @@ pub fn parse_rate(s: &str) -> Result<Rate, String> {
         _ => return Err(err()),
     };
     Ok(Rate { per_sec: n / secs })
-}
-
-pub fn fmt_duration(t: SimTime, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let ns = t.0;
-    if ns == 0 {
-        return write!(f, "0s");
-    }
-    for (unit, scale) in [
-        ("h", 3_600_000_000_000u64),
-        ("min", 60_000_000_000),
-        ("s", 1_000_000_000),
-        ("ms", 1_000_000),
-        ("us", 1_000),
-    ] {
-        if ns.is_multiple_of(scale) {
-            return write!(f, "{}{unit}", ns / scale);
-        }
-    }
-    write!(f, "{ns}ns")
 }
 
 /// Canonical size string (exact, for the resolved scenario).

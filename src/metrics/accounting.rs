@@ -275,12 +275,62 @@ impl Accounting {
         }
     }
 
-    /// Counts an RPC's transport overhead (framing, stream and connection costs), if any.
+    /// Counts an RPC that `node` sent: each of its parts (with its share of the bytes) by
+    /// kind, its transport overhead, and all of it in the run-wide total. Per-node counters
+    /// count only while `measuring`; the totals always.
     #[inline]
-    pub fn add_transport(&mut self, node: PeerId, dir: Direction, overhead: u32) {
-        if overhead > 0 {
+    pub fn on_sent<'a>(
+        &mut self,
+        node: PeerId,
+        parts: impl IntoIterator<Item = (&'a RpcPart, u32)>,
+        overhead: u32,
+        measuring: bool,
+        msgs: &MessageTable,
+    ) {
+        let parts = parts.into_iter().map(|(p, share)| (p, share, false));
+        self.sent_total += self.count(node, Direction::Out, parts, overhead, measuring, msgs);
+    }
+
+    /// Counts an RPC, or some of its parts, that `node` received: each part with its share
+    /// and whether it was a copy of a message already seen, then `overhead` (0 for parts
+    /// whose RPC is counted later). Returns the bytes counted; per-node counters count only
+    /// while `measuring`, the totals always.
+    #[inline]
+    pub fn on_received<'a>(
+        &mut self,
+        node: PeerId,
+        parts: impl IntoIterator<Item = (&'a RpcPart, u32, bool)>,
+        overhead: u32,
+        measuring: bool,
+        msgs: &MessageTable,
+    ) -> u64 {
+        let bytes = self.count(node, Direction::In, parts, overhead, measuring, msgs);
+        self.received_total += bytes;
+        bytes
+    }
+
+    /// What `on_sent` and `on_received` share: the one place bytes are counted.
+    #[inline]
+    fn count<'a>(
+        &mut self,
+        node: PeerId,
+        dir: Direction,
+        parts: impl IntoIterator<Item = (&'a RpcPart, u32, bool)>,
+        overhead: u32,
+        measuring: bool,
+        msgs: &MessageTable,
+    ) -> u64 {
+        let mut total = u64::from(overhead);
+        for (part, share, duplicate) in parts {
+            if measuring {
+                self.add(node, dir, classify(part, duplicate, msgs), u64::from(share));
+            }
+            total += u64::from(share);
+        }
+        if measuring && overhead > 0 {
             self.add(node, dir, Cell::TRANSPORT, u64::from(overhead));
         }
+        total
     }
 
     /// Counts one item (a message, an id, a topic, a frame) of `bytes` bytes.
@@ -433,7 +483,7 @@ mod tests {
                 }
             }
         }
-        acct.add_transport(PeerId(1), Direction::Out, 7);
+        acct.add(PeerId(1), Direction::Out, Cell::TRANSPORT, 7);
         let t = expect
             .entry((Direction::Out, Kind::Transport, None, None))
             .or_insert(Counter::default());

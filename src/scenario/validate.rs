@@ -141,7 +141,7 @@ impl Validator<'_> {
         }
         let nodes = match raw.nodes {
             None => return self.err("nodes", "missing: the number of nodes is required"),
-            Some(n) if !(2..=u64::from(crate::sim::MAX_NODES)).contains(&n) => {
+            Some(n) if !(2..=u64::from(crate::ids::MAX_NODES)).contains(&n) => {
                 return self.err(
                     "nodes",
                     format!("must be between 2 and 2^24 (16777216), got {n}"),

@@ -1,0 +1,309 @@
+//! World building: from a validated scenario to the partitions of a run, in named steps
+//! (node classes and regions, topology, link latencies, the cut into partitions, peers,
+//! subscriptions, traffic generators, the connections and joins at t = 0). Owns the order
+//! of the draws: each step draws from its own named stream ([`Stream`]), so that changing
+//! one part of a scenario does not shift the draws of another.
+
+use super::conns::SlotTable;
+use super::parallel::{cut_latency, hand_over, partition, MAX_WINDOW};
+use super::partition::{Ctx, Partition};
+use super::publisher::Publisher;
+use super::{Options, Sim, SimError, World};
+use crate::ids::{ClassId, PeerId, SimTime, TopicId};
+use crate::message::MessageTable;
+use crate::metrics::{Accounting, Delivery};
+use crate::net::topology::{self, Graph};
+use crate::net::{latency, Interfaces, Links};
+use crate::protocol::gossipsub::Peer;
+use crate::rng::{SimRng, Streams};
+use crate::scenario::{LatencySpec, Scenario, Selector};
+use crate::traffic::Generator;
+use std::sync::Arc;
+
+/// The random streams a run draws from, each derived from the master seed and its name (and
+/// an index: the peer, topic or traffic class). The names are part of the derivation:
+/// renaming one changes every result drawn from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stream {
+    /// Each node's class.
+    NodeClasses,
+    /// Each node's region (regional latency only).
+    Regions,
+    /// The connection graph.
+    Topology,
+    /// Each link's latency.
+    Latency,
+    /// Each peer's first heartbeat.
+    HeartbeatPhase,
+    /// A peer's mesh and fanout choices (index: the peer).
+    PeerMesh,
+    /// A peer's draws that traffic triggers (index: the peer).
+    PeerTraffic,
+    /// Which nodes subscribe to a topic (index: the topic).
+    TopicSubscribers,
+    /// Which nodes publish a traffic class (index: the class).
+    Publishers,
+    /// A traffic class's arrivals and sizes (index: the class).
+    Traffic,
+}
+
+impl Stream {
+    pub fn name(self) -> &'static str {
+        match self {
+            Stream::NodeClasses => "node_classes",
+            Stream::Regions => "regions",
+            Stream::Topology => "topology",
+            Stream::Latency => "latency",
+            Stream::HeartbeatPhase => "heartbeat_phase",
+            Stream::PeerMesh => "peer_mesh",
+            Stream::PeerTraffic => "peer_traffic",
+            Stream::TopicSubscribers => "topic_subscribers",
+            Stream::Publishers => "publishers",
+            Stream::Traffic => "traffic",
+        }
+    }
+
+    /// Instance `index` of this stream under `streams`' master seed.
+    pub fn of(self, streams: &Streams, index: u64) -> SimRng {
+        streams.stream(self.name(), index)
+    }
+}
+
+/// Who every node is: its class and its region.
+struct Nodes {
+    class: Vec<u16>,
+    region: Vec<u16>,
+}
+
+impl Nodes {
+    fn draw(sc: &Scenario, st: &Streams) -> Nodes {
+        let n = sc.nodes;
+        let weights: Vec<f64> = sc.node_classes.iter().map(|c| c.share).collect();
+        let class = latency::assign(n, &weights, &mut Stream::NodeClasses.of(st, 0));
+        let region = match &sc.latency {
+            LatencySpec::Regions { weights, .. } => {
+                latency::assign(n, weights, &mut Stream::Regions.of(st, 0))
+            }
+            _ => vec![0; n as usize],
+        };
+        Nodes { class, region }
+    }
+}
+
+/// Each edge of the graph with its one-way latency.
+fn draw_links(sc: &Scenario, graph: &Graph, region: &[u16], st: &Streams) -> Links {
+    let mut rng = Stream::Latency.of(st, 0);
+    let list: Vec<(u32, u32, SimTime)> = graph
+        .edges
+        .iter()
+        .map(|&(a, b)| {
+            let (ra, rb) = (region[a as usize], region[b as usize]);
+            (a, b, latency::sample(&sc.latency, ra, rb, &mut rng))
+        })
+        .collect();
+    Links::new(sc.nodes, &list)
+}
+
+/// How the nodes are cut: each node's partition and the window length. A zero-latency cut
+/// cannot be stepped in parallel: one partition then.
+fn cut(n: usize, threads: usize, links: &Links) -> (Vec<u16>, SimTime) {
+    let part = partition(n, threads.clamp(1, n));
+    match cut_latency(links, &part).map_or(MAX_WINDOW, |l| l.min(MAX_WINDOW)) {
+        SimTime::ZERO => (vec![0; n], MAX_WINDOW),
+        lookahead => (part, lookahead),
+    }
+}
+
+/// Every peer, its first heartbeat drawn within one interval. `None` once moved into its
+/// partition.
+fn make_peers(sc: &Scenario, st: &Streams) -> Vec<Option<Peer>> {
+    let cfg = Arc::new(sc.gossipsub.clone());
+    let mut phase = Stream::HeartbeatPhase.of(st, 0);
+    let hb = cfg.heartbeat_interval.0;
+    (0..sc.nodes)
+        .map(|v| {
+            let first = SimTime(rand::Rng::gen_range(&mut phase, 0..hb));
+            Some(Peer::new(
+                PeerId(v),
+                cfg.clone(),
+                Stream::PeerMesh.of(st, u64::from(v)),
+                Stream::PeerTraffic.of(st, u64::from(v)),
+                sc.topics.len(),
+                first,
+            ))
+        })
+        .collect()
+}
+
+/// The nodes a selector picks, sorted (`Scenario::selected` of them).
+fn select(sc: &Scenario, sel: &Selector, node_class: &[u16], rng: &mut SimRng) -> Vec<PeerId> {
+    let nodes = sc.nodes;
+    match sel {
+        Selector::All => (0..nodes).map(PeerId).collect(),
+        Selector::Class(c) => (0..nodes)
+            .filter(|&v| node_class[v as usize] as usize == *c)
+            .map(PeerId)
+            .collect(),
+        Selector::Fraction(_) => {
+            let k = sc.selected(sel) as usize;
+            let mut v: Vec<PeerId> = rand::seq::index::sample(rng, nodes as usize, k)
+                .into_iter()
+                .map(|i| PeerId(i as u32))
+                .collect();
+            v.sort_unstable();
+            v
+        }
+    }
+}
+
+/// Per topic, which nodes subscribe.
+fn subscriptions(sc: &Scenario, node_class: &[u16], st: &Streams) -> Vec<Vec<bool>> {
+    (0..sc.topics.len())
+        .map(|t| {
+            let mut mask = vec![false; sc.nodes as usize];
+            let mut rng = Stream::TopicSubscribers.of(st, t as u64);
+            for p in select(sc, &sc.topics[t].subscribers, node_class, &mut rng) {
+                mask[p.idx()] = true;
+            }
+            mask
+        })
+        .collect()
+}
+
+/// One generator per traffic class, over its publishers.
+fn generators(sc: &Scenario, node_class: &[u16], st: &Streams) -> Vec<Generator> {
+    sc.traffic
+        .iter()
+        .enumerate()
+        .map(|(k, tc)| {
+            let mut rng = Stream::Publishers.of(st, k as u64);
+            let pubs = select(sc, &tc.publishers, node_class, &mut rng);
+            Generator::new(ClassId(k as u16), tc, pubs, Stream::Traffic.of(st, k as u64))
+        })
+        .collect()
+}
+
+/// t = 0: every connection opens (the first end of an edge dials), then every node joins
+/// its topics.
+fn open_connections(peers: &mut [Option<Peer>], graph: &Graph, subscribed: &[Vec<bool>]) {
+    fn peer(peers: &mut [Option<Peer>], v: usize) -> &mut Peer {
+        peers[v].as_mut().expect("built before t = 0")
+    }
+    for &(a, b) in &graph.edges {
+        peer(peers, a as usize).handle_connected(SimTime::ZERO, PeerId(b), true);
+        peer(peers, b as usize).handle_connected(SimTime::ZERO, PeerId(a), false);
+    }
+    for (t, mask) in subscribed.iter().enumerate() {
+        for (v, &on) in mask.iter().enumerate() {
+            if on {
+                peer(peers, v).handle_subscribe(SimTime::ZERO, TopicId(t as u16));
+            }
+        }
+    }
+}
+
+/// Moves the peers into partitions of `members` (each partition's nodes, in id order) with
+/// their connection rows, interfaces and counters.
+fn make_partitions(
+    sc: &Scenario,
+    members: Vec<Vec<PeerId>>,
+    mut peers: Vec<Option<Peer>>,
+    links: &Links,
+    node_class: &[u16],
+    opts: Options,
+) -> Vec<Partition> {
+    let tables: Vec<SlotTable> = members
+        .iter()
+        .map(|nodes| SlotTable::new(nodes, &peers, links))
+        .collect();
+    let count = members.len();
+    let class_of = |v: &PeerId| &sc.node_classes[node_class[v.idx()] as usize];
+    members
+        .into_iter()
+        .zip(tables)
+        .enumerate()
+        .map(|(id, (nodes, conns))| {
+            let mine: Vec<Peer> = nodes
+                .iter()
+                .map(|v| peers[v.idx()].take().expect("each node in one partition"))
+                .collect();
+            let up = nodes.iter().map(|v| class_of(v).upload_bps).collect();
+            let down = nodes.iter().map(|v| class_of(v).download_bps).collect();
+            let acct = Accounting::new(nodes.len(), sc.traffic.len(), sc.topics.len());
+            let ifs = Interfaces::new(up, down);
+            Partition::new(id as u16, nodes, mine, conns, ifs, acct, count)
+                .with_shortcuts(opts.shortcuts)
+        })
+        .collect()
+}
+
+impl Sim {
+    /// Builds the world, to be stepped as `opts` says. The results depend on neither.
+    pub fn with_options(sc: Arc<Scenario>, opts: Options) -> Result<Sim, SimError> {
+        let st = Streams::new(sc.seed);
+        let n = sc.nodes as usize;
+        let nodes = Nodes::draw(&sc, &st);
+        let graph = topology::build(&sc.topology, sc.nodes, &mut Stream::Topology.of(&st, 0))?;
+        let links = draw_links(&sc, &graph, &nodes.region, &st);
+        let (part, lookahead) = cut(n, opts.threads, &links);
+        let count = part.iter().map(|&p| p as usize + 1).max().unwrap_or(1);
+        let mut local = vec![0u32; n];
+        let mut members: Vec<Vec<PeerId>> = vec![Vec::new(); count];
+        for v in 0..n {
+            let m = &mut members[part[v] as usize];
+            local[v] = m.len() as u32;
+            m.push(PeerId(v as u32));
+        }
+        let mut peers = make_peers(&sc, &st);
+        let subscribed = subscriptions(&sc, &nodes.class, &st);
+        let topic_subscribers = subscribed
+            .iter()
+            .map(|m| m.iter().filter(|&&s| s).count() as u32)
+            .collect();
+        let gens = generators(&sc, &nodes.class, &st);
+        open_connections(&mut peers, &graph, &subscribed);
+        let parts = make_partitions(&sc, members, peers, &links, &nodes.class, opts);
+        drop(links);
+        let mut sim = Sim {
+            publisher: Publisher {
+                gens,
+                topic_subscribers,
+                delivery: Delivery::default(),
+            },
+            msgs: MessageTable::default(),
+            topic_len: sc.topics.iter().map(|t| t.name.len() as u32).collect(),
+            part,
+            local,
+            parts,
+            lookahead,
+            world: World {
+                degrees: graph.degrees(),
+                components: graph.components(),
+                node_class: nodes.class,
+                region: nodes.region,
+                subscribed,
+            },
+            sc,
+        };
+        drop(graph);
+        sim.send_joins();
+        Ok(sim)
+    }
+
+    /// Puts on the network what the connections and joins at t = 0 made each peer send.
+    fn send_joins(&mut self) {
+        let cx = Ctx {
+            sc: &self.sc,
+            msgs: &self.msgs,
+            topic_len: &self.topic_len,
+            part: &self.part,
+            local: &self.local,
+        };
+        for s in &mut self.parts {
+            for i in 0..s.peers.len() {
+                s.drain(i as u32, SimTime::ZERO, &cx);
+            }
+        }
+        hand_over(&mut self.parts, &self.part, &self.local);
+    }
+}

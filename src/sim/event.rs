@@ -1,0 +1,71 @@
+//! The events of a run and their order at one instant. Owns the event type and the key
+//! that orders events of one instant; what an event does belongs to `partition`.
+//!
+//! The queue orders events by (time, key). The key is a function of the event alone (its
+//! target peer, its kind's rank, then the sender for a transmission or the message for a
+//! publication or validation), never of which partition or thread pushed it first: that is
+//! what makes a run's output independent of the number of partitions.
+
+use super::shortcuts::Carries;
+use crate::ids::{MsgIdx, PeerId, SimTime, MAX_NODES};
+
+// Order of the events of one peer at one instant. The application's inputs come first (its
+// publication, then a validation it finished), then deliveries by sender, then arrivals
+// (they only book the downlink: their delivery is later), and the heartbeat last, so that it
+// sees everything its instant delivered. What is settled on arrival relies on this order to
+// tell which inputs of an instant a delivery counted ahead is already visible to (see
+// `shortcuts::deliveries_before`).
+pub(super) const RANK_PUBLISH: u64 = 0;
+pub(super) const RANK_VALIDATED: u64 = 1;
+pub(super) const RANK_DELIVER: u64 = 2;
+pub(super) const RANK_ARRIVE: u64 = 3;
+pub(super) const RANK_HEARTBEAT: u64 = 4;
+
+/// Orders events of one instant: by target peer, then kind, then `disc` (the sender for a
+/// transmission, the message for publish and validation).
+#[inline]
+pub(super) fn key(target: PeerId, rank: u64, disc: u64) -> u64 {
+    debug_assert!(target.0 < MAX_NODES && disc < (1 << 37));
+    (u64::from(target.0) << 40) | (rank << 37) | disc
+}
+
+/// An event. Small and `Copy`: the queue holds millions. Peers are local indices of the
+/// partition that holds the event.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Event {
+    Heartbeat(u32),
+    /// The first byte of the RPC in `slot` reaches `to`'s downlink; its last byte at `last`.
+    /// `carries`: what the arrival may settle without a delivery event.
+    Arrive {
+        to: u32,
+        from: PeerId,
+        slot: u32,
+        bytes: u32,
+        carries: Carries,
+        last: SimTime,
+    },
+    /// The RPC in `slot` has fully arrived at `to`.
+    Deliver { to: u32, from: PeerId, slot: u32 },
+    /// `peer` finished validating `msg`.
+    Validated { peer: u32, msg: MsgIdx },
+    /// `peer` publishes `msg`.
+    Publish { peer: u32, msg: MsgIdx },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Peer first, then rank, then the discriminator: the order the ranks document.
+    #[test]
+    fn keys_order_by_peer_then_rank_then_sender() {
+        let k = |p, r, d| key(PeerId(p), r, d);
+        assert!(k(1, RANK_HEARTBEAT, 9) < k(2, RANK_PUBLISH, 0));
+        assert!(k(1, RANK_PUBLISH, 1 << 36) < k(1, RANK_VALIDATED, 0));
+        assert!(k(1, RANK_VALIDATED, 5) < k(1, RANK_DELIVER, 0));
+        assert!(k(1, RANK_DELIVER, 3) < k(1, RANK_DELIVER, 4));
+        assert!(k(1, RANK_DELIVER, (1 << 37) - 1) < k(1, RANK_ARRIVE, 0));
+        assert!(k(1, RANK_ARRIVE, 7) < k(1, RANK_HEARTBEAT, 0));
+        assert!(k(MAX_NODES - 1, RANK_HEARTBEAT, 0) > k(MAX_NODES - 2, RANK_HEARTBEAT, 0));
+    }
+}

@@ -1,0 +1,194 @@
+//! One simulation run: built from a validated scenario ([`build`]), stepped from event to
+//! event in partitions ([`partition`], [`parallel`]), then gathered into a [`RunOutput`]
+//! (here). The peers make every protocol decision; this module only feeds them inputs and
+//! carries their transmits over the network.
+//!
+//! Where to look: `build` makes the world (classes, regions, topology, links, peers,
+//! subscriptions, generators, partitions); `event` holds the events and their order at one
+//! instant; `partition` the event loop and what a peer's outputs become; `flight` the RPCs
+//! on the wire; `publisher` the traffic; `parallel` windows and hand-over between threads;
+//! `shortcuts` what is settled on arrival without a delivery event; `prefetch` cache hints.
+//!
+//! The output does not depend on the number of partitions: events of one instant are ordered
+//! by a key derived from what they are, never by which thread pushed first; each peer's
+//! state and draws are its own; loss is a pure function of (sender, transmission count);
+//! and every shared counter is a sum or a maximum. Nor does it depend on the shortcuts.
+
+mod build;
+mod conns;
+mod event;
+mod flight;
+mod parallel;
+mod partition;
+mod prefetch;
+mod publisher;
+mod shortcuts;
+
+pub use build::Stream;
+
+use crate::engine::EventQueue;
+use crate::ids::{PeerId, SimTime, TopicId};
+use crate::message::MessageTable;
+use crate::metrics::{Accounting, Delivery};
+use crate::net::topology;
+use crate::scenario::Scenario;
+use event::Event;
+use partition::Partition;
+use publisher::Publisher;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error(transparent)]
+    Topology(#[from] topology::TopologyError),
+}
+
+/// How a run is stepped. Nothing here changes a result byte (the event count aside).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Threads, at least 1 (the run is cut into at most that many partitions).
+    pub threads: usize,
+    /// Settle on arrival what needs no delivery event (see `shortcuts`); off, every RPC
+    /// takes the plain path.
+    pub shortcuts: bool,
+}
+
+impl Options {
+    /// `threads` threads, shortcuts on.
+    pub fn threads(threads: usize) -> Self {
+        Options {
+            threads,
+            shortcuts: true,
+        }
+    }
+}
+
+/// Static facts about the built world, for the report.
+pub struct World {
+    pub node_class: Vec<u16>,
+    pub region: Vec<u16>,
+    pub degrees: Vec<u32>,
+    pub components: usize,
+    pub subscribed: Vec<Vec<bool>>,
+}
+
+/// Everything a run produced.
+pub struct RunOutput {
+    pub world: World,
+    pub acct: Accounting,
+    pub delivery: Delivery,
+    pub msgs: MessageTable,
+    /// Per node: first copies received, duplicates received.
+    pub received: Vec<u64>,
+    pub duplicates: Vec<u64>,
+    /// Per node × topic: mesh size and topic peers at the end.
+    pub mesh: Vec<Vec<(u32, u32)>>,
+    pub outbound: Vec<u32>,
+    pub events: u64,
+    pub in_flight_end: u64,
+    pub end: SimTime,
+    /// How the run was cut: partitions and the window length between barriers.
+    pub partitions: usize,
+    pub lookahead: SimTime,
+}
+
+/// Called after each window with the simulated time and events so far, for progress display.
+pub type Progress<'a> = &'a mut dyn FnMut(SimTime, u64);
+
+/// A built run, ready to step.
+pub struct Sim {
+    sc: Arc<Scenario>,
+    publisher: Publisher,
+    msgs: MessageTable,
+    topic_len: Vec<u32>,
+    /// Partition of each node, and its index there.
+    part: Vec<u16>,
+    local: Vec<u32>,
+    parts: Vec<Partition>,
+    lookahead: SimTime,
+    world: World,
+}
+
+impl Sim {
+    /// Builds the world, to be stepped on `threads` threads (at least 1), shortcuts on. The
+    /// results do not depend on `threads`.
+    pub fn new(sc: Arc<Scenario>, threads: usize) -> Result<Sim, SimError> {
+        Self::with_options(sc, Options::threads(threads))
+    }
+
+    /// Partitions the run is cut into (threads actually used).
+    pub fn partitions(&self) -> usize {
+        self.parts.len()
+    }
+
+    /// Runs to the end of the scenario.
+    pub fn run(mut self, progress: Progress<'_>) -> RunOutput {
+        let end = self.sc.end();
+        if self.parts.len() == 1 {
+            self.run_one(progress);
+        } else {
+            self.run_parallel(progress);
+        }
+        self.finish(end)
+    }
+
+    /// Gathers the partitions' counts into one output, node by node in id order.
+    fn finish(mut self, end: SimTime) -> RunOutput {
+        let n = self.sc.nodes as usize;
+        let topics = self.sc.topics.len();
+        // One partition holds every node in order: its counters are the run's, moved rather
+        // than copied (at 1M nodes they are gigabytes).
+        // (What is left in its place has zero totals, so the loop below adds nothing twice.)
+        let moved = self.parts.len() == 1;
+        let mut acct = if moved {
+            std::mem::replace(&mut self.parts[0].acct, Accounting::new(0, 0, 0))
+        } else {
+            Accounting::new(n, self.sc.traffic.len(), topics)
+        };
+        let mut delivery = self.publisher.delivery;
+        let (mut received, mut duplicates) = (vec![0u64; n], vec![0u64; n]);
+        let mut mesh: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n];
+        let mut outbound = vec![0u32; n];
+        let (mut events, mut in_flight) = (0u64, 0u64);
+        let partitions = self.parts.len();
+        for mut s in self.parts {
+            while let Some((_, ev)) = s.queue.pop() {
+                if let Event::Deliver { slot, .. } | Event::Arrive { slot, .. } = ev {
+                    in_flight += u64::from(s.flights[slot].bytes);
+                }
+            }
+            events += s.events;
+            acct.add_totals(&s.acct);
+            delivery.merge(&s.delivery);
+            for (i, (v, p)) in s.nodes.iter().zip(&s.peers).enumerate() {
+                if !moved {
+                    acct.copy_node(*v, &s.acct, PeerId(i as u32));
+                }
+                received[v.idx()] = s.tally[i].received;
+                duplicates[v.idx()] = s.tally[i].duplicates;
+                mesh[v.idx()] = (0..topics)
+                    .map(|t| {
+                        let t = TopicId(t as u16);
+                        (p.mesh_len(t) as u32, p.topic_peers_len(t) as u32)
+                    })
+                    .collect();
+                outbound[v.idx()] = p.outbound_connections() as u32;
+            }
+        }
+        RunOutput {
+            world: self.world,
+            acct,
+            delivery,
+            msgs: self.msgs,
+            received,
+            duplicates,
+            mesh,
+            outbound,
+            events,
+            in_flight_end: in_flight,
+            end,
+            partitions,
+            lookahead: self.lookahead,
+        }
+    }
+}

@@ -1,0 +1,329 @@
+//! One partition of a run and its event loop: its peers, their interfaces and connections,
+//! the events addressed to them, and what they counted. Feeds each event to its peer and
+//! carries out what the peer wants (transmits onto the network, first arrivals into the
+//! metrics, validations into the queue). Protocol decisions belong to the peers, byte
+//! arithmetic to `rpc` and `net`, counting to `metrics`; what may be settled on arrival
+//! without a delivery event lives in `shortcuts`, cache hints in `prefetch`.
+
+use super::conns::SlotTable;
+use super::event::{key, Event, RANK_ARRIVE, RANK_DELIVER, RANK_HEARTBEAT, RANK_VALIDATED};
+use super::flight::{Flights, Outgoing};
+use super::shortcuts::Carries;
+use crate::engine::{EventQueue, WheelQueue};
+use crate::ids::{MsgIdx, PeerId, SimTime};
+use crate::message::MessageTable;
+use crate::metrics::{Accounting, Delivery};
+use crate::net::{lost, Interfaces};
+use crate::protocol::gossipsub::rpc::rpc_size;
+use crate::protocol::gossipsub::{Peer, PeerEvent, RpcPart, Transmit, WireCtx};
+use crate::scenario::Scenario;
+
+/// What every partition reads and nobody writes during a window.
+pub(super) struct Ctx<'a> {
+    pub sc: &'a Scenario,
+    pub msgs: &'a MessageTable,
+    pub topic_len: &'a [u32],
+    /// Partition of each node, and its index there.
+    pub part: &'a [u16],
+    pub local: &'a [u32],
+}
+
+impl Ctx<'_> {
+    #[inline]
+    pub fn measuring(&self, t: SimTime) -> bool {
+        self.sc.measuring(t)
+    }
+}
+
+/// A peer's counts.
+#[derive(Clone, Copy, Default)]
+pub(super) struct Tally {
+    /// Transmissions (the loss draw's counter).
+    pub sent: u64,
+    /// First copies and duplicates received.
+    pub received: u64,
+    pub duplicates: u64,
+}
+
+/// One partition of a run: its peers (local index → `nodes`), their interfaces, the events
+/// addressed to them, and what they counted.
+pub(super) struct Partition {
+    pub id: u16,
+    pub nodes: Vec<PeerId>,
+    pub peers: Vec<Peer>,
+    pub conns: SlotTable,
+    pub ifs: Interfaces,
+    /// Per local peer, what it sent and received (one cache line for the three).
+    pub tally: Vec<Tally>,
+    pub queue: WheelQueue<Event>,
+    pub flights: Flights,
+    /// Transmissions to other partitions, by receiving partition.
+    pub outbox: Vec<Vec<Outgoing>>,
+    pub acct: Accounting,
+    pub delivery: Delivery,
+    pub events: u64,
+    /// Whether arrivals may be settled without a delivery event (see `shortcuts`).
+    pub shortcuts: bool,
+    scratch_shares: Vec<u32>,
+}
+
+impl Partition {
+    /// A partition of `nodes`, with their peers and connections, every heartbeat queued, in
+    /// a run of `partitions`; shortcuts on.
+    pub fn new(
+        id: u16,
+        nodes: Vec<PeerId>,
+        peers: Vec<Peer>,
+        conns: SlotTable,
+        ifs: Interfaces,
+        acct: Accounting,
+        partitions: usize,
+    ) -> Self {
+        let mut queue = WheelQueue::default();
+        for (i, p) in peers.iter().enumerate() {
+            queue.push(
+                p.poll_timeout(),
+                key(p.id(), RANK_HEARTBEAT, 0),
+                Event::Heartbeat(i as u32),
+            );
+        }
+        Partition {
+            id,
+            tally: vec![Tally::default(); nodes.len()],
+            nodes,
+            peers,
+            conns,
+            ifs,
+            queue,
+            flights: Flights::default(),
+            outbox: (0..partitions).map(|_| Vec::new()).collect(),
+            acct,
+            delivery: Delivery::default(),
+            events: 0,
+            shortcuts: true,
+            scratch_shares: Vec::new(),
+        }
+    }
+
+    /// With `on` false, every RPC takes the plain path: an arrival, then a delivery.
+    pub fn with_shortcuts(mut self, on: bool) -> Self {
+        self.shortcuts = on;
+        self
+    }
+
+    /// Takes a transmission from another partition.
+    pub fn accept(&mut self, o: Outgoing, local: &[u32]) {
+        let slot = self.flights.put(o.flight);
+        self.push_arrive(o.to, o.from, slot, o.first, o.last, local);
+    }
+
+    /// Queues the arrival at `to` (a peer of this partition) of the RPC in `slot`: its first
+    /// byte at `first`, its last at `last`.
+    fn push_arrive(
+        &mut self,
+        to: PeerId,
+        from: PeerId,
+        slot: u32,
+        first: SimTime,
+        last: SimTime,
+        local: &[u32],
+    ) {
+        let f = &self.flights[slot];
+        self.queue.push(
+            first,
+            key(to, RANK_ARRIVE, u64::from(from.0)),
+            Event::Arrive {
+                to: local[to.idx()],
+                from,
+                slot,
+                bytes: f.bytes,
+                carries: Carries::of(&f.parts, self.shortcuts),
+                last,
+            },
+        );
+    }
+
+    /// Steps every event before `until`.
+    pub fn run_window(&mut self, until: SimTime, cx: &Ctx<'_>) {
+        while let Some((t, ev)) = self.queue.pop_before(until) {
+            self.prefetch_next();
+            self.events += 1;
+            match ev {
+                Event::Heartbeat(p) => {
+                    self.before_input(&ev);
+                    self.peers[p as usize].handle_heartbeat(t, cx.msgs);
+                    self.drain(p, t, cx);
+                    let peer = &self.peers[p as usize];
+                    self.queue.push(
+                        peer.poll_timeout(),
+                        key(peer.id(), RANK_HEARTBEAT, 0),
+                        Event::Heartbeat(p),
+                    );
+                }
+                Event::Arrive {
+                    to,
+                    from,
+                    slot,
+                    bytes,
+                    carries,
+                    last,
+                } => {
+                    let done = self.ifs.receive(t, to as usize, u64::from(bytes), last);
+                    if self.settle_on_arrival(to, slot, carries, done, cx) {
+                        continue;
+                    }
+                    self.queue.push(
+                        done,
+                        key(self.nodes[to as usize], RANK_DELIVER, u64::from(from.0)),
+                        Event::Deliver { to, from, slot },
+                    );
+                }
+                Event::Deliver { to, from, slot } => {
+                    self.before_input(&ev);
+                    self.deliver(t, to, from, slot, cx);
+                }
+                Event::Validated { peer, msg } => {
+                    self.before_input(&ev);
+                    self.peers[peer as usize].handle_validated(t, msg, cx.msgs);
+                    self.drain(peer, t, cx);
+                }
+                Event::Publish { peer, msg } => {
+                    self.before_input(&ev);
+                    self.peers[peer as usize].handle_publish(t, msg, cx.msgs);
+                    self.drain(peer, t, cx);
+                }
+            }
+        }
+    }
+
+    /// Counts the RPC in `slot` as received by `to` at `now`: its bytes by kind, and which
+    /// of its messages `dup` says are duplicates.
+    pub(super) fn count_in(
+        &mut self,
+        to: u32,
+        slot: u32,
+        now: SimTime,
+        mut dup: impl FnMut(&mut Peer, MsgIdx) -> bool,
+        cx: &Ctx<'_>,
+    ) {
+        let v = to as usize;
+        let f = &self.flights[slot];
+        let (peer, tally, delivery) = (&mut self.peers[v], &mut self.tally[v], &mut self.delivery);
+        let parts = f.parts.iter().zip(&f.shares).map(|(part, &share)| {
+            let dup = match *part {
+                RpcPart::Message { msg, .. } if dup(peer, msg) => {
+                    tally.duplicates += 1;
+                    delivery.on_duplicate(msg);
+                    true
+                }
+                _ => false,
+            };
+            (part, share, dup)
+        });
+        self.acct
+            .on_received(PeerId(to), parts, f.overhead, cx.measuring(now), cx.msgs);
+    }
+
+    fn deliver(&mut self, now: SimTime, to: u32, from: PeerId, slot: u32, cx: &Ctx<'_>) {
+        let v = to as usize;
+        self.count_in(to, slot, now, |peer, msg| peer.is_duplicate(now, msg), cx);
+        let from_slot = self.flights[slot].from_slot;
+        debug_assert_eq!(self.peers[v].neighbour(from_slot), from);
+        let parts = std::mem::take(&mut self.flights[slot].parts);
+        self.peers[v].handle_rpc_from_slot(now, from_slot, &parts, cx.msgs);
+        self.flights[slot].parts = parts;
+        self.flights.release(slot);
+        self.drain(to, now, cx);
+    }
+
+    /// Carries out everything local peer `p` wants to do now: transmits onto the network,
+    /// events into metrics and validation.
+    pub(super) fn drain(&mut self, p: u32, now: SimTime, cx: &Ctx<'_>) {
+        let v = p as usize;
+        let mut row_loaded = false;
+        loop {
+            while let Some(t) = self.peers[v].poll_transmit() {
+                if !row_loaded {
+                    // A node that sends at all usually sends to several neighbours: load its
+                    // whole row of the slot table at once rather than a miss per send.
+                    row_loaded = true;
+                    self.conns.prefetch_row(v);
+                }
+                self.send(p, t, now, cx);
+            }
+            let Some(ev) = self.peers[v].poll_event() else {
+                break;
+            };
+            match ev {
+                PeerEvent::Received { msg, hops, .. } => {
+                    self.tally[v].received += 1;
+                    let published = cx.msgs.get(msg).published_at;
+                    let lat = now.saturating_sub(published);
+                    self.delivery
+                        .on_first_arrival(msg, lat, hops, cx.measuring(published));
+                }
+                PeerEvent::Validate { msg } => {
+                    if cx.sc.validation_delay == SimTime::ZERO {
+                        self.peers[v].handle_validated(now, msg, cx.msgs);
+                    } else {
+                        self.queue.push(
+                            now + cx.sc.validation_delay,
+                            key(self.nodes[v], RANK_VALIDATED, u64::from(msg.0)),
+                            Event::Validated { peer: p, msg },
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// Puts transmit `t` of local peer `p` on the network: sized, counted, booked on the
+    /// uplink, then lost, queued for its arrival here, or posted to its receiver's
+    /// partition.
+    fn send(&mut self, p: u32, t: Transmit, now: SimTime, cx: &Ctx<'_>) {
+        let v = p as usize;
+        let from = self.nodes[v];
+        let slot = self.flights.alloc();
+        let parts = self.peers[v].transmit_parts(&t);
+        let ctx = WireCtx {
+            topic_len: cx.topic_len,
+            msgs: cx.msgs,
+        };
+        let size = rpc_size(parts, &ctx, &mut self.scratch_shares);
+        let overhead = cx.sc.transport.overhead(size);
+        let conn = self.conns.at(v, t.slot);
+        let f = &mut self.flights[slot];
+        f.parts.clear();
+        f.parts.extend_from_slice(parts);
+        f.shares.clear();
+        f.shares.extend_from_slice(&self.scratch_shares);
+        f.overhead = overhead;
+        f.bytes = size.saturating_add(overhead);
+        f.from_slot = self.conns.rev[conn];
+        let bytes = u64::from(f.bytes);
+        let sent = f.parts.iter().zip(f.shares.iter().copied());
+        self.acct
+            .on_sent(PeerId(p), sent, overhead, cx.measuring(now), cx.msgs);
+        let (first, last) = self.ifs.send(now, v, self.conns.lat[conn], bytes);
+        let count = self.tally[v].sent;
+        self.tally[v].sent += 1;
+        if lost(cx.sc.loss, cx.sc.seed, from, count) {
+            self.acct.dropped_total += bytes;
+            self.flights.release(slot);
+            return;
+        }
+        let dest = cx.part[t.to.idx()];
+        if dest == self.id {
+            self.push_arrive(t.to, from, slot, first, last, cx.local);
+        } else {
+            let flight = self.flights.take(slot);
+            self.outbox[usize::from(dest)].push(Outgoing {
+                first,
+                last,
+                to: t.to,
+                from,
+                flight,
+            });
+        }
+    }
+}

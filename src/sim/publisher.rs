@@ -1,0 +1,81 @@
+//! The traffic side of a run's master: fires publications in time order, numbers the
+//! messages, and keeps what only it knows of each (expected receivers, inside the
+//! measurement window or not). It never touches a peer: a publication leaves it as an event
+//! for the publisher's partition.
+
+use super::event::{key, Event, RANK_PUBLISH};
+use crate::ids::{MsgIdx, PeerId, SimTime};
+use crate::message::{Message, MessageTable};
+use crate::metrics::Delivery;
+use crate::scenario::Scenario;
+use crate::traffic::Generator;
+
+pub(super) struct Publisher {
+    pub gens: Vec<Generator>,
+    /// Subscribers per topic.
+    pub topic_subscribers: Vec<u32>,
+    pub delivery: Delivery,
+}
+
+impl Publisher {
+    /// When the next publication is due, if inside the publishing period.
+    pub fn next_at(&self, sc: &Scenario) -> Option<SimTime> {
+        self.gens
+            .iter()
+            .map(Generator::next_at)
+            .filter(|&t| t < sc.measure_end())
+            .min()
+    }
+
+    /// Fires every publication due before `until`: the message gets its index here, in time
+    /// order (generator order at equal times), and `sink` gets (publisher, time, message).
+    pub fn fire_due(
+        &mut self,
+        sc: &Scenario,
+        subscribed: &[Vec<bool>],
+        msgs: &mut MessageTable,
+        until: SimTime,
+        mut sink: impl FnMut(PeerId, SimTime, MsgIdx),
+    ) {
+        let stop = sc.measure_end().min(until);
+        loop {
+            let Some((k, at)) = self
+                .gens
+                .iter()
+                .enumerate()
+                .map(|(k, g)| (k, g.next_at()))
+                .filter(|&(_, at)| at < stop)
+                .min_by_key(|&(k, at)| (at, k))
+            else {
+                return;
+            };
+            let g = &mut self.gens[k];
+            let (who, payload) = g.fire();
+            let (class, topic) = (g.class, g.topic);
+            let payload = payload as u32;
+            let m = msgs.push(Message {
+                topic,
+                class,
+                publisher: who,
+                published_at: at,
+                payload_len: payload,
+                data_len: sc.wire.data_len(payload),
+            });
+            let expected =
+                self.topic_subscribers[topic.idx()] - u32::from(subscribed[topic.idx()][who.idx()]);
+            self.delivery.on_publish(m, expected, sc.measuring(at));
+            sink(who, at, m);
+        }
+    }
+}
+
+/// The event a publication becomes in its publisher's partition.
+pub(super) fn publish_event(who: PeerId, local: &[u32], m: MsgIdx) -> (u64, Event) {
+    (
+        key(who, RANK_PUBLISH, u64::from(m.0)),
+        Event::Publish {
+            peer: local[who.idx()],
+            msg: m,
+        },
+    )
+}
