@@ -9,7 +9,7 @@ use crate::ids::SimTime;
 use crate::report::{render_files, Summary};
 use crate::rng::fnv1a64;
 use crate::scenario;
-use crate::sim::Sim;
+use crate::sim::{Options, Sim};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -95,11 +95,12 @@ fn load(path: &Path, slice: Slice) -> Result<scenario::Scenario> {
 }
 
 /// The child: one measured run, printed as one `BENCH` line.
-pub fn bench_one(path: &Path, threads: usize, slice: Slice) -> Result<()> {
+pub fn bench_one(path: &Path, opts: Options, slice: Slice) -> Result<()> {
     let sc = Arc::new(load(path, slice)?);
+    let threads = opts.threads;
     let est = crate::estimate::check(&sc, threads, 1, None)?;
     let t0 = Instant::now();
-    let sim = Sim::new(sc.clone(), threads)?;
+    let sim = Sim::with_options(sc.clone(), opts)?;
     let partitions = sim.partitions();
     let build_s = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
@@ -127,10 +128,12 @@ pub fn bench_one(path: &Path, threads: usize, slice: Slice) -> Result<()> {
 }
 
 /// The parent: runs every (scenario, threads) pair in a child and prints the table.
+/// `shortcuts` false times the plain path (its output hash differs by the events count).
 pub fn bench(
     paths: &[PathBuf],
     threads: &[usize],
     slice: Slice,
+    shortcuts: bool,
     csv_out: Option<&Path>,
 ) -> Result<()> {
     let exe = std::env::current_exe().context("locating the gossipsim binary")?;
@@ -169,6 +172,9 @@ pub fn bench(
             }
             if let Some(d) = slice.duration {
                 cmd.arg("--duration").arg(format!("{}ns", d.0));
+            }
+            if !shortcuts {
+                cmd.arg("--no-shortcuts");
             }
             let out = cmd
                 .output()

@@ -5,7 +5,7 @@
 use crate::protocol::gossipsub::{preset, PRESETS};
 use crate::report::{self, Summary};
 use crate::scenario::{self, Scenario};
-use crate::sim::Sim;
+use crate::sim::{Options, Sim};
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -50,6 +50,10 @@ pub enum Cmd {
         /// memory available now).
         #[arg(long, value_parser = crate::units::parse_size)]
         memory_limit: Option<u64>,
+        /// Deliver every RPC the plain way, settling nothing on its arrival: slower, same
+        /// result files (the events count aside). For checking the engine's shortcuts.
+        #[arg(long)]
+        no_shortcuts: bool,
     },
     /// Print the analytical model's loads for a scenario's parameters.
     Model {
@@ -119,6 +123,9 @@ pub enum Cmd {
         /// Also write the rows to this CSV file.
         #[arg(long)]
         csv: Option<PathBuf>,
+        /// Time the plain path: settle nothing on arrival (see `run --no-shortcuts`).
+        #[arg(long)]
+        no_shortcuts: bool,
     },
     /// One benchmark run (what `bench` starts in a child process).
     #[command(hide = true)]
@@ -130,6 +137,8 @@ pub enum Cmd {
         warmup: Option<crate::SimTime>,
         #[arg(long, value_parser = crate::units::parse_duration)]
         duration: Option<crate::SimTime>,
+        #[arg(long)]
+        no_shortcuts: bool,
     },
 }
 
@@ -217,13 +226,15 @@ fn dispatch(cli: Cli) -> Result<()> {
             threads,
             seeds,
             memory_limit,
+            no_shortcuts,
         } => {
-            let threads = threads_or_all(threads);
+            let opts = Options {
+                threads: threads_or_all(threads),
+                shortcuts: !no_shortcuts,
+            };
             match seeds {
-                None => run_checked(&scenario, seed, out, quiet, threads, memory_limit).map(|_| ()),
-                Some(Seeds(seeds)) => {
-                    run_seeds(&scenario, &seeds, out, quiet, threads, memory_limit)
-                }
+                None => run_checked(&scenario, seed, out, quiet, opts, memory_limit).map(|_| ()),
+                Some(Seeds(seeds)) => run_seeds(&scenario, &seeds, out, quiet, opts, memory_limit),
             }
         }
         Cmd::Validate { scenario } => {
@@ -292,7 +303,8 @@ fn dispatch(cli: Cli) -> Result<()> {
             let dir = if target.is_dir() {
                 target
             } else {
-                run_checked(&target, seed, out.clone(), true, threads_or_all(None), None)?
+                let opts = Options::threads(threads_or_all(None));
+                run_checked(&target, seed, out.clone(), true, opts, None)?
             };
             let version = crate::model::Version::parse(&version).expect("clap checked the value");
             let case = case.map(|c| crate::model::Case::parse(&c).expect("clap checked the value"));
@@ -329,19 +341,25 @@ fn dispatch(cli: Cli) -> Result<()> {
             warmup,
             duration,
             csv,
+            no_shortcuts,
         } => {
             let threads: Vec<usize> = threads.into_iter().map(|t| t as usize).collect();
             let slice = crate::bench::Slice { warmup, duration };
-            crate::bench::bench(&scenarios, &threads, slice, csv.as_deref())
+            crate::bench::bench(&scenarios, &threads, slice, !no_shortcuts, csv.as_deref())
         }
         Cmd::BenchOne {
             scenario,
             threads,
             warmup,
             duration,
+            no_shortcuts,
         } => {
             let slice = crate::bench::Slice { warmup, duration };
-            crate::bench::bench_one(&scenario, threads as usize, slice)
+            let opts = Options {
+                threads: threads as usize,
+                shortcuts: !no_shortcuts,
+            };
+            crate::bench::bench_one(&scenario, opts, slice)
         }
         Cmd::Presets => {
             for name in PRESETS {
@@ -370,27 +388,28 @@ fn run_checked(
     seed: Option<u64>,
     out: Option<PathBuf>,
     quiet: bool,
-    threads: usize,
+    opts: Options,
     memory_limit: Option<u64>,
 ) -> Result<PathBuf> {
     let sc: Scenario = scenario::load(path)?;
-    crate::estimate::check(&sc, threads, 1, memory_limit)?;
-    run(path, seed, out, quiet, threads)
+    crate::estimate::check(&sc, opts.threads, 1, memory_limit)?;
+    run(path, seed, out, quiet, opts)
 }
 
-/// Independent runs of one scenario, one per seed, `threads` at a time (each on one
+/// Independent runs of one scenario, one per seed, `opts.threads` at a time (each on one
 /// thread: runs, not partitions, are the unit of parallel work here).
 fn run_seeds(
     path: &std::path::Path,
     seeds: &[u64],
     out: Option<PathBuf>,
     quiet: bool,
-    threads: usize,
+    opts: Options,
     memory_limit: Option<u64>,
 ) -> Result<()> {
     use rayon::prelude::*;
     let sc: Scenario = scenario::load(path)?;
-    let at_once = threads.min(seeds.len()).max(1);
+    let at_once = opts.threads.min(seeds.len()).max(1);
+    let one = Options { threads: 1, ..opts };
     crate::estimate::check(&sc, 1, at_once, memory_limit)?;
     let base = out.unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
     let pool = rayon::ThreadPoolBuilder::new()
@@ -401,7 +420,15 @@ fn run_seeds(
     let results: Vec<Result<PathBuf>> = pool.install(|| {
         seeds
             .par_iter()
-            .map(|&s| run(path, Some(s), Some(base.join(format!("seed-{s}"))), true, 1))
+            .map(|&s| {
+                run(
+                    path,
+                    Some(s),
+                    Some(base.join(format!("seed-{s}"))),
+                    true,
+                    one,
+                )
+            })
             .collect()
     });
     for (s, r) in seeds.iter().zip(results) {
@@ -427,7 +454,7 @@ pub fn run(
     seed: Option<u64>,
     out: Option<PathBuf>,
     quiet: bool,
-    threads: usize,
+    opts: Options,
 ) -> Result<PathBuf> {
     let mut sc: Scenario = scenario::load(path)?;
     if let Some(s) = seed {
@@ -436,7 +463,7 @@ pub fn run(
     let out_dir = out.unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
     let sc = Arc::new(sc);
     let started = std::time::Instant::now();
-    let sim = Sim::new(sc.clone(), threads)?;
+    let sim = Sim::with_options(sc.clone(), opts)?;
     let bar = progress_bar(&sc, quiet);
     let end_ms = sc.end().0 / 1_000_000;
     let mut progress = |t: crate::SimTime, events: u64| {

@@ -430,3 +430,49 @@ size = "20KB"
         }
     }
 }
+
+/// The shortcuts (what the engine settles on arrival without a delivery event) are a second
+/// implementation of three protocol rules: switched off, every RPC is delivered the plain
+/// way, and every result file must come out identical, the events count aside. Run on the
+/// smoke scenario and a 1K-node Status shard (regions, mixed sizes, IDONTWANT), the plain
+/// path on 2 threads so that the hand-over between partitions is in the comparison too.
+#[test]
+fn shortcuts_change_nothing_but_the_event_count() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/");
+    let load = |name: &str| {
+        let path = std::path::PathBuf::from(dir).join(name);
+        gossipsim::scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let secs = |s: u64| Some(gossipsim::SimTime::from_secs(s));
+    let status = load("ci-status-1k.toml").with_times(secs(10), secs(20));
+    for sc in [load("smoke.toml"), status] {
+        let sc = Arc::new(sc);
+        let render = |threads, shortcuts| {
+            let opts = gossipsim::sim::Options { threads, shortcuts };
+            let out = Sim::with_options(sc.clone(), opts)
+                .unwrap()
+                .run(&mut |_, _| {});
+            let s = Summary::new(&sc, &out);
+            (out.events, render_files(&sc, &out, &s))
+        };
+        let (fast, with) = render(1, true);
+        let (plain, without) = render(2, false);
+        assert!(
+            fast < plain,
+            "{}: shortcuts settle some arrivals ({fast} vs {plain} events)",
+            sc.name
+        );
+        let no_events = |b: &[u8]| {
+            let text = String::from_utf8_lossy(b).into_owned();
+            let kept: Vec<&str> = text.lines().filter(|l| !l.contains(",events,")).collect();
+            kept.join("\n")
+        };
+        for ((name, a), (_, b)) in with.iter().zip(&without) {
+            assert!(
+                no_events(a) == no_events(b),
+                "{}: {name} differs with and without shortcuts",
+                sc.name
+            );
+        }
+    }
+}

@@ -45,11 +45,21 @@ pub(super) enum Event {
         last: SimTime,
     },
     /// The RPC in `slot` has fully arrived at `to`.
-    Deliver { to: u32, from: PeerId, slot: u32 },
+    Deliver {
+        to: u32,
+        from: PeerId,
+        slot: u32,
+    },
     /// `peer` finished validating `msg`.
-    Validated { peer: u32, msg: MsgIdx },
+    Validated {
+        peer: u32,
+        msg: MsgIdx,
+    },
     /// `peer` publishes `msg`.
-    Publish { peer: u32, msg: MsgIdx },
+    Publish {
+        peer: u32,
+        msg: MsgIdx,
+    },
 }
 
 #[cfg(test)]

@@ -120,13 +120,17 @@ impl Shared<'_> {
         }
         for d in 0..self.p {
             if !part.outbox[d].is_empty() {
-                let mut m = self.mail[w * self.p + d].lock().expect("no panics while held");
+                let mut m = self.mail[w * self.p + d]
+                    .lock()
+                    .expect("no panics while held");
                 std::mem::swap(&mut *m, &mut part.outbox[d]);
             }
         }
         self.barrier.wait(); // A
         for src in 0..self.p {
-            let mut m = self.mail[src * self.p + w].lock().expect("no panics while held");
+            let mut m = self.mail[src * self.p + w]
+                .lock()
+                .expect("no panics while held");
             for o in m.drain(..) {
                 part.accept(o, self.local);
             }
@@ -192,7 +196,11 @@ impl Sim {
         };
         let (subscribed, publisher) = (&self.world.subscribed, &mut self.publisher);
         let lookahead = self.lookahead;
-        let mut next_event = self.parts.iter_mut().filter_map(|s| s.queue.peek_time()).min();
+        let mut next_event = self
+            .parts
+            .iter_mut()
+            .filter_map(|s| s.queue.peek_time())
+            .min();
         let (first, rest) = self.parts.split_at_mut(1);
         std::thread::scope(|scope| {
             for (i, part) in rest.iter_mut().enumerate() {

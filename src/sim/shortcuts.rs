@@ -172,7 +172,13 @@ impl Partition {
     /// `Peer::known_ihave`), so its groups are counted towards the flood limit as of
     /// `done` and its bytes now, and it needs no delivery event (every node sends an IHAVE
     /// to D_lazy peers each heartbeat). Returns whether it was one.
-    fn settle_ihaves_on_arrival(&mut self, to: u32, slot: u32, done: SimTime, cx: &Ctx<'_>) -> bool {
+    fn settle_ihaves_on_arrival(
+        &mut self,
+        to: u32,
+        slot: u32,
+        done: SimTime,
+        cx: &Ctx<'_>,
+    ) -> bool {
         let f = &self.flights[slot];
         let peer = &mut self.peers[to as usize];
         if !peer.known_ihave(&f.parts, done, cx.msgs) {
