@@ -15,6 +15,7 @@ pub mod message;
 pub mod metrics;
 pub mod model;
 pub mod net;
+pub mod prefetch;
 pub mod protocol;
 pub mod report;
 pub mod rng;

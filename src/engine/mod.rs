@@ -7,7 +7,5 @@ pub mod queue;
 pub use queue::{EventQueue, HeapQueue, WheelQueue};
 
 mod barrier;
-mod prefetch;
 
 pub use barrier::{PoisonOnPanic, SpinBarrier};
-pub use prefetch::{prefetch, prefetch_lines, prefetch_slice};

@@ -271,7 +271,7 @@ impl Accounting {
         let hot = self.base[STORAGE_ORDER[4] as usize];
         let at = node.idx() * self.per_node;
         if let Some(c) = self.cells.get(at..at + hot) {
-            crate::engine::prefetch_slice(c, 3);
+            crate::prefetch::prefetch_slice(c, 3);
         }
     }
 

@@ -3,8 +3,35 @@
 
 use crate::ids::SimTime;
 use crate::rng::{sample_lognormal, sample_normal, SimRng};
-use crate::scenario::LatencySpec;
 use rand::Rng;
+
+/// One-way latency of a link, drawn once per connection.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LatencySpec {
+    Fixed(SimTime),
+    Uniform {
+        min: SimTime,
+        max: SimTime,
+    },
+    Normal {
+        mean: SimTime,
+        std_dev: SimTime,
+        floor: SimTime,
+    },
+    LogNormal {
+        median: SimTime,
+        sigma: f64,
+        floor: SimTime,
+    },
+    /// Nodes placed in regions by weight; a link's latency is half the regions' round trip.
+    Regions {
+        file: String,
+        names: Vec<String>,
+        rtt_ms: Vec<Vec<f64>>,
+        weights: Vec<f64>,
+        floor: SimTime,
+    },
+}
 
 /// Counts per bucket that add up to `n` exactly (largest remainder), for weights `w`.
 pub fn apportion(n: u32, w: &[f64]) -> Vec<u32> {

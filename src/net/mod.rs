@@ -154,7 +154,7 @@ impl Interfaces {
     /// Hints the CPU to load local node `b`'s record.
     #[inline]
     pub fn prefetch(&self, b: usize) {
-        crate::engine::prefetch(&self.ifs[b]);
+        crate::prefetch::prefetch(&self.ifs[b]);
     }
 
     /// Bytes this structure holds per node, for memory estimates.

@@ -3,9 +3,20 @@
 //! Owns graph construction and its connectivity report; knows nothing of gossipsub.
 
 use crate::rng::SimRng;
-use crate::scenario::TopologySpec;
 use petgraph::graph::UnGraph;
 use rand::Rng;
+
+/// How nodes connect.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TopologySpec {
+    /// Each node dials `outbound` random peers; a node accepts inbound connections while it
+    /// has fewer than `max_connections`.
+    RandomDial { outbound: u32, max_connections: u32 },
+    /// A random `degree`-regular graph.
+    RandomRegular { degree: u32 },
+    /// A random `degree`-regular graph whose edges are the mesh: no GRAFT/PRUNE.
+    StaticMesh { degree: u32 },
+}
 
 /// An undirected connection graph; each edge remembers who dialled.
 #[derive(Debug, Clone)]

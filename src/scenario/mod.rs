@@ -9,9 +9,14 @@ pub mod validate;
 
 use crate::ids::{SimTime, TopicId};
 use crate::protocol::gossipsub::{GossipsubConfig, Transport, WakuEnvelope};
+use crate::traffic::Pattern;
 use crate::units::Rate;
 use std::path::Path;
 
+// The specs the lower layers own, re-exported for readers of a scenario.
+pub use crate::net::latency::LatencySpec;
+pub use crate::net::topology::TopologySpec;
+pub use crate::traffic::{Arrival, Per, SizeDist};
 pub use validate::{load, parse_str};
 
 /// A scenario error: where (file, line, key path) and what.
@@ -36,46 +41,6 @@ impl ScenarioError {
             format!("{loc}: {}: {}", self.path, self.msg)
         }
     }
-}
-
-/// How nodes connect.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TopologySpec {
-    /// Each node dials `outbound` random peers; a node accepts inbound connections while it
-    /// has fewer than `max_connections`.
-    RandomDial { outbound: u32, max_connections: u32 },
-    /// A random `degree`-regular graph.
-    RandomRegular { degree: u32 },
-    /// A random `degree`-regular graph whose edges are the mesh: no GRAFT/PRUNE.
-    StaticMesh { degree: u32 },
-}
-
-/// One-way latency of a link, drawn once per connection.
-#[derive(Debug, Clone, PartialEq)]
-pub enum LatencySpec {
-    Fixed(SimTime),
-    Uniform {
-        min: SimTime,
-        max: SimTime,
-    },
-    Normal {
-        mean: SimTime,
-        std_dev: SimTime,
-        floor: SimTime,
-    },
-    LogNormal {
-        median: SimTime,
-        sigma: f64,
-        floor: SimTime,
-    },
-    /// Nodes placed in regions by weight; a link's latency is half the regions' round trip.
-    Regions {
-        file: String,
-        names: Vec<String>,
-        rtt_ms: Vec<Vec<f64>>,
-        weights: Vec<f64>,
-        floor: SimTime,
-    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -104,50 +69,6 @@ pub struct TopicSpec {
     pub subscribers: Selector,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Per {
-    Node,
-    Network,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Arrival {
-    Poisson,
-    Periodic,
-}
-
-/// Payload size distribution (bytes).
-#[derive(Debug, Clone, PartialEq)]
-pub enum SizeDist {
-    Fixed(u64),
-    Uniform {
-        min: u64,
-        max: u64,
-    },
-    LogNormal {
-        median: u64,
-        sigma: f64,
-        min: u64,
-        max: u64,
-    },
-    Empirical {
-        file: String,
-        sizes: Vec<u64>,
-        weights: Vec<f64>,
-    },
-}
-
-impl SizeDist {
-    /// Largest payload it can draw.
-    pub fn max(&self) -> u64 {
-        match self {
-            SizeDist::Fixed(v) => *v,
-            SizeDist::Uniform { max, .. } | SizeDist::LogNormal { max, .. } => *max,
-            SizeDist::Empirical { sizes, .. } => sizes.iter().copied().max().unwrap_or(0),
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrafficClass {
     pub name: String,
@@ -157,6 +78,18 @@ pub struct TrafficClass {
     pub size: SizeDist,
     pub publishers: Selector,
     pub arrival: Arrival,
+}
+
+impl TrafficClass {
+    /// What its generator publishes.
+    pub fn pattern(&self) -> Pattern {
+        Pattern {
+            rate: self.rate,
+            per: self.per,
+            arrival: self.arrival,
+            size: self.size.clone(),
+        }
+    }
 }
 
 /// A validated scenario: every default filled in, every unit typed.

@@ -178,12 +178,8 @@ fn generators(sc: &Scenario, node_class: &[u16], st: &Streams) -> Vec<Generator>
         .map(|(k, tc)| {
             let mut rng = Stream::Publishers.of(st, k as u64);
             let pubs = select(sc, &tc.publishers, node_class, &mut rng);
-            Generator::new(
-                ClassId(k as u16),
-                tc,
-                pubs,
-                Stream::Traffic.of(st, k as u64),
-            )
+            let rng = Stream::Traffic.of(st, k as u64);
+            Generator::new(ClassId(k as u16), tc.topic, tc.pattern(), pubs, rng)
         })
         .collect()
 }

@@ -2,9 +2,9 @@
 //! one-way latency and the slot the peer has among the other end's neighbours. Owns that
 //! table only; links and their latencies are drawn in `net`.
 
-use crate::engine::prefetch_slice;
 use crate::ids::{PeerId, SimTime};
 use crate::net::Links;
+use crate::prefetch::prefetch_slice;
 use crate::protocol::gossipsub::Peer;
 
 /// A peer's slots never move and the connections open once, at t = 0, so a send looks these

@@ -3,8 +3,8 @@
 //! at a send, freed at a delivery, a loss or a settling on arrival); what an RPC means
 //! belongs to the peer and accounting.
 
-use crate::engine::prefetch;
 use crate::ids::{PeerId, SimTime};
+use crate::prefetch::prefetch;
 use crate::protocol::gossipsub::RpcPart;
 use smallvec::SmallVec;
 

@@ -7,8 +7,8 @@
 use super::event::Event;
 use super::partition::Partition;
 use super::shortcuts::Carries;
-use crate::engine::{prefetch, prefetch_lines};
 use crate::ids::PeerId;
+use crate::prefetch::{prefetch, prefetch_lines};
 use crate::protocol::gossipsub::{Peer, RpcPart};
 
 impl Partition {

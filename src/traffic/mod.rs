@@ -4,9 +4,62 @@
 
 use crate::ids::{ClassId, PeerId, SimTime};
 use crate::rng::{sample_exp, sample_lognormal, SimRng};
-use crate::scenario::{Arrival, Per, SizeDist, TrafficClass};
+use crate::units::Rate;
 use rand::distributions::{Distribution, WeightedIndex};
 use rand::Rng;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Per {
+    Node,
+    Network,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrival {
+    Poisson,
+    Periodic,
+}
+
+/// Payload size distribution (bytes).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SizeDist {
+    Fixed(u64),
+    Uniform {
+        min: u64,
+        max: u64,
+    },
+    LogNormal {
+        median: u64,
+        sigma: f64,
+        min: u64,
+        max: u64,
+    },
+    Empirical {
+        file: String,
+        sizes: Vec<u64>,
+        weights: Vec<f64>,
+    },
+}
+
+impl SizeDist {
+    /// Largest payload it can draw.
+    pub fn max(&self) -> u64 {
+        match self {
+            SizeDist::Fixed(v) => *v,
+            SizeDist::Uniform { max, .. } | SizeDist::LogNormal { max, .. } => *max,
+            SizeDist::Empirical { sizes, .. } => sizes.iter().copied().max().unwrap_or(0),
+        }
+    }
+}
+
+/// What a traffic class publishes: how often, counted how, arriving how, and how large.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pattern {
+    pub rate: Rate,
+    pub per: Per,
+    pub arrival: Arrival,
+    pub size: SizeDist,
+}
 
 enum Schedule {
     /// Poisson arrivals at `rate_per_ns`, publisher uniform among `publishers`.
@@ -46,7 +99,8 @@ impl Generator {
     /// `publishers` must be non-empty (validation guarantees it).
     pub fn new(
         class: ClassId,
-        spec: &TrafficClass,
+        topic: crate::ids::TopicId,
+        spec: Pattern,
         publishers: Vec<PeerId>,
         mut rng: SimRng,
     ) -> Self {
@@ -94,9 +148,9 @@ impl Generator {
         };
         let mut g = Generator {
             class,
-            topic: spec.topic,
+            topic,
             publishers,
-            size: spec.size.clone(),
+            size: spec.size,
             weights,
             schedule,
             rng,

@@ -1,6 +1,7 @@
 //! Gossipsub v1.0/v1.1 with v1.2 IDONTWANT, as a sans-IO peer state machine
 //! (<https://github.com/libp2p/specs/tree/master/pubsub/gossipsub>).
 
+mod assist;
 pub mod config;
 pub mod gossip;
 pub mod mcache;

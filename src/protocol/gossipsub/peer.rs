@@ -101,7 +101,7 @@ pub struct Peer {
     /// Where the input being handled falls among the deliveries of its instant: an
     /// IDONTWANT recorded ahead and delivered at that very instant counts only if its
     /// sender's id is below this (see `set_deliveries_before`).
-    deliveries_before: u64,
+    pub(super) deliveries_before: u64,
     pub(super) next_heartbeat: SimTime,
     pub(super) id: PeerId,
     out_read: u32,
@@ -145,23 +145,6 @@ impl Peer {
     /// Cache lines at the start of a `Peer` that hold everything a delivered RPC reads in
     /// the peer itself (the buffers it points to aside: see `prefetch_rpc`).
     pub const HOT_LINES: usize = 4;
-
-    /// Hints the CPU to load what handling an RPC from neighbour `slot` carrying `msg` will
-    /// read behind this peer's pointers: the seen-cache word of `msg`, the neighbour's
-    /// record, the newest IDONTWANT entry (appended to, or read from, by a forward). For a
-    /// host that loaded this peer's `HOT_LINES` an event earlier. Reads only the peer.
-    #[inline]
-    pub fn prefetch_rpc(&self, slot: u32, msg: Option<MsgIdx>) {
-        if let Some(m) = msg {
-            self.seen.prefetch(m);
-        }
-        if let Some(n) = self.nbrs.get(slot as usize) {
-            crate::engine::prefetch(n);
-        }
-        if let Some(d) = self.dont_send.back() {
-            crate::engine::prefetch(d);
-        }
-    }
 
     /// A peer with no connections. `rng` drives mesh choices, `traffic_rng` gossip and
     /// fanout; `topics` is the number of topics in the simulation; `first_heartbeat` lets the
@@ -265,47 +248,6 @@ impl Peer {
     pub fn is_duplicate(&mut self, now: SimTime, m: MsgIdx) -> bool {
         self.seen.expire(now);
         self.seen.contains(m)
-    }
-
-    /// Whether `m` is seen now and still will be at `at`, whatever inputs come in between
-    /// (its seen entry, made no earlier than its publication, outlives `at`). Every reader
-    /// of the seen cache drops expired entries first, so that skipping an input does not
-    /// change what a later one sees.
-    fn seen_until(&self, m: MsgIdx, at: SimTime, msgs: &MessageTable) -> bool {
-        self.seen
-            .holds_until(m, at, msgs.get(m).published_at, self.cfg.seen_ttl)
-    }
-
-    /// Whether a copy of `m` delivered at `at` (now or later) is sure to be a duplicate
-    /// that changes nothing but the host's counters, whatever inputs come in between: `m`
-    /// is seen and stays seen until `at`, and `m` is not being validated (a duplicate then
-    /// records its sender, to spare it a copy). A host that knows an RPC's delivery instant
-    /// on its arrival may then count such copies without delivering them.
-    pub fn known_duplicate(&self, m: MsgIdx, at: SimTime, msgs: &MessageTable) -> bool {
-        self.seen_until(m, at, msgs) && !self.validating.iter().any(|p| p.msg == m)
-    }
-
-    /// Whether an RPC of IHAVEs only (`parts`) delivered at `at` (now or later) is sure
-    /// to ask for nothing, whatever inputs come in between: every id it advertises is seen
-    /// and stays seen until `at`. Its only effect is then to count its IHAVE groups
-    /// against the flood limit (`ihave_ahead`).
-    pub fn known_ihave(&self, parts: &[RpcPart], at: SimTime, msgs: &MessageTable) -> bool {
-        parts.iter().all(|p| match *p {
-            RpcPart::IHave { msg, .. } => self.seen_until(msg, at, msgs),
-            _ => false,
-        })
-    }
-
-    /// Counts the IHAVE groups of `parts` from the neighbour in `slot` towards the
-    /// per-heartbeat flood limit as of their delivery at `at`: for a host that settles on
-    /// its arrival an RPC of IHAVEs that asks for nothing (`known_ihave`). Exact: the
-    /// count is added to the neighbour's before any input later than `at` reads it, and
-    /// dropped by a heartbeat after `at` resets the counts (deliveries to one peer never
-    /// share an instant). Calls must come in delivery order.
-    pub fn ihave_ahead(&mut self, slot: u32, parts: &[RpcPart], at: SimTime) {
-        debug_assert!(self.ihave_ahead.back().is_none_or(|d| d.at <= at));
-        let groups = super::gossip::ihave_groups(parts);
-        self.ihave_ahead.push_back(IHaveAhead { at, slot, groups });
     }
 
     pub fn is_subscribed(&self, t: TopicId) -> bool {
@@ -605,7 +547,7 @@ impl Peer {
                 RpcPart::IWant { .. } => {
                     iwant_start.get_or_insert(i);
                 }
-                RpcPart::IDontWant { msg } => self.idontwant_ahead(slot, msg, now),
+                RpcPart::IDontWant { msg } => self.record_idontwant(slot, msg, now),
                 RpcPart::Graft { topic } => self.on_graft(now, slot, topic),
                 RpcPart::Prune {
                     topic,
@@ -619,23 +561,11 @@ impl Peer {
         }
     }
 
-    /// An IDONTWANT for `msg` from the neighbour in `slot`, delivered at `at`. A host that
-    /// knows when an RPC made of IDONTWANTs will be delivered (its downlink is FIFO) may
-    /// record it as soon as the RPC arrives, sparing itself a delivery event: the entry
-    /// counts from `at` on. Calls must come in delivery order.
-    pub fn idontwant_ahead(&mut self, slot: u32, msg: MsgIdx, at: SimTime) {
+    /// Records that the neighbour in `slot` does not want `msg`, from `at` on (its delivery).
+    /// Calls must come in delivery order.
+    pub(super) fn record_idontwant(&mut self, slot: u32, msg: MsgIdx, at: SimTime) {
         debug_assert!(self.dont_send.back().is_none_or(|d| d.at <= at));
         self.dont_send.push_back(DontSend { msg, slot, at });
-    }
-
-    /// Tells the peer where the input it is about to handle falls among the deliveries of
-    /// its instant: an IDONTWANT recorded ahead and delivered at that same instant counts
-    /// if its sender's id is below `below` (a host handling deliveries of one instant in
-    /// sender order passes the sender's id + 1 for a delivery, 0 for inputs it handles
-    /// before deliveries, `u64::MAX` after). Without a call, everything delivered at the
-    /// instant counts.
-    pub fn set_deliveries_before(&mut self, below: u64) {
-        self.deliveries_before = below;
     }
 
     fn on_subscription(&mut self, slot: u32, t: TopicId, subscribe: bool) {

@@ -100,7 +100,7 @@ impl SeenCache {
     #[inline]
     pub fn prefetch(&self, m: MsgIdx) {
         if let Some(w) = self.word(m) {
-            crate::engine::prefetch(&self.bits[w]);
+            crate::prefetch::prefetch(&self.bits[w]);
         }
     }
 
