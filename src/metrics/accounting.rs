@@ -59,6 +59,11 @@ impl Kind {
         }
     }
 
+    /// The kind `name` names (as the result files write it).
+    pub fn from_name(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
     /// Payload kinds carry a full message.
     pub fn is_payload(self) -> bool {
         matches!(

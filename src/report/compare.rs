@@ -2,6 +2,7 @@
 //! bandwidth.csv, mesh.csv, latency.csv), computes the model for the same parameters, and
 //! explains, term by term, where the model's assumptions do not hold. Writes `compare.csv`.
 
+use crate::metrics::{Direction, Kind};
 use crate::model::{load, mbps, Case, ModelInputs, Terms, Version};
 use crate::scenario::{self, Scenario, TopologySpec};
 use anyhow::{bail, Context, Result};
@@ -168,13 +169,16 @@ pub fn compare(
     );
     for rec in rdr.records() {
         let rec = rec?;
-        if &rec[cd] != "in" {
+        if &rec[cd] != Direction::In.name() {
             continue;
         }
         let bytes: f64 = rec[cb].parse()?;
         let items: f64 = rec[cn].parse()?;
         let payload: f64 = rec[cpl].parse()?;
-        if &rec[ck] == "transport" {
+        let Some(kind) = Kind::from_name(&rec[ck]) else {
+            bail!("bandwidth.csv: unknown kind {}", &rec[ck]);
+        };
+        if kind == Kind::Transport {
             transport_total += bytes;
             continue;
         }
@@ -182,28 +186,28 @@ pub fn compare(
             continue;
         };
         let s = &mut sim[t];
-        match &rec[ck] {
-            "published" | "forwarded" | "duplicate" => {
+        match kind {
+            Kind::Published | Kind::Forwarded | Kind::Duplicate => {
                 s.payload_mesh += payload;
                 s.framing += bytes - payload;
                 s.copies += items;
             }
-            "iwant_served" => {
+            Kind::IWantServed => {
                 s.payload_iwant += payload;
                 s.framing += bytes - payload;
                 s.copies += items;
             }
-            "ihave" => {
+            Kind::IHave => {
                 s.ihave += bytes;
                 s.ihave_ids += items;
             }
-            "iwant" => {
+            Kind::IWant => {
                 s.iwant += bytes;
                 s.iwant_ids += items;
             }
-            "idontwant" => s.idontwant += bytes,
-            "graft" | "prune" | "subscribe" => s.control += bytes,
-            other => bail!("bandwidth.csv: unknown kind {other}"),
+            Kind::IDontWant => s.idontwant += bytes,
+            Kind::Graft | Kind::Prune | Kind::Subscribe => s.control += bytes,
+            Kind::Transport => unreachable!("counted above"),
         }
     }
 
