@@ -103,7 +103,11 @@ pub enum Cmd {
     /// Check a scenario without running it.
     Validate { scenario: PathBuf },
     /// List the gossipsub presets and their values.
-    Presets,
+    Presets {
+        /// One Markdown table of every preset (the README's).
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Whole-run benchmark: each scenario at each thread count in a child process; prints
     /// wall clock, simulated s per wall s, events/s, ns/event, peak RSS, the memory estimate
     /// and a hash of the output files (equal hashes: byte-identical results).
@@ -361,7 +365,11 @@ fn dispatch(cli: Cli) -> Result<()> {
             };
             crate::bench::bench_one(&scenario, opts, slice)
         }
-        Cmd::Presets => {
+        Cmd::Presets { markdown: true } => {
+            print!("{}", scenario::validate::presets_markdown());
+            Ok(())
+        }
+        Cmd::Presets { markdown: false } => {
             for name in PRESETS {
                 let cfg = preset(name).expect("listed presets exist");
                 println!(

@@ -146,11 +146,55 @@ pub fn fmt_bandwidth(bps: u64) -> String {
     format!("{bps}bit/s")
 }
 
+/// A value as a scenario writes it, and the value it stands for: what lets one declaration of
+/// a parameter give its TOML field, its override and its resolved form.
+pub trait Written: Sized {
+    type Value;
+    /// The value written.
+    fn value(self) -> Self::Value;
+    /// How `v` is written.
+    fn written(v: Self::Value) -> Self;
+    /// As a table shows it (the string a scenario would hold, without quotes).
+    fn show(&self) -> String;
+}
+
+/// Numbers and booleans are written as themselves.
+macro_rules! written_as_itself {
+    ($($t:ty),*) => {$(
+        impl Written for $t {
+            type Value = $t;
+            fn value(self) -> $t {
+                self
+            }
+            fn written(v: $t) -> Self {
+                v
+            }
+            fn show(&self) -> String {
+                self.to_string()
+            }
+        }
+    )*};
+}
+
+written_as_itself!(usize, u32, f64, bool);
+
 macro_rules! string_unit {
     ($name:ident, $inner:ty, $parse:expr, $fmt:expr, $doc:literal) => {
         #[doc = $doc]
         #[derive(Clone, Copy, Debug, PartialEq)]
         pub struct $name(pub $inner);
+        impl Written for $name {
+            type Value = $inner;
+            fn value(self) -> $inner {
+                self.0
+            }
+            fn written(v: $inner) -> Self {
+                $name(v)
+            }
+            fn show(&self) -> String {
+                $fmt(self.0)
+            }
+        }
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let s = String::deserialize(d)?;
@@ -192,6 +236,28 @@ string_unit!(
     parse_rate,
     |r: Rate| format!("{}/s", r.per_sec),
     "A rate written as a string (\"5/hour\")."
+);
+
+/// A byte size, or "off" (`None`): e.g. `idontwant_threshold = "512B"`.
+fn parse_size_or_off(s: &str) -> Result<Option<u64>, String> {
+    if s == "off" {
+        return Ok(None);
+    }
+    parse_size(s)
+        .map(Some)
+        .map_err(|e| format!("{e}, or \"off\""))
+}
+
+fn fmt_size_or_off(v: Option<u64>) -> String {
+    v.map_or_else(|| "off".into(), fmt_size)
+}
+
+string_unit!(
+    SizeOrOff,
+    Option<u64>,
+    parse_size_or_off,
+    fmt_size_or_off,
+    "A byte size written as a string, or \"off\"."
 );
 
 #[cfg(test)]

@@ -39,60 +39,20 @@ pub struct RawTime {
     pub drain: Option<Duration>,
 }
 
-/// A preset plus any parameter overridden.
-#[derive(Debug, Clone, Deserialize, Serialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct RawGossipsub {
-    pub preset: Option<String>,
-    pub mesh_n: Option<usize>,
-    pub mesh_n_low: Option<usize>,
-    pub mesh_n_high: Option<usize>,
-    pub retain_scores: Option<usize>,
-    pub mesh_outbound_min: Option<usize>,
-    pub gossip_lazy: Option<usize>,
-    pub gossip_factor: Option<f64>,
-    pub heartbeat_interval: Option<Duration>,
-    pub fanout_ttl: Option<Duration>,
-    pub history_length: Option<usize>,
-    pub history_gossip: Option<usize>,
-    pub seen_ttl: Option<Duration>,
-    pub prune_backoff: Option<Duration>,
-    pub unsubscribe_backoff: Option<Duration>,
-    pub backoff_slack: Option<u32>,
-    pub flood_publish: Option<bool>,
-    pub max_ihave_length: Option<usize>,
-    pub max_ihave_messages: Option<usize>,
-    pub gossip_retransmission: Option<u32>,
-    /// A size, or "off".
-    pub idontwant_threshold: Option<SizeOrOff>,
-    pub idontwant_ttl: Option<Duration>,
-    pub max_transmit_size: Option<Size>,
-    pub gossip: Option<bool>,
+/// Generates `RawGossipsub` from the one declaration of the parameters.
+macro_rules! raw_gossipsub {
+    ($( $(#[$doc:meta])* $f:ident ($label:literal): $cfg:ty as $raw:ty ),* $(,)?) => {
+        /// A preset plus any parameter overridden (see `gossipsub_params!`).
+        #[derive(Debug, Clone, Deserialize, Serialize, Default)]
+        #[serde(deny_unknown_fields)]
+        pub struct RawGossipsub {
+            pub preset: Option<String>,
+            $( pub $f: Option<$raw>, )*
+        }
+    };
 }
 
-/// `idontwant_threshold = "512B"` or `"off"`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SizeOrOff(pub Option<u64>);
-
-impl<'de> Deserialize<'de> for SizeOrOff {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        if s == "off" {
-            return Ok(SizeOrOff(None));
-        }
-        crate::units::parse_size(&s)
-            .map(|v| SizeOrOff(Some(v)))
-            .map_err(|e| de::Error::custom(format!("{e}, or \"off\"")))
-    }
-}
-impl Serialize for SizeOrOff {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self.0 {
-            None => s.serialize_str("off"),
-            Some(v) => s.serialize_str(&crate::units::fmt_size(v)),
-        }
-    }
-}
+crate::protocol::gossipsub::gossipsub_params!(raw_gossipsub);
 
 #[derive(Debug, Clone, Deserialize, Serialize, Default)]
 #[serde(deny_unknown_fields)]

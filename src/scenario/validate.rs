@@ -6,7 +6,7 @@ use super::files::{read_latency_matrix, read_size_distribution, stored_path};
 use super::raw::*;
 use super::*;
 use crate::protocol::gossipsub::preset;
-use crate::units::{self, Bandwidth, Duration, RateStr, Size};
+use crate::units::{self, Bandwidth, Duration, RateStr, Size, Written};
 use std::path::Path;
 
 /// Reads and validates a scenario file.
@@ -215,43 +215,7 @@ impl Validator<'_> {
                 ),
             );
         };
-        macro_rules! set {
-            ($($f:ident),*) => { $( if let Some(v) = g.$f { c.$f = v; } )* };
-        }
-        set!(
-            mesh_n,
-            mesh_n_low,
-            mesh_n_high,
-            retain_scores,
-            mesh_outbound_min,
-            gossip_lazy,
-            gossip_factor,
-            history_length,
-            history_gossip,
-            backoff_slack,
-            flood_publish,
-            max_ihave_length,
-            max_ihave_messages,
-            gossip_retransmission,
-            gossip
-        );
-        macro_rules! set_time {
-            ($($f:ident),*) => { $( if let Some(v) = g.$f { c.$f = v.0; } )* };
-        }
-        set_time!(
-            heartbeat_interval,
-            fanout_ttl,
-            seen_ttl,
-            prune_backoff,
-            unsubscribe_backoff,
-            idontwant_ttl
-        );
-        if let Some(v) = g.idontwant_threshold {
-            c.idontwant_threshold = v.0;
-        }
-        if let Some(v) = g.max_transmit_size {
-            c.max_transmit_size = v.0;
-        }
+        override_params(&mut c, g);
         if let Err(e) = c.validate() {
             return self.err(format!("gossipsub.{}", e.param), e.reason);
         }
@@ -843,34 +807,52 @@ pub fn resolve_toml(s: &Scenario) -> String {
     )
 }
 
-/// The `[gossipsub]` table for a preset name and its (possibly overridden) values.
-pub fn raw_gossipsub(preset: &str, g: &GossipsubConfig) -> RawGossipsub {
-    RawGossipsub {
-        preset: Some(preset.to_string()),
-        mesh_n: Some(g.mesh_n),
-        mesh_n_low: Some(g.mesh_n_low),
-        mesh_n_high: Some(g.mesh_n_high),
-        retain_scores: Some(g.retain_scores),
-        mesh_outbound_min: Some(g.mesh_outbound_min),
-        gossip_lazy: Some(g.gossip_lazy),
-        gossip_factor: Some(g.gossip_factor),
-        heartbeat_interval: Some(Duration(g.heartbeat_interval)),
-        fanout_ttl: Some(Duration(g.fanout_ttl)),
-        history_length: Some(g.history_length),
-        history_gossip: Some(g.history_gossip),
-        seen_ttl: Some(Duration(g.seen_ttl)),
-        prune_backoff: Some(Duration(g.prune_backoff)),
-        unsubscribe_backoff: Some(Duration(g.unsubscribe_backoff)),
-        backoff_slack: Some(g.backoff_slack),
-        flood_publish: Some(g.flood_publish),
-        max_ihave_length: Some(g.max_ihave_length),
-        max_ihave_messages: Some(g.max_ihave_messages),
-        gossip_retransmission: Some(g.gossip_retransmission),
-        idontwant_threshold: Some(SizeOrOff(g.idontwant_threshold)),
-        idontwant_ttl: Some(Duration(g.idontwant_ttl)),
-        max_transmit_size: Some(Size(g.max_transmit_size)),
-        gossip: Some(g.gossip),
+/// What follows from the one declaration of the gossipsub parameters: a scenario's
+/// overrides, the `[gossipsub]` table of a config, and a config's values as tables show them.
+macro_rules! gossipsub_tables {
+    ($( $(#[$doc:meta])* $f:ident ($label:literal): $cfg:ty as $raw:ty ),* $(,)?) => {
+        /// Sets on `c` (a preset) every parameter `g` (a scenario's `[gossipsub]`) sets.
+        fn override_params(c: &mut GossipsubConfig, g: RawGossipsub) {
+            $( if let Some(v) = g.$f { c.$f = Written::value(v); } )*
+        }
+
+        /// The `[gossipsub]` table for a preset name and its (possibly overridden) values.
+        pub fn raw_gossipsub(preset: &str, g: &GossipsubConfig) -> RawGossipsub {
+            RawGossipsub {
+                preset: Some(preset.to_string()),
+                $( $f: Some(<$raw as Written>::written(g.$f)), )*
+            }
+        }
+
+        /// `g`'s values as a scenario writes them, in the order of
+        /// [`crate::protocol::gossipsub::PARAMS`].
+        pub fn shown_params(g: &GossipsubConfig) -> Vec<String> {
+            vec![$( <$raw as Written>::written(g.$f).show() ),*]
+        }
+    };
+}
+
+crate::protocol::gossipsub::gossipsub_params!(gossipsub_tables);
+
+/// The README's table of every preset's values, as `gossipsim presets --markdown` prints it.
+pub fn presets_markdown() -> String {
+    use crate::protocol::gossipsub::{PARAMS, PRESETS};
+    let values: Vec<Vec<String>> = PRESETS
+        .iter()
+        .map(|p| shown_params(&preset(p).expect("listed presets exist")))
+        .collect();
+    let mut out = format!("| parameter (spec symbol) | {} |\n", PRESETS.join(" | "));
+    out += &format!("|---|{}\n", "---|".repeat(PRESETS.len()));
+    for (i, (name, label)) in PARAMS.iter().enumerate() {
+        let label = if label.is_empty() {
+            String::new()
+        } else {
+            format!(" ({label})")
+        };
+        let row: Vec<&str> = values.iter().map(|v| v[i].as_str()).collect();
+        out += &format!("| `{name}`{label} | {} |\n", row.join(" | "));
     }
+    out
 }
 
 /// The `[gossipsub]` table of a config, as a scenario would write it.

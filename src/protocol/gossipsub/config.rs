@@ -4,60 +4,88 @@
 
 use crate::ids::SimTime;
 
-/// Validated gossipsub parameters. Names follow the spec / rust-libp2p.
-#[derive(Clone, Debug, PartialEq)]
-pub struct GossipsubConfig {
-    /// spec: D — target mesh degree.
-    pub mesh_n: usize,
-    /// spec: D_low — graft when the mesh is smaller.
-    pub mesh_n_low: usize,
-    /// spec: D_high — prune when the mesh is larger.
-    pub mesh_n_high: usize,
-    /// spec: D_score — peers kept by score when pruning (no scoring yet: kept at random).
-    pub retain_scores: usize,
-    /// spec: D_out — outbound peers the mesh must keep.
-    pub mesh_outbound_min: usize,
-    /// spec: D_lazy — minimum peers to gossip to per heartbeat per topic.
-    pub gossip_lazy: usize,
-    /// spec: gossip_factor — share of eligible non-mesh peers to gossip to.
-    pub gossip_factor: f64,
-    /// spec: heartbeat_interval.
-    pub heartbeat_interval: SimTime,
-    /// spec: fanout_ttl.
-    pub fanout_ttl: SimTime,
-    /// spec: mcache_len — heartbeat windows kept in the message cache.
-    pub history_length: usize,
-    /// spec: mcache_gossip — windows advertised in IHAVE.
-    pub history_gossip: usize,
-    /// spec: seen_ttl.
-    pub seen_ttl: SimTime,
-    /// spec v1.1: PruneBackoff.
-    pub prune_backoff: SimTime,
-    /// spec v1.1: UnsubscribeBackoff.
-    pub unsubscribe_backoff: SimTime,
-    /// Heartbeats to wait past a backoff before grafting again (rust-libp2p backoff_slack).
-    pub backoff_slack: u32,
-    /// spec v1.1: flood publishing of own messages to all topic peers.
-    pub flood_publish: bool,
-    /// Most message ids in one IHAVE, and most ids asked from one peer per heartbeat.
-    pub max_ihave_length: usize,
-    /// Most IHAVE messages accepted from one peer per heartbeat.
-    pub max_ihave_messages: usize,
-    /// Times a message is served to the same peer through IWANT (gossip_retransmission).
-    pub gossip_retransmission: u32,
-    /// spec v1.2: send IDONTWANT for messages whose data is larger than this (bytes);
-    /// `None` for stacks without v1.2.
-    pub idontwant_threshold: Option<u64>,
-    /// How long a received IDONTWANT suppresses forwards of that id.
-    pub idontwant_ttl: SimTime,
-    /// Largest message data accepted (bytes).
-    pub max_transmit_size: u64,
-    /// Heartbeat mesh maintenance (GRAFT/PRUNE). Off only for a static mesh, where the
-    /// connections are the mesh.
-    pub mesh_maintenance: bool,
-    /// Gossip emission (IHAVE). Off reproduces the model's "no gossip" cases.
-    pub gossip: bool,
+/// Every gossipsub parameter a scenario may set, declared once, in the order tables show
+/// them. Invokes the macro `$m` with, per parameter: its doc, its name, its spec symbol or
+/// unit for tables (`""` for none), its type in [`GossipsubConfig`] and the type a scenario
+/// writes it as (`crate::units::Written`). The config struct, the scenario's `[gossipsub]`
+/// table and its overrides, the resolved TOML, `presets` and the README's table all follow
+/// from this list; a parameter added here appears in each.
+macro_rules! gossipsub_params {
+    ($m:ident) => {
+        $m! {
+            /// spec: D — target mesh degree.
+            mesh_n ("D"): usize as usize,
+            /// spec: D_low — graft when the mesh is smaller.
+            mesh_n_low ("D_low"): usize as usize,
+            /// spec: D_high — prune when the mesh is larger.
+            mesh_n_high ("D_high"): usize as usize,
+            /// spec: D_score — peers kept by score when pruning (no scoring yet: kept at
+            /// random).
+            retain_scores ("D_score"): usize as usize,
+            /// spec: D_out — outbound peers the mesh must keep.
+            mesh_outbound_min ("D_out"): usize as usize,
+            /// spec: D_lazy — minimum peers to gossip to per heartbeat per topic.
+            gossip_lazy ("D_lazy"): usize as usize,
+            /// spec: gossip_factor — share of eligible non-mesh peers to gossip to.
+            gossip_factor (""): f64 as f64,
+            /// spec: heartbeat_interval.
+            heartbeat_interval (""): crate::ids::SimTime as crate::units::Duration,
+            /// spec: fanout_ttl.
+            fanout_ttl (""): crate::ids::SimTime as crate::units::Duration,
+            /// spec: mcache_len — heartbeat windows kept in the message cache.
+            history_length ("mcache_len"): usize as usize,
+            /// spec: mcache_gossip — windows advertised in IHAVE.
+            history_gossip (""): usize as usize,
+            /// spec: seen_ttl.
+            seen_ttl (""): crate::ids::SimTime as crate::units::Duration,
+            /// spec v1.1: PruneBackoff.
+            prune_backoff (""): crate::ids::SimTime as crate::units::Duration,
+            /// spec v1.1: UnsubscribeBackoff.
+            unsubscribe_backoff (""): crate::ids::SimTime as crate::units::Duration,
+            /// Heartbeats to wait past a backoff before grafting again (rust-libp2p
+            /// backoff_slack).
+            backoff_slack ("heartbeats"): u32 as u32,
+            /// spec v1.1: flood publishing of own messages to all topic peers.
+            flood_publish (""): bool as bool,
+            /// Most message ids in one IHAVE, and most ids asked from one peer per heartbeat.
+            max_ihave_length (""): usize as usize,
+            /// Most IHAVE messages accepted from one peer per heartbeat.
+            max_ihave_messages (""): usize as usize,
+            /// Times a message is served to the same peer through IWANT
+            /// (gossip_retransmission).
+            gossip_retransmission (""): u32 as u32,
+            /// spec v1.2: send IDONTWANT for messages whose data is larger than this (bytes);
+            /// `None` ("off") for stacks without v1.2.
+            idontwant_threshold (""): Option<u64> as crate::units::SizeOrOff,
+            /// How long a received IDONTWANT suppresses forwards of that id.
+            idontwant_ttl (""): crate::ids::SimTime as crate::units::Duration,
+            /// Largest message data accepted (bytes).
+            max_transmit_size (""): u64 as crate::units::Size,
+            /// Gossip emission (IHAVE). Off reproduces the model's "no gossip" cases.
+            gossip ("emit IHAVE"): bool as bool,
+        }
+    };
 }
+pub(crate) use gossipsub_params;
+
+macro_rules! config_struct {
+    ($( $(#[$doc:meta])* $f:ident ($label:literal): $cfg:ty as $raw:ty ),* $(,)?) => {
+        /// Validated gossipsub parameters. Names follow the spec / rust-libp2p.
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct GossipsubConfig {
+            $( $(#[$doc])* pub $f: $cfg, )*
+            /// Heartbeat mesh maintenance (GRAFT/PRUNE). Off only for a static mesh, where
+            /// the connections are the mesh: set by the topology, not a `[gossipsub]` key.
+            pub mesh_maintenance: bool,
+        }
+
+        /// The parameters a scenario may set, in declaration order: (name, spec symbol or
+        /// unit, `""` for none).
+        pub const PARAMS: &[(&str, &str)] = &[$( (stringify!($f), $label) ),*];
+    };
+}
+
+gossipsub_params!(config_struct);
 
 /// A parameter combination the spec forbids; names the parameter.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -10,6 +10,7 @@ pub mod peer;
 pub mod rpc;
 pub mod seen;
 
-pub use config::{preset, GossipsubConfig, PRESETS};
+pub(crate) use config::gossipsub_params;
+pub use config::{preset, GossipsubConfig, PARAMS, PRESETS};
 pub use peer::{Peer, PeerEvent, Transmit};
 pub use rpc::{PayloadKind, RpcPart, Transport, WakuEnvelope, WireCtx};
