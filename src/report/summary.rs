@@ -1,9 +1,10 @@
 //! The run summary: per-node bandwidth (mean, p50, p99, max) by kind and by class, delivery,
 //! latency, duplicates, mesh degree, connections, and the byte-conservation check. Rendered as
-//! text for the terminal and as rows for `summary.csv`.
+//! text for the terminal and as rows for `summary.csv`, section by section: each value is
+//! computed once and written to both.
 
 use crate::ids::{ClassId, PeerId};
-use crate::metrics::{Direction, Kind};
+use crate::metrics::{Direction, Kind, KINDS};
 use crate::scenario::Scenario;
 use crate::sim::RunOutput;
 use std::fmt::Write;
@@ -35,88 +36,113 @@ fn dist(mut v: Vec<f64>) -> [f64; 4] {
 
 impl Summary {
     pub fn new(sc: &Scenario, out: &RunOutput) -> Summary {
-        let mut rows = Vec::new();
-        let mut text = String::new();
-        let mut row = |m: String, v: String| {
-            rows.push(SummaryRow {
-                metric: m,
-                value: v,
-            })
+        let mut s = Summary {
+            rows: Vec::new(),
+            text: String::new(),
         };
-        let secs = sc.duration.as_secs_f64();
-        let n = sc.nodes;
-        let rate = |b: u64| b as f64 / secs;
         let measured: Vec<usize> = (0..out.delivery.msgs.len())
             .filter(|&i| out.delivery.msgs[i].measured)
             .collect();
+        s.header(sc, out, measured.len());
+        s.bandwidth(sc, out);
+        s.delivery(out, &measured);
+        s.mesh(sc, out);
+        s.connections(out);
+        s.conservation(out);
+        s
+    }
 
+    fn row(&mut self, metric: impl Into<String>, value: impl ToString) {
+        self.rows.push(SummaryRow {
+            metric: metric.into(),
+            value: value.to_string(),
+        });
+    }
+
+    fn header(&mut self, sc: &Scenario, out: &RunOutput, measured: usize) {
         let _ = writeln!(
-            text,
+            self.text,
             "gossipsim · {} · seed {} · {} nodes · preset {} · measured {} after {} warm-up",
-            sc.name, sc.seed, n, sc.preset, sc.duration, sc.warmup
+            sc.name, sc.seed, sc.nodes, sc.preset, sc.duration, sc.warmup
         );
-        row("nodes".into(), n.to_string());
-        row("measure_seconds".into(), format!("{secs:.3}"));
-        row("messages_measured".into(), measured.len().to_string());
-        row("events".into(), out.events.to_string());
+        self.row("nodes", sc.nodes);
+        self.row(
+            "measure_seconds",
+            format!("{:.3}", sc.duration.as_secs_f64()),
+        );
+        self.row("messages_measured", measured);
+        self.row("events", out.events);
+    }
 
-        // Bandwidth per node, by kind, in and out.
-        let _ = writeln!(text, "\nper-node bandwidth (kB/s = 1000 B/s)      mean       p50       p99       max    mean Mbit/s");
-        for dir in [Direction::In, Direction::Out] {
-            let per_node = |pred: &dyn Fn(Kind) -> bool| -> Vec<f64> {
-                (0..n)
-                    .map(|v| rate(out.acct.node_bytes(PeerId(v), dir, pred)))
-                    .collect()
-            };
-            let mut lines = vec![("total".to_string(), dist(per_node(&|_| true)))];
-            for k in Kind::ALL {
-                // Every kind gets its rows, zeros included, so that the set of metrics never
-                // depends on the run (baselines pin them); the text skips the empty ones.
-                lines.push((k.name().to_string(), dist(per_node(&|x| x == k))));
-            }
-            for (c, tc) in sc.traffic.iter().enumerate() {
-                let class = ClassId(c as u16);
-                let v: Vec<f64> = (0..n)
-                    .map(|p| {
-                        rate(
-                            out.acct
-                                .node_cells(PeerId(p))
-                                .filter(|(d, _, cl, ..)| *d == dir && *cl == Some(class))
-                                .map(|(.., c)| c.bytes)
-                                .sum(),
-                        )
-                    })
-                    .collect();
-                lines.push((format!("class {}", tc.name), dist(v)));
-            }
-            for (label, d) in lines {
-                let key = label.replace("class ", "class.");
-                let empty_kind = d[3] == 0.0 && Kind::ALL.iter().any(|k| k.name() == label);
-                if !empty_kind {
-                    let _ = writeln!(
-                        text,
-                        "  {:<4} {:<28} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>12.4}",
-                        dir.name(),
-                        label,
-                        d[0] / 1e3,
-                        d[1] / 1e3,
-                        d[2] / 1e3,
-                        d[3] / 1e3,
-                        d[0] * 8.0 / 1e6
-                    );
-                }
-                for (stat, x) in ["mean", "p50", "p99", "max"].iter().zip(d) {
-                    row(
-                        format!("bandwidth.{}.{}.{}_Bps", dir.name(), key, stat),
-                        format!("{x:.3}"),
-                    );
+    /// Bandwidth per node in bytes per second of the window, in and out: in total, by kind
+    /// (every kind, zeros included, so that the set of metrics never depends on the run:
+    /// baselines pin them; the text skips empty kinds) and by class.
+    fn bandwidth(&mut self, sc: &Scenario, out: &RunOutput) {
+        let _ = writeln!(self.text, "\nper-node bandwidth (kB/s = 1000 B/s)      mean       p50       p99       max    mean Mbit/s");
+        let secs = sc.duration.as_secs_f64();
+        let classes = sc.traffic.len();
+        // Per node, its bytes by (direction, kind) and (direction, class): one pass each.
+        let n = sc.nodes as usize;
+        let mut by_kind = vec![[[0u64; KINDS]; 2]; n];
+        let mut by_class = vec![[0u64; 2]; n * classes];
+        for (v, k) in by_kind.iter_mut().enumerate() {
+            for (d, kind, class, _, cnt) in out.acct.node_cells(PeerId(v as u32)) {
+                k[d as usize][kind as usize] += cnt.bytes;
+                if let Some(ClassId(c)) = class {
+                    by_class[v * classes + usize::from(c)][d as usize] += cnt.bytes;
                 }
             }
         }
+        for dir in [Direction::In, Direction::Out] {
+            let d = dir as usize;
+            let rate = |b: u64| b as f64 / secs;
+            let total = by_kind.iter().map(|k| rate(k[d].iter().sum())).collect();
+            self.bandwidth_line(dir, "total", "total", dist(total), false);
+            for kind in Kind::ALL {
+                let v = by_kind.iter().map(|k| rate(k[d][kind as usize])).collect();
+                self.bandwidth_line(dir, kind.name(), kind.name(), dist(v), true);
+            }
+            for (c, tc) in sc.traffic.iter().enumerate() {
+                let v = (0..n).map(|v| rate(by_class[v * classes + c][d])).collect();
+                let (label, key) = (format!("class {}", tc.name), format!("class.{}", tc.name));
+                self.bandwidth_line(dir, &label, &key, dist(v), false);
+            }
+        }
+    }
 
-        // Delivery and latency of measured messages.
+    /// One line of the bandwidth table and its four rows; `skip_empty`: no line if it is all
+    /// zeros (the rows stay).
+    fn bandwidth_line(
+        &mut self,
+        dir: Direction,
+        label: &str,
+        key: &str,
+        d: [f64; 4],
+        skip_empty: bool,
+    ) {
+        if !(skip_empty && d[3] == 0.0) {
+            let _ = writeln!(
+                self.text,
+                "  {:<4} {:<28} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>12.4}",
+                dir.name(),
+                label,
+                d[0] / 1e3,
+                d[1] / 1e3,
+                d[2] / 1e3,
+                d[3] / 1e3,
+                d[0] * 8.0 / 1e6
+            );
+        }
+        for (stat, x) in ["mean", "p50", "p99", "max"].iter().zip(d) {
+            let metric = format!("bandwidth.{}.{}.{}_Bps", dir.name(), key, stat);
+            self.row(metric, format!("{x:.3}"));
+        }
+    }
+
+    /// Delivery, first-arrival latency, hops and duplicates of the measured messages.
+    fn delivery(&mut self, out: &RunOutput, measured: &[usize]) {
         let (mut exp, mut del, mut full, mut dups) = (0u64, 0u64, 0usize, 0u64);
-        for &i in &measured {
+        for &i in measured {
             let s = &out.delivery.msgs[i];
             exp += u64::from(s.expected);
             del += u64::from(s.delivered);
@@ -136,128 +162,100 @@ impl Summary {
                 h.value_at_quantile(q) as f64 / 1e3
             }
         };
-        let hop_n: u64 = out.delivery.hops.iter().sum();
+        let max_ms = if h.is_empty() {
+            0.0
+        } else {
+            h.max() as f64 / 1e3
+        };
+        let hops = &out.delivery.hops;
+        let hop_n: u64 = hops.iter().sum();
+        let hop_sum: u64 = hops.iter().enumerate().map(|(k, &c)| k as u64 * c).sum();
         let hop_mean = if hop_n == 0 {
             0.0
         } else {
-            out.delivery
-                .hops
-                .iter()
-                .enumerate()
-                .map(|(k, &c)| k as u64 * c)
-                .sum::<u64>() as f64
-                / hop_n as f64
+            hop_sum as f64 / hop_n as f64
         };
+        let hop_max = hops.len().saturating_sub(1);
         let dup_per = if del == 0 {
             0.0
         } else {
             dups as f64 / del as f64
         };
-        let _ = writeln!(text, "\ndelivery   ratio {ratio:.6} ({del} of {exp} expected deliveries; {full} of {} messages reached everyone)", measured.len());
+        let (p50, p95, p99) = (ms(0.5), ms(0.95), ms(0.99));
+        let _ = writeln!(self.text, "\ndelivery   ratio {ratio:.6} ({del} of {exp} expected deliveries; {full} of {} messages reached everyone)", measured.len());
         let _ = writeln!(
-            text,
-            "latency    p50 {:.1} ms · p95 {:.1} ms · p99 {:.1} ms · max {:.1} ms (first arrival)",
-            ms(0.5),
-            ms(0.95),
-            ms(0.99),
-            if h.is_empty() {
-                0.0
-            } else {
-                h.max() as f64 / 1e3
-            }
+            self.text,
+            "latency    p50 {p50:.1} ms · p95 {p95:.1} ms · p99 {p99:.1} ms · max {max_ms:.1} ms (first arrival)"
         );
+        let _ = writeln!(self.text, "hops       mean {hop_mean:.3} · max {hop_max}");
         let _ = writeln!(
-            text,
-            "hops       mean {hop_mean:.3} · max {}",
-            out.delivery.hops.len().saturating_sub(1)
-        );
-        let _ = writeln!(
-            text,
+            self.text,
             "duplicates {dup_per:.3} per message per receiving node"
         );
-        row("delivery.ratio".into(), format!("{ratio:.6}"));
-        row("delivery.messages_complete".into(), full.to_string());
-        for (q, name) in [(0.5, "p50"), (0.95, "p95"), (0.99, "p99")] {
-            row(format!("latency.{name}_ms"), format!("{:.3}", ms(q)));
+        self.row("delivery.ratio", format!("{ratio:.6}"));
+        self.row("delivery.messages_complete", full);
+        for (name, v) in [("p50", p50), ("p95", p95), ("p99", p99), ("max", max_ms)] {
+            self.row(format!("latency.{name}_ms"), format!("{v:.3}"));
         }
-        row(
-            "latency.max_ms".into(),
-            format!(
-                "{:.3}",
-                if h.is_empty() {
-                    0.0
-                } else {
-                    h.max() as f64 / 1e3
-                }
-            ),
-        );
-        row("hops.mean".into(), format!("{hop_mean:.4}"));
-        row(
-            "hops.max".into(),
-            out.delivery.hops.len().saturating_sub(1).to_string(),
-        );
-        row(
-            "duplicates.per_message_per_node".into(),
-            format!("{dup_per:.4}"),
-        );
+        self.row("hops.mean", format!("{hop_mean:.4}"));
+        self.row("hops.max", hop_max);
+        self.row("duplicates.per_message_per_node", format!("{dup_per:.4}"));
+    }
 
-        // Mesh and connections.
+    /// Mesh degree of each topic's subscribers at the end.
+    fn mesh(&mut self, sc: &Scenario, out: &RunOutput) {
         for (t, topic) in sc.topics.iter().enumerate() {
-            let degs: Vec<f64> = (0..n as usize)
+            let degs: Vec<f64> = (0..sc.nodes as usize)
                 .filter(|&v| out.world.subscribed[t][v])
                 .map(|v| f64::from(out.mesh[v][t].0))
                 .collect();
-            let d = dist(degs.clone());
             let min = degs.iter().copied().fold(f64::INFINITY, f64::min);
+            let min = if min.is_finite() { min } else { 0.0 };
+            let d = dist(degs);
             let _ = writeln!(
-                text,
-                "mesh       {}: degree mean {:.3} · min {} · max {}",
-                topic.name,
-                d[0],
-                if min.is_finite() { min } else { 0.0 },
-                d[3]
+                self.text,
+                "mesh       {}: degree mean {:.3} · min {min} · max {}",
+                topic.name, d[0], d[3]
             );
-            row(
+            self.row(
                 format!("mesh.{}.degree_mean", topic.name),
                 format!("{:.4}", d[0]),
             );
-            row(
-                format!("mesh.{}.degree_min", topic.name),
-                format!("{}", if min.is_finite() { min } else { 0.0 }),
-            );
-            row(
-                format!("mesh.{}.degree_max", topic.name),
-                format!("{}", d[3]),
-            );
+            self.row(format!("mesh.{}.degree_min", topic.name), min);
+            self.row(format!("mesh.{}.degree_max", topic.name), d[3]);
         }
-        let degs: Vec<f64> = out.world.degrees.iter().map(|&d| f64::from(d)).collect();
-        let dmin = out.world.degrees.iter().min().copied().unwrap_or(0);
-        let d = dist(degs);
+    }
+
+    /// Connections per node: mean, min, max, components, and the degree histogram.
+    fn connections(&mut self, out: &RunOutput) {
+        let degrees = &out.world.degrees;
+        let dmin = degrees.iter().min().copied().unwrap_or(0);
+        let d = dist(degrees.iter().map(|&d| f64::from(d)).collect());
+        let components = out.world.components;
         let _ = writeln!(
-            text,
-            "connections mean {:.3} · min {dmin} · max {} · components {}",
-            d[0], d[3], out.world.components
+            self.text,
+            "connections mean {:.3} · min {dmin} · max {} · components {components}",
+            d[0], d[3]
         );
-        row("connections.mean".into(), format!("{:.4}", d[0]));
-        row("connections.min".into(), dmin.to_string());
-        row("connections.max".into(), format!("{}", d[3]));
-        row(
-            "connections.components".into(),
-            out.world.components.to_string(),
-        );
+        self.row("connections.mean", format!("{:.4}", d[0]));
+        self.row("connections.min", dmin);
+        self.row("connections.max", d[3]);
+        self.row("connections.components", components);
         let mut hist = std::collections::BTreeMap::new();
-        for &d in &out.world.degrees {
+        for &d in degrees {
             *hist.entry(d).or_insert(0u32) += 1;
         }
         for (d, c) in hist {
-            row(format!("connections.degree_{d}"), c.to_string());
+            self.row(format!("connections.degree_{d}"), c);
         }
+    }
 
-        // Conservation over the whole run.
+    /// Conservation over the whole run: sent = received + dropped + in flight at the end.
+    fn conservation(&mut self, out: &RunOutput) {
         let a = &out.acct;
         let balanced = a.sent_total == a.received_total + a.dropped_total + out.in_flight_end;
         let _ = writeln!(
-            text,
+            self.text,
             "bytes      sent {} = received {} + dropped {} + in flight {} ({})",
             a.sent_total,
             a.received_total,
@@ -265,10 +263,9 @@ impl Summary {
             out.in_flight_end,
             if balanced { "balanced" } else { "NOT BALANCED" }
         );
-        row("bytes.sent".into(), a.sent_total.to_string());
-        row("bytes.received".into(), a.received_total.to_string());
-        row("bytes.dropped".into(), a.dropped_total.to_string());
-        row("bytes.in_flight_end".into(), out.in_flight_end.to_string());
-        Summary { rows, text }
+        self.row("bytes.sent", a.sent_total);
+        self.row("bytes.received", a.received_total);
+        self.row("bytes.dropped", a.dropped_total);
+        self.row("bytes.in_flight_end", out.in_flight_end);
     }
 }
