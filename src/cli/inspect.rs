@@ -1,0 +1,118 @@
+//! The commands that look without running: `validate` (a scenario and its memory
+//! estimate), `model` (the analytical model's loads), `presets` (every preset's values).
+
+use super::threads_or_all;
+use crate::protocol::gossipsub::{preset, PRESETS};
+use crate::scenario;
+use anyhow::Result;
+use clap::Args;
+use std::path::PathBuf;
+
+/// Check a scenario without running it.
+#[derive(Args, Debug)]
+pub struct ValidateArgs {
+    scenario: PathBuf,
+}
+
+impl ValidateArgs {
+    pub fn exec(self) -> Result<()> {
+        let scenario = self.scenario;
+        let sc = scenario::load(&scenario)?;
+        let est = crate::estimate::estimate(&sc, threads_or_all(None));
+        println!(
+            "{}: ok ({} nodes, {} topic(s), {} traffic class(es), preset {}, {} measured after {} warm-up; estimated peak memory {})",
+            scenario.display(),
+            sc.nodes,
+            sc.topics.len(),
+            sc.traffic.len(),
+            sc.preset,
+            sc.duration,
+            sc.warmup,
+            crate::estimate::gib(est.total()),
+        );
+        let terms: Vec<String> = est
+            .terms
+            .iter()
+            .map(|(name, b)| format!("{name} {:.1} MiB", b / f64::from(1u32 << 20)))
+            .collect();
+        println!("  memory estimate by term: {}", terms.join(", "));
+        Ok(())
+    }
+}
+
+/// Print the analytical model's loads for a scenario's parameters.
+#[derive(Args, Debug)]
+pub struct ModelArgs {
+    scenario: PathBuf,
+    /// Model version (default: both).
+    #[arg(long, value_parser = ["2023", "2025"])]
+    version: Option<String>,
+    /// Node counts to evaluate (default: the scenario's subscribers of its first topic).
+    #[arg(long, num_args = 1..)]
+    nodes: Vec<u64>,
+    /// Topic (index in the scenario) whose traffic sets S and R.
+    #[arg(long, default_value_t = 0)]
+    topic: usize,
+}
+
+impl ModelArgs {
+    pub fn exec(self) -> Result<()> {
+        let ModelArgs {
+            scenario,
+            version,
+            nodes,
+            topic,
+        } = self;
+        let sc = scenario::load(&scenario)?;
+        if topic >= sc.topics.len() {
+            anyhow::bail!(
+                "--topic {topic}: the scenario has {} topic(s)",
+                sc.topics.len()
+            );
+        }
+        let subscribers = sc.selected(&sc.topics[topic].subscribers);
+        let Some((p, n)) = crate::model::ModelInputs::for_topic(&sc, topic, subscribers) else {
+            anyhow::bail!(
+                "{}: no traffic on topic {}",
+                scenario.display(),
+                sc.topics[topic].name
+            );
+        };
+        let versions: Vec<_> = match version.as_deref() {
+            Some(v) => vec![crate::model::Version::parse(v).expect("clap checked the value")],
+            None => vec![crate::model::Version::V2023, crate::model::Version::V2025],
+        };
+        let ns: Vec<f64> = if nodes.is_empty() {
+            vec![n]
+        } else {
+            nodes.iter().map(|&x| x as f64).collect()
+        };
+        print!("{}", crate::model::table::render(&p, &versions, &ns));
+        Ok(())
+    }
+}
+
+/// List the gossipsub presets and their values.
+#[derive(Args, Debug)]
+pub struct PresetsArgs {
+    /// One Markdown table of every preset (the README's).
+    #[arg(long)]
+    markdown: bool,
+}
+
+impl PresetsArgs {
+    pub fn exec(self) -> Result<()> {
+        if self.markdown {
+            print!("{}", scenario::validate::presets_markdown());
+            return Ok(());
+        }
+        for name in PRESETS {
+            let cfg = preset(name).expect("listed presets exist");
+            println!(
+                "[gossipsub]  # preset \"{name}\"\n{}",
+                scenario::validate::gossipsub_toml(name, &cfg)
+            );
+        }
+        Ok(())
+    }
+}

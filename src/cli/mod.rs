@@ -1,0 +1,105 @@
+//! The command line: one module per group of subcommands (`run`; `validate`, `model`,
+//! `presets`; `compare`, `check`; `bench`). Parses flags (clap), reports errors as one line on
+//! stderr with a non-zero exit, and shows progress on a terminal. The only place that reads
+//! the wall clock, and the only user of `anyhow`.
+
+mod bench;
+mod inspect;
+mod report;
+mod run;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "gossipsim",
+    version,
+    about = "Deterministic discrete-event simulator of gossipsub networks as Waku Relay runs them"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Run a scenario and write results/<scenario>/ (or --out).
+    Run(run::RunArgs),
+    /// Print the analytical model's loads for a scenario's parameters.
+    Model(inspect::ModelArgs),
+    /// Simulated vs model, term by term: runs a scenario (or reads a finished run's
+    /// directory) and writes compare.csv beside the results.
+    Compare(report::CompareArgs),
+    /// Rerun a baseline's scenarios and fail on any pinned number that moved.
+    Check(report::CheckArgs),
+    /// Check a scenario without running it.
+    Validate(inspect::ValidateArgs),
+    /// List the gossipsub presets and their values.
+    Presets(inspect::PresetsArgs),
+    /// Whole-run benchmark: each scenario at each thread count in a child process; prints
+    /// wall clock, simulated s per wall s, events/s, ns/event, peak RSS, the memory estimate
+    /// and a hash of the output files (equal hashes: byte-identical results).
+    Bench(bench::BenchArgs),
+    /// One benchmark run (what `bench` starts in a child process).
+    #[command(hide = true)]
+    BenchOne(bench::BenchOneArgs),
+}
+
+/// Runs the CLI; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) if !e.use_stderr() => {
+            // --help / --version
+            let _ = e.print();
+            return 0;
+        }
+        Err(e) => {
+            // One line: clap's first line (the error itself), not its usage block.
+            let text = e.to_string();
+            let first = text
+                .lines()
+                .next()
+                .unwrap_or("invalid arguments")
+                .trim_start_matches("error: ");
+            eprintln!("error: {first} (see gossipsim --help)");
+            return 2;
+        }
+    };
+    match dispatch(cli) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {}", format_chain(&e));
+            1
+        }
+    }
+}
+
+fn format_chain(e: &anyhow::Error) -> String {
+    e.chain()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+fn dispatch(cli: Cli) -> Result<()> {
+    match cli.cmd {
+        Cmd::Run(a) => a.exec(),
+        Cmd::Model(a) => a.exec(),
+        Cmd::Compare(a) => a.exec(),
+        Cmd::Check(a) => a.exec(),
+        Cmd::Validate(a) => a.exec(),
+        Cmd::Presets(a) => a.exec(),
+        Cmd::Bench(a) => a.exec(),
+        Cmd::BenchOne(a) => a.exec(),
+    }
+}
+
+/// `--threads`, or every core the process may use.
+fn threads_or_all(threads: Option<u32>) -> usize {
+    threads.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        |t| t as usize,
+    )
+}

@@ -1,0 +1,105 @@
+//! The commands that read runs against something: `compare` (simulated vs the analytical
+//! model) and `check` (a baseline's pinned numbers).
+
+use super::run::run_checked;
+use super::threads_or_all;
+use crate::report;
+use crate::sim::Options;
+use anyhow::Result;
+use clap::Args;
+use std::path::PathBuf;
+
+/// A relative tolerance: a finite number >= 0.
+fn non_negative(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
+        _ => Err(format!("must be a number >= 0, got \"{s}\"")),
+    }
+}
+
+/// Simulated vs model, term by term: runs a scenario (or reads a finished run's
+/// directory) and writes compare.csv beside the results.
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// A scenario file (it is run first) or a results directory.
+    target: PathBuf,
+    #[arg(long, default_value = "2023", value_parser = ["2023", "2025"])]
+    version: String,
+    /// Model case (default: case3 without gossip, else case4).
+    #[arg(long, value_parser = ["case1", "case2", "case3", "case4", "case5"])]
+    case: Option<String>,
+    /// Relative difference still counted as agreement.
+    #[arg(long, default_value_t = 0.05, value_parser = non_negative)]
+    tolerance: f64,
+    /// With a scenario: where to write its results.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+impl CompareArgs {
+    pub fn exec(self) -> Result<()> {
+        let CompareArgs {
+            target,
+            version,
+            case,
+            tolerance,
+            out,
+            seed,
+        } = self;
+        let dir = if target.is_dir() {
+            target
+        } else {
+            let opts = Options::threads(threads_or_all(None));
+            run_checked(&target, seed, out.clone(), true, opts, None)?
+        };
+        let version = crate::model::Version::parse(&version).expect("clap checked the value");
+        let case = case.map(|c| crate::model::Case::parse(&c).expect("clap checked the value"));
+        let c = report::compare::compare(&dir, version, case, tolerance)?;
+        report::compare::write_csv(&dir, &c, tolerance)?;
+        print!("{}", c.text);
+        println!("written    {}", dir.join("compare.csv").display());
+        Ok(())
+    }
+}
+
+/// Rerun a baseline's scenarios and fail on any pinned number that moved.
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    baseline: PathBuf,
+    /// Relative change still accepted (0 = exact, the default: runs are deterministic).
+    #[arg(long, default_value_t = 0.0, value_parser = non_negative)]
+    tolerance: f64,
+    /// Rewrite the baseline with the current numbers instead of checking.
+    #[arg(long)]
+    update: bool,
+    /// With --update: also pin this scenario (SCENARIO or SCENARIO:SEED).
+    #[arg(long)]
+    add: Vec<String>,
+}
+
+impl CheckArgs {
+    pub fn exec(self) -> Result<()> {
+        let CheckArgs {
+            baseline,
+            tolerance,
+            update,
+            add,
+        } = self;
+        if update {
+            print!("{}", report::check::update(&baseline, &add)?);
+            println!("written    {}", baseline.display());
+            return Ok(());
+        }
+        if !add.is_empty() {
+            anyhow::bail!("--add only goes with --update");
+        }
+        let r = report::check::check(&baseline, tolerance)?;
+        print!("{}", r.text);
+        if r.failures > 0 {
+            anyhow::bail!("{} pinned number(s) moved; if the change is intended, run `gossipsim check {} --update`", r.failures, baseline.display());
+        }
+        Ok(())
+    }
+}

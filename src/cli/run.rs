@@ -1,0 +1,219 @@
+//! `gossipsim run`: one scenario, or one run per seed in parallel; progress on a terminal,
+//! the summary on stdout, the result files in a folder.
+
+use super::threads_or_all;
+use crate::report::{self, Summary};
+use crate::scenario::{self, Scenario};
+use crate::sim::{Options, Sim};
+use anyhow::{Context, Result};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Run a scenario and write results/<scenario>/ (or --out).
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    scenario: PathBuf,
+    /// Override the scenario's master seed.
+    #[arg(long, conflicts_with = "seeds")]
+    seed: Option<u64>,
+    /// Independent runs, one per seed, in parallel ("1..8" = 1 to 8, or "1,5,9");
+    /// each writes <out>/seed-<seed>/.
+    #[arg(long, value_parser = parse_seeds)]
+    seeds: Option<Seeds>,
+    /// Output directory (default: results/<scenario name>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// No progress bar and no summary on stdout.
+    #[arg(long)]
+    quiet: bool,
+    /// Worker threads (default: all cores): for one run, its partitions; with --seeds,
+    /// runs at once. Results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    threads: Option<u32>,
+    /// Refuse to start above this estimated peak memory (e.g. "8GiB"; default: the
+    /// memory available now).
+    #[arg(long, value_parser = crate::units::parse_size)]
+    memory_limit: Option<u64>,
+    /// Deliver every RPC the plain way, settling nothing on its arrival: slower, same
+    /// result files (the events count aside). For checking the engine's shortcuts.
+    #[arg(long)]
+    no_shortcuts: bool,
+}
+
+impl RunArgs {
+    pub fn exec(self) -> Result<()> {
+        let opts = Options {
+            threads: threads_or_all(self.threads),
+            shortcuts: !self.no_shortcuts,
+        };
+        let (path, out, quiet, limit) = (&self.scenario, self.out, self.quiet, self.memory_limit);
+        match self.seeds {
+            None => run_checked(path, self.seed, out, quiet, opts, limit).map(|_| ()),
+            Some(Seeds(seeds)) => run_seeds(path, &seeds, out, quiet, opts, limit),
+        }
+    }
+}
+
+/// The seeds of `--seeds`.
+#[derive(Debug, Clone)]
+pub struct Seeds(Vec<u64>);
+
+/// `A..B` (A to B inclusive) or a comma-separated list of seeds.
+fn parse_seeds(s: &str) -> Result<Seeds, String> {
+    let bad = || format!("expected A..B or a list like 1,5,9 of whole numbers, got \"{s}\"");
+    let num = |x: &str| x.trim().parse::<u64>().map_err(|_| bad());
+    let seeds: Vec<u64> = if let Some((a, b)) = s.split_once("..") {
+        let (a, b) = (num(a)?, num(b.trim_start_matches('='))?);
+        if b < a {
+            return Err(format!("empty range \"{s}\": {b} < {a}"));
+        }
+        if b - a >= 10_000 {
+            return Err(format!("\"{s}\" is more than 10000 runs"));
+        }
+        (a..=b).collect()
+    } else {
+        s.split(',').map(num).collect::<Result<_, _>>()?
+    };
+    let mut uniq = seeds.clone();
+    uniq.sort_unstable();
+    uniq.dedup();
+    if uniq.len() != seeds.len() {
+        return Err(format!("\"{s}\" names a seed twice"));
+    }
+    Ok(Seeds(seeds))
+}
+
+/// `run` for one seed: loads the scenario, checks its memory estimate, runs and reports.
+pub(super) fn run_checked(
+    path: &Path,
+    seed: Option<u64>,
+    out: Option<PathBuf>,
+    quiet: bool,
+    opts: Options,
+    memory_limit: Option<u64>,
+) -> Result<PathBuf> {
+    let sc: Scenario = scenario::load(path)?;
+    crate::estimate::check(&sc, opts.threads, 1, memory_limit)?;
+    run(path, seed, out, quiet, opts)
+}
+
+/// Independent runs of one scenario, one per seed, `opts.threads` at a time (each on one
+/// thread: runs, not partitions, are the unit of parallel work here).
+fn run_seeds(
+    path: &Path,
+    seeds: &[u64],
+    out: Option<PathBuf>,
+    quiet: bool,
+    opts: Options,
+    memory_limit: Option<u64>,
+) -> Result<()> {
+    use rayon::prelude::*;
+    let sc: Scenario = scenario::load(path)?;
+    let at_once = opts.threads.min(seeds.len()).max(1);
+    let one = Options { threads: 1, ..opts };
+    crate::estimate::check(&sc, 1, at_once, memory_limit)?;
+    let base = out.unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(at_once)
+        .build()
+        .context("starting worker threads")?;
+    let started = std::time::Instant::now();
+    let results: Vec<Result<PathBuf>> = pool.install(|| {
+        seeds
+            .par_iter()
+            .map(|&s| {
+                run(
+                    path,
+                    Some(s),
+                    Some(base.join(format!("seed-{s}"))),
+                    true,
+                    one,
+                )
+            })
+            .collect()
+    });
+    for (s, r) in seeds.iter().zip(results) {
+        let dir = r.with_context(|| format!("seed {s}"))?;
+        if !quiet {
+            println!("seed {s:<6} {}", dir.display());
+        }
+    }
+    if !quiet {
+        println!(
+            "runs       {} seed(s), {} at a time, in {:.2} s wall",
+            seeds.len(),
+            at_once,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+/// Loads, runs and reports one scenario; returns the results directory.
+pub fn run(
+    path: &Path,
+    seed: Option<u64>,
+    out: Option<PathBuf>,
+    quiet: bool,
+    opts: Options,
+) -> Result<PathBuf> {
+    let mut sc: Scenario = scenario::load(path)?;
+    if let Some(s) = seed {
+        sc = sc.with_seed(s);
+    }
+    let out_dir = out.unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
+    let sc = Arc::new(sc);
+    let started = std::time::Instant::now();
+    let sim = Sim::with_options(sc.clone(), opts)?;
+    let bar = progress_bar(&sc, quiet);
+    let end_ms = sc.end().0 / 1_000_000;
+    let mut progress = |t: crate::SimTime, events: u64| {
+        if let Some(b) = &bar {
+            b.set_position((t.0 / 1_000_000).min(end_ms));
+            let rate = events as f64 / started.elapsed().as_secs_f64().max(1e-9);
+            b.set_message(format!("{:.2} M events/s", rate / 1e6));
+        }
+    };
+    let output = sim.run(&mut progress);
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let summary = Summary::new(&sc, &output);
+    let files = report::render_files(&sc, &output, &summary);
+    report::write_files(&out_dir, &files)
+        .with_context(|| format!("writing results to {}", out_dir.display()))?;
+    if !quiet {
+        print!("{}", summary.text);
+        println!(
+            "run        {} events in {:.2} s wall ({:.2} M events/s; {:.1} simulated s per wall s; {} partition(s), windows of {:.3} ms)",
+            output.events,
+            wall,
+            output.events as f64 / wall / 1e6,
+            sc.end().as_secs_f64() / wall,
+            output.partitions,
+            output.lookahead.0 as f64 / 1e6,
+        );
+        println!("results    {}", out_dir.display());
+    }
+    Ok(out_dir)
+}
+
+fn progress_bar(sc: &Scenario, quiet: bool) -> Option<ProgressBar> {
+    if quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let b = ProgressBar::with_draw_target(
+        Some(sc.end().0 / 1_000_000),
+        ProgressDrawTarget::stderr_with_hz(4),
+    );
+    b.set_style(
+        ProgressStyle::with_template("{spinner} sim {pos}/{len} ms [{bar:30}] {msg} · ETA {eta}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    Some(b)
+}
