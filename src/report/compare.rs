@@ -85,6 +85,60 @@ pub fn compare(
     case: Option<Case>,
     tolerance: f64,
 ) -> Result<Comparison> {
+    let (sc, case) = load_run(dir, version, case)?;
+    let hours = sc.duration.as_secs_f64() / 3600.0;
+    let meshes = read_meshes(dir, &sc)?;
+    let msgs = read_measured(dir, &sc)?;
+    let (sim, transport_total) = read_ingress(dir, &sc)?;
+    let mut out = Comparison {
+        rows: Vec::new(),
+        text: String::new(),
+    };
+    let _ = writeln!(
+        out.text,
+        "compare · {} · seed {} · model {} {} · per-node ingress, MB/h (1 MB = 10^6 B)",
+        sc.name,
+        sc.seed,
+        version.name(),
+        case.name()
+    );
+    let (mut total_sim, mut total_model) = (0.0, 0.0);
+    for t in 0..sc.topics.len() {
+        let Some((p, n)) = ModelInputs::for_topic(&sc, t, meshes.subs[t]) else {
+            continue;
+        };
+        let measured = Measured {
+            sc: &sc,
+            t,
+            hours,
+            subs: meshes.subs[t],
+            mesh_sum: meshes.mesh_sum[t],
+            peers_sum: meshes.peers_sum[t],
+            msgs: msgs[t],
+        };
+        let (s, m) = out.topic(&measured, &sim[t], &p, n, version, case);
+        total_sim += s;
+        total_model += m;
+    }
+    out.totals(
+        &sc,
+        total_sim,
+        total_model,
+        transport_total / f64::from(sc.nodes) / 1e6 / hours,
+    );
+    let _ = writeln!(
+        out.text,
+        "\nwithin tolerance ±{:.1}%: {} of {} rows",
+        tolerance * 100.0,
+        out.rows.iter().filter(|r| within(r, tolerance)).count(),
+        out.rows.len()
+    );
+    Ok(out)
+}
+
+/// The scenario of the run in `dir` and the case to compare with (checked against the
+/// model version).
+fn load_run(dir: &Path, version: Version, case: Option<Case>) -> Result<(Scenario, Case)> {
     let resolved = dir.join("scenario.resolved.toml");
     if !resolved.is_file() {
         bail!(
@@ -107,9 +161,22 @@ pub fn compare(
     ) {
         bail!("compare takes a single-shard case (case1..case5); sharding cases are sums of them: compare each topic instead");
     }
-    let hours = sc.duration.as_secs_f64() / 3600.0;
-    let topics = sc.topics.len();
+    Ok((sc, case))
+}
 
+/// Per topic: subscribers, and the sums of their mesh degrees and topic peers (mesh.csv).
+struct Meshes {
+    subs: Vec<u32>,
+    mesh_sum: Vec<f64>,
+    peers_sum: Vec<f64>,
+}
+
+fn topic_idx(sc: &Scenario, name: &str) -> Option<usize> {
+    sc.topics.iter().position(|t| t.name == name)
+}
+
+fn read_meshes(dir: &Path, sc: &Scenario) -> Result<Meshes> {
+    let topics = sc.topics.len();
     // Subscribers, mesh degree and topic peers per topic (mesh.csv).
     let mut subs = vec![0u32; topics];
     let mut mesh_sum = vec![0f64; topics];
@@ -122,10 +189,9 @@ pub fn compare(
         col(&h, "mesh_degree", "mesh.csv")?,
         col(&h, "topic_peers", "mesh.csv")?,
     );
-    let topic_idx = |name: &str| sc.topics.iter().position(|t| t.name == name);
     for rec in rdr.records() {
         let rec = rec?;
-        let Some(t) = topic_idx(&rec[ct]) else {
+        let Some(t) = topic_idx(sc, &rec[ct]) else {
             bail!("mesh.csv: unknown topic {}", &rec[ct])
         };
         if &rec[cs] == "true" {
@@ -135,6 +201,16 @@ pub fn compare(
         }
     }
 
+    Ok(Meshes {
+        subs,
+        mesh_sum,
+        peers_sum,
+    })
+}
+
+/// Messages published in the window, per topic (latency.csv).
+fn read_measured(dir: &Path, sc: &Scenario) -> Result<Vec<u64>> {
+    let topics = sc.topics.len();
     // Messages published in the window per topic (latency.csv).
     let mut msgs = vec![0u64; topics];
     let mut rdr = read_csv(dir, "latency.csv")?;
@@ -146,13 +222,19 @@ pub fn compare(
     for rec in rdr.records() {
         let rec = rec?;
         if &rec[lm] == "true" {
-            let Some(t) = topic_idx(&rec[lt]) else {
+            let Some(t) = topic_idx(sc, &rec[lt]) else {
                 bail!("latency.csv: unknown topic {}", &rec[lt])
             };
             msgs[t] += 1;
         }
     }
 
+    Ok(msgs)
+}
+
+/// Ingress bytes per topic by the model's terms, and transport bytes in all (bandwidth.csv).
+fn read_ingress(dir: &Path, sc: &Scenario) -> Result<(Vec<SimTerms>, f64)> {
+    let topics = sc.topics.len();
     // Ingress bytes per topic and kind (bandwidth.csv).
     let mut sim = vec![SimTerms::default(); topics];
     let mut transport_total = 0f64;
@@ -182,7 +264,7 @@ pub fn compare(
             transport_total += bytes;
             continue;
         }
-        let Some(t) = topic_idx(&rec[ctp]) else {
+        let Some(t) = topic_idx(sc, &rec[ctp]) else {
             continue;
         };
         let s = &mut sim[t];
@@ -211,50 +293,67 @@ pub fn compare(
         }
     }
 
-    let mut rows = Vec::new();
-    let mut text = String::new();
-    let _ = writeln!(
-        text,
-        "compare · {} · seed {} · model {} {} · per-node ingress, MB/h (1 MB = 10^6 B)",
-        sc.name,
-        sc.seed,
-        version.name(),
-        case.name()
-    );
-    let mut total_sim = 0.0;
-    let mut total_model = 0.0;
-    for t in 0..topics {
-        let Some((p, n)) = ModelInputs::for_topic(&sc, t, subs[t]) else {
-            continue;
-        };
-        let per_node = |x: f64| x / f64::from(subs[t]) / 1e6 / hours;
-        let s = &sim[t];
-        let s = SimTerms {
-            payload_mesh: per_node(s.payload_mesh),
-            payload_iwant: per_node(s.payload_iwant),
-            framing: per_node(s.framing),
-            ihave: per_node(s.ihave),
-            iwant: per_node(s.iwant),
-            idontwant: per_node(s.idontwant),
-            control: per_node(s.control),
-            copies: s.copies / f64::from(subs[t]) / hours,
-            ihave_ids: s.ihave_ids / f64::from(subs[t]) / hours,
-            iwant_ids: s.iwant_ids / f64::from(subs[t]) / hours,
-        };
-        let m: Terms = load(case, version, &p, n).expect("case checked against version");
+    Ok((sim, transport_total))
+}
+
+/// What the run measured of one topic, besides its bytes.
+struct Measured<'a> {
+    sc: &'a Scenario,
+    t: usize,
+    hours: f64,
+    subs: u32,
+    mesh_sum: f64,
+    peers_sum: f64,
+    msgs: u64,
+}
+
+impl SimTerms {
+    /// Per subscriber per hour (bytes as MB/h; counts as counts/h).
+    fn per_node_hour(&self, subs: u32, hours: f64) -> SimTerms {
+        let subs = f64::from(subs);
+        let per_node = |x: f64| x / subs / 1e6 / hours;
+        SimTerms {
+            payload_mesh: per_node(self.payload_mesh),
+            payload_iwant: per_node(self.payload_iwant),
+            framing: per_node(self.framing),
+            ihave: per_node(self.ihave),
+            iwant: per_node(self.iwant),
+            idontwant: per_node(self.idontwant),
+            control: per_node(self.control),
+            copies: self.copies / subs / hours,
+            ihave_ids: self.ihave_ids / subs / hours,
+            iwant_ids: self.iwant_ids / subs / hours,
+        }
+    }
+}
+
+impl Comparison {
+    /// The rows and lines of topic `m.t` (`sim`: its ingress in all, `p` and `n` the model's
+    /// inputs for it); returns its simulated and model totals.
+    fn topic(
+        &mut self,
+        m: &Measured<'_>,
+        sim: &SimTerms,
+        p: &ModelInputs,
+        n: f64,
+        version: Version,
+        case: Case,
+    ) -> (f64, f64) {
+        let s = sim.per_node_hour(m.subs, m.hours);
+        let model: Terms = load(case, version, p, n).expect("case checked against version");
         let facts = Facts {
-            sc: &sc,
-            p: &p,
+            sc: m.sc,
+            p,
             n,
             version,
             case,
-            mesh_mean: mesh_sum[t] / f64::from(subs[t]),
-            peers_mean: peers_sum[t] / f64::from(subs[t]),
-            msgs_per_node_hour: msgs[t] as f64 / n / hours,
+            mesh_mean: m.mesh_sum / f64::from(m.subs),
+            peers_mean: m.peers_sum / f64::from(m.subs),
+            msgs_per_node_hour: m.msgs as f64 / n / m.hours,
         };
-        let name = &sc.topics[t].name;
+        let name = &m.sc.topics[m.t].name;
         let _ = writeln!(
-            text,
+            self.text,
             "\ntopic {name}: N = {n:.0} · S = {:.0} B · R = {:.3}/node/h (simulated {:.3}) · d = {} · mesh degree mean {:.2} · topic peers mean {:.1}",
             p.message_size_mb * 1e6,
             p.msgs_per_node_hour,
@@ -264,127 +363,98 @@ pub fn compare(
             facts.peers_mean
         );
         let _ = writeln!(
-            text,
+            self.text,
             "  {:<22} {:>12} {:>12} {:>9}  why they differ",
             "term", "simulated", "model", "rel err"
         );
-        let terms = [
-            (
-                "messages",
-                facts.msgs_per_node_hour,
-                p.msgs_per_node_hour,
-                facts.explain_messages(),
-            ),
-            (
-                "payload_mesh",
-                s.payload_mesh,
-                m.payload_mesh,
-                facts.explain_mesh(&s),
-            ),
-            (
-                "payload_iwant",
-                s.payload_iwant,
-                m.payload_iwant,
-                facts.explain_iwant_payload(&s),
-            ),
-            ("framing", s.framing, 0.0, facts.explain_framing(&s)),
-            ("ihave", s.ihave, m.ihave, facts.explain_ihave(&s)),
-            ("iwant", s.iwant, m.iwant, facts.explain_iwant(&s)),
-            (
-                "idontwant",
-                s.idontwant,
-                m.idontwant,
-                facts.explain_idontwant(),
-            ),
-            (
-                "graft_prune_subscribe",
-                s.control,
-                0.0,
-                "the model ignores mesh maintenance and subscriptions".to_string(),
-            ),
-        ];
+        let terms = facts.terms(&s, &model);
         let mut sum_s = 0.0;
         for (kind, sv, mv, why) in terms {
             let unit_row = kind == "messages";
-            let row = Row {
-                metric: format!("topic:{name}"),
-                kind: kind.to_string(),
-                direction: "in",
-                simulated: sv,
-                model: mv,
-                explanation: why,
-            };
-            let _ = writeln!(
-                text,
-                "  {:<22} {:>12.3} {:>12.3} {:>9}  {}",
-                if unit_row { "messages/node/h" } else { kind },
-                sv,
-                mv,
-                fmt_err(row.rel_err()),
-                row.explanation
-            );
+            let label = if unit_row { "messages/node/h" } else { kind };
             if !unit_row {
                 sum_s += sv;
             }
-            rows.push(row);
+            self.push(format!("topic:{name}"), kind, sv, mv, why, label);
         }
-        let _ = writeln!(
-            text,
-            "  {:<22} {:>12.3} {:>12.3} {:>9}  ({:.3} vs {:.3} Mbit/s; in+out ≈ {:.3} vs {:.3})",
+        let total = model.total();
+        self.push(
+            format!("topic:{name}"),
             "total",
             sum_s,
-            m.total(),
-            fmt_err(rel(sum_s, m.total())),
-            mbps(sum_s),
-            mbps(m.total()),
-            2.0 * mbps(sum_s),
-            2.0 * mbps(m.total())
+            total,
+            String::new(),
+            "",
         );
-        rows.push(Row {
-            metric: format!("topic:{name}"),
-            kind: "total".into(),
-            direction: "in",
-            simulated: sum_s,
-            model: m.total(),
-            explanation: String::new(),
-        });
-        total_sim += sum_s;
-        total_model += m.total();
+        (sum_s, total)
     }
-    if topics > 1 {
-        let _ = writeln!(text, "\nall topics, per node in all of them: simulated {total_sim:.3} MB/h vs model {total_model:.3} ({}): {:.3} vs {:.3} Mbit/s in, {:.3} vs {:.3} in+out", fmt_err(rel(total_sim, total_model)), mbps(total_sim), mbps(total_model), 2.0 * mbps(total_sim), 2.0 * mbps(total_model));
-        rows.push(Row {
-            metric: "all_topics".into(),
-            kind: "total".into(),
+
+    /// Adds a row, and its line when `label` is not empty (the total's line says more).
+    fn push(&mut self, metric: String, kind: &str, sim: f64, model: f64, why: String, label: &str) {
+        let row = Row {
+            metric,
+            kind: kind.to_string(),
             direction: "in",
-            simulated: total_sim,
-            model: total_model,
-            explanation: "sum over topics of the per-topic case".into(),
-        });
+            simulated: sim,
+            model,
+            explanation: why,
+        };
+        if label.is_empty() {
+            let _ = writeln!(
+                self.text,
+                "  {:<22} {:>12.3} {:>12.3} {:>9}  ({:.3} vs {:.3} Mbit/s; in+out ≈ {:.3} vs {:.3})",
+                "total",
+                sim,
+                model,
+                fmt_err(rel(sim, model)),
+                mbps(sim),
+                mbps(model),
+                2.0 * mbps(sim),
+                2.0 * mbps(model)
+            );
+        } else {
+            let _ = writeln!(
+                self.text,
+                "  {:<22} {:>12.3} {:>12.3} {:>9}  {}",
+                label,
+                sim,
+                model,
+                fmt_err(row.rel_err()),
+                row.explanation
+            );
+        }
+        self.rows.push(row);
     }
-    if transport_total > 0.0 {
-        let v = transport_total / f64::from(sc.nodes) / 1e6 / hours;
-        let _ = writeln!(
-            text,
-            "transport overhead (not modelled): {v:.3} MB/h per node"
-        );
-        rows.push(Row {
-            metric: "all_topics".into(),
-            kind: "transport".into(),
-            direction: "in",
-            simulated: v,
-            model: 0.0,
-            explanation: "muxer, encryption and TCP/IP headers: outside the model".into(),
-        });
+
+    /// The all-topics total (with more than one topic) and the transport row (`transport`:
+    /// MB/h per node, when any).
+    fn totals(&mut self, sc: &Scenario, total_sim: f64, total_model: f64, transport: f64) {
+        if sc.topics.len() > 1 {
+            let _ = writeln!(self.text, "\nall topics, per node in all of them: simulated {total_sim:.3} MB/h vs model {total_model:.3} ({}): {:.3} vs {:.3} Mbit/s in, {:.3} vs {:.3} in+out", fmt_err(rel(total_sim, total_model)), mbps(total_sim), mbps(total_model), 2.0 * mbps(total_sim), 2.0 * mbps(total_model));
+            self.rows.push(Row {
+                metric: "all_topics".into(),
+                kind: "total".into(),
+                direction: "in",
+                simulated: total_sim,
+                model: total_model,
+                explanation: "sum over topics of the per-topic case".into(),
+            });
+        }
+        if transport > 0.0 {
+            let _ = writeln!(
+                self.text,
+                "transport overhead (not modelled): {transport:.3} MB/h per node"
+            );
+            self.rows.push(Row {
+                metric: "all_topics".into(),
+                kind: "transport".into(),
+                direction: "in",
+                simulated: transport,
+                model: 0.0,
+                explanation: "muxer, encryption and TCP/IP headers: outside the model".into(),
+            });
+        }
     }
-    let _ = writeln!(
-        text,
-        "\nwithin tolerance ±{:.1}%: {} of {} rows",
-        tolerance * 100.0,
-        rows.iter().filter(|r| within(r, tolerance)).count(),
-        rows.len()
-    );
-    Ok(Comparison { rows, text })
 }
 
 fn fmt_err(e: f64) -> String {
@@ -412,6 +482,45 @@ struct Facts<'a> {
 }
 
 impl Facts<'_> {
+    /// The compared terms: (kind, simulated, model, why they differ).
+    fn terms(&self, s: &SimTerms, model: &Terms) -> [(&'static str, f64, f64, String); 8] {
+        [
+            (
+                "messages",
+                self.msgs_per_node_hour,
+                self.p.msgs_per_node_hour,
+                self.explain_messages(),
+            ),
+            (
+                "payload_mesh",
+                s.payload_mesh,
+                model.payload_mesh,
+                self.explain_mesh(s),
+            ),
+            (
+                "payload_iwant",
+                s.payload_iwant,
+                model.payload_iwant,
+                self.explain_iwant_payload(s),
+            ),
+            ("framing", s.framing, 0.0, self.explain_framing(s)),
+            ("ihave", s.ihave, model.ihave, self.explain_ihave(s)),
+            ("iwant", s.iwant, model.iwant, self.explain_iwant(s)),
+            (
+                "idontwant",
+                s.idontwant,
+                model.idontwant,
+                self.explain_idontwant(),
+            ),
+            (
+                "graft_prune_subscribe",
+                s.control,
+                0.0,
+                "the model ignores mesh maintenance and subscriptions".to_string(),
+            ),
+        ]
+    }
+
     fn copies_model(&self) -> f64 {
         match (self.case, self.version) {
             (Case::Case1, _) => 1.0,
