@@ -1,0 +1,255 @@
+//! Raw scenario → validated [`Scenario`]. Applies defaults (through the same checks as user
+//! values), resolves presets, reads data files, and builds the resolved TOML. Every error is a
+//! [`ScenarioError`] naming the key path and, where the key is in the file, its line.
+//!
+//! Here: parsing, error locations, the top level and `[gossipsub]`; `net.rs` the topology and
+//! latency tables; `traffic.rs` node classes, topics, traffic and sizes; `resolve.rs` the
+//! resolved TOML and what follows from the gossipsub parameter declaration.
+
+mod net;
+mod resolve;
+mod traffic;
+
+use super::raw::*;
+use super::*;
+use crate::protocol::gossipsub::preset;
+use std::path::Path;
+
+use resolve::override_params;
+pub use resolve::{gossipsub_toml, presets_markdown, raw_gossipsub, resolve_toml, shown_params};
+
+/// Reads and validates a scenario file.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let file = path.display().to_string();
+    let src = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+        file: file.clone(),
+        line: None,
+        path: String::new(),
+        msg: format!("cannot read scenario: {e}"),
+    })?;
+    parse_str(&src, &file, &name_from_path(path), path.parent())
+}
+
+/// Validates scenario text. `file` is used in messages; `default_name` when the file has none;
+/// `dir` is where relative data-file paths are looked up first.
+pub fn parse_str(
+    src: &str,
+    file: &str,
+    default_name: &str,
+    dir: Option<&Path>,
+) -> Result<Scenario, ScenarioError> {
+    let raw: RawScenario = match serde_path_to_error::deserialize(toml::Deserializer::new(src)) {
+        Ok(r) => r,
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let line = inner.span().map(|s| line_of(src, s.start));
+            let path = if path == "." { String::new() } else { path };
+            return Err(ScenarioError {
+                file: file.into(),
+                line,
+                path,
+                msg: inner.message().trim().to_string(),
+            });
+        }
+    };
+    let v = Validator { src, file, dir };
+    v.scenario(raw, default_name)
+}
+
+fn line_of(src: &str, byte: usize) -> usize {
+    src[..byte.min(src.len())]
+        .bytes()
+        .filter(|&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// Finds the line of a key path such as `traffic[1].size.max` with toml_edit's spans.
+fn locate(src: &str, path: &str) -> Option<usize> {
+    use toml_edit::{Item, TableLike, Value};
+    let doc = toml_edit::ImDocument::parse(src).ok()?;
+    let mut table: &dyn TableLike = doc.as_table();
+    let mut span = None;
+    let segs: Vec<&str> = path.split('.').collect();
+    for (n, seg) in segs.iter().enumerate() {
+        let (key, idx) = match seg.split_once('[') {
+            Some((k, rest)) => (k, Some(rest.trim_end_matches(']').parse::<usize>().ok()?)),
+            None => (*seg, None),
+        };
+        let (k, it) = table.get_key_value(key)?;
+        span = k.span().or(span);
+        let last = n + 1 == segs.len();
+        match (idx, it) {
+            (Some(i), Item::ArrayOfTables(a)) => {
+                let t = a.get(i)?;
+                span = t.span().or(span);
+                table = t;
+            }
+            (Some(i), Item::Value(Value::Array(a))) => {
+                let v = a.get(i)?;
+                span = v.span().or(span);
+                match v.as_inline_table() {
+                    Some(t) => table = t,
+                    None if last => {}
+                    None => return None,
+                }
+            }
+            (Some(_), _) => return None,
+            (None, it) if !last => table = it.as_table_like()?,
+            (None, _) => {}
+        }
+    }
+    span.map(|s| line_of(src, s.start))
+}
+
+struct Validator<'a> {
+    src: &'a str,
+    file: &'a str,
+    dir: Option<&'a Path>,
+}
+
+type R<T> = Result<T, ScenarioError>;
+
+impl Validator<'_> {
+    fn err<T>(&self, path: impl Into<String>, msg: impl Into<String>) -> R<T> {
+        let path = path.into();
+        let line = locate(self.src, &path).or_else(|| {
+            // Fall back to the nearest enclosing key that is written in the file.
+            let mut p = path.as_str();
+            while let Some(i) = p.rfind(['.', '[']) {
+                p = &p[..i];
+                if let Some(l) = locate(self.src, p) {
+                    return Some(l);
+                }
+            }
+            None
+        });
+        Err(ScenarioError {
+            file: self.file.into(),
+            line,
+            path,
+            msg: msg.into(),
+        })
+    }
+
+    /// Refuses a key of table `table` that its `what` (`kind`, `dist`) `kind` does not take:
+    /// `present` says which keys are written.
+    fn only_keys(
+        &self,
+        table: &str,
+        what: &str,
+        kind: &str,
+        allowed: &[&str],
+        present: &[(&str, bool)],
+    ) -> R<()> {
+        match present.iter().find(|(k, p)| *p && !allowed.contains(k)) {
+            Some((k, _)) => self.err(
+                format!("{table}.{k}"),
+                format!(
+                    "not used by {what} \"{kind}\" (it takes: {})",
+                    allowed.join(", ")
+                ),
+            ),
+            None => Ok(()),
+        }
+    }
+
+    fn positive(&self, path: &str, d: SimTime) -> R<SimTime> {
+        if d == SimTime::ZERO {
+            return self.err(path, "must be greater than zero");
+        }
+        Ok(d)
+    }
+
+    fn scenario(&self, raw: RawScenario, default_name: &str) -> R<Scenario> {
+        let name = raw.name.clone().unwrap_or_else(|| default_name.to_string());
+        if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+            return self.err(
+                "name",
+                format!("\"{name}\" cannot be used as a directory name"),
+            );
+        }
+        let nodes = match raw.nodes {
+            None => return self.err("nodes", "missing: the number of nodes is required"),
+            Some(n) if !(2..=u64::from(crate::ids::MAX_NODES)).contains(&n) => {
+                return self.err(
+                    "nodes",
+                    format!("must be between 2 and 2^24 (16777216), got {n}"),
+                )
+            }
+            Some(n) => n as u32,
+        };
+        let t = raw.time.clone().unwrap_or_default();
+        let warmup = t.warmup.map_or(SimTime::from_secs(30), |d| d.0);
+        let duration = self.positive(
+            "time.duration",
+            t.duration.map_or(SimTime::from_secs(600), |d| d.0),
+        )?;
+        let drain = t.drain.map_or(SimTime::from_secs(10), |d| d.0);
+        let (preset_name, gossipsub) = self.gossipsub(raw.gossipsub.clone().unwrap_or_default())?;
+        let topology = self.topology(raw.topology.clone().unwrap_or_default(), nodes)?;
+        let mut gossipsub = gossipsub;
+        if matches!(topology, TopologySpec::StaticMesh { .. }) {
+            gossipsub.mesh_maintenance = false;
+        }
+        let latency = self.latency(raw.latency.clone().unwrap_or_default())?;
+        let net = raw.network.clone().unwrap_or_default();
+        let loss = net.loss.unwrap_or(0.0);
+        if !(0.0..1.0).contains(&loss) {
+            return self.err("network.loss", format!("must be within [0, 1), got {loss}"));
+        }
+        let wire = raw.wire.clone().unwrap_or_default().resolve();
+        let node_classes = self.node_classes(&raw.node_class, nodes)?;
+        let topics = self.topics(&raw.topic, &node_classes, nodes)?;
+        let traffic = self.traffic(
+            &raw.traffic,
+            &topics,
+            &node_classes,
+            nodes,
+            &gossipsub,
+            &wire,
+            &preset_name,
+        )?;
+        let mut s = Scenario {
+            name,
+            seed: raw.seed.unwrap_or(1),
+            nodes,
+            warmup,
+            duration,
+            drain,
+            preset: preset_name,
+            gossipsub,
+            topology,
+            latency,
+            loss,
+            validation_delay: net.validation_delay.map_or(SimTime::ZERO, |d| d.0),
+            transport: net.transport.unwrap_or_default(),
+            wire,
+            node_classes,
+            topics,
+            traffic,
+            resolved_toml: String::new(),
+        };
+        s.resolved_toml = resolve_toml(&s);
+        Ok(s)
+    }
+
+    fn gossipsub(&self, g: RawGossipsub) -> R<(String, GossipsubConfig)> {
+        let name = g.preset.clone().unwrap_or_else(|| "nwaku".into());
+        let Some(mut c) = preset(&name) else {
+            return self.err(
+                "gossipsub.preset",
+                format!(
+                    "unknown preset \"{name}\" (known: {})",
+                    crate::protocol::gossipsub::PRESETS.join(", ")
+                ),
+            );
+        };
+        override_params(&mut c, g);
+        if let Err(e) = c.validate() {
+            return self.err(format!("gossipsub.{}", e.param), e.reason);
+        }
+        Ok((name, c))
+    }
+}

@@ -1,0 +1,199 @@
+//! Validation of `[topology]` and `[latency]`.
+
+use super::super::files::{read_latency_matrix, stored_path};
+use super::{Validator, R};
+use crate::ids::SimTime;
+use crate::scenario::raw::{RawLatency, RawTopology};
+use crate::scenario::{LatencySpec, TopologySpec};
+use crate::units::Duration;
+
+impl Validator<'_> {
+    pub(super) fn topology(&self, t: RawTopology, nodes: u32) -> R<TopologySpec> {
+        let kind = t.kind.clone().unwrap_or_else(|| "random_dial".into());
+        let n = u64::from(nodes);
+        let unused = |field: &str, v: &Option<u64>| {
+            if v.is_some() {
+                self.err::<()>(
+                    format!("topology.{field}"),
+                    format!("not used by kind \"{kind}\""),
+                )
+            } else {
+                Ok(())
+            }
+        };
+        match kind.as_str() {
+            "random_dial" => {
+                unused("degree", &t.degree)?;
+                let outbound = t.outbound.unwrap_or(10);
+                let max = t.max_connections.unwrap_or(30);
+                if outbound == 0 || outbound >= n {
+                    return self.err(
+                        "topology.outbound",
+                        format!(
+                            "must be between 1 and nodes - 1 ({}), got {outbound}",
+                            n - 1
+                        ),
+                    );
+                }
+                if max < outbound {
+                    return self.err(
+                        "topology.max_connections",
+                        format!("must be >= outbound ({outbound}), got {max}"),
+                    );
+                }
+                if max < 2 * outbound {
+                    // Every node dials `outbound`, so the mean degree is 2·outbound: with a
+                    // lower cap most dials fail.
+                    return self.err("topology.max_connections", format!("must be >= 2 × outbound ({}) so that every dial can be accepted, got {max}", 2 * outbound));
+                }
+                Ok(TopologySpec::RandomDial {
+                    outbound: outbound as u32,
+                    max_connections: max.min(u64::from(u32::MAX)) as u32,
+                })
+            }
+            "random_regular" | "static_mesh" => {
+                unused("outbound", &t.outbound)?;
+                unused("max_connections", &t.max_connections)?;
+                let d = t.degree.unwrap_or(6);
+                if d == 0 || d >= n {
+                    return self.err(
+                        "topology.degree",
+                        format!("must be between 1 and nodes - 1 ({}), got {d}", n - 1),
+                    );
+                }
+                if (n * d) % 2 == 1 {
+                    return self.err(
+                        "topology.degree",
+                        format!(
+                            "nodes × degree must be even for a regular graph ({n} × {d} is odd)"
+                        ),
+                    );
+                }
+                Ok(if kind == "static_mesh" {
+                    TopologySpec::StaticMesh { degree: d as u32 }
+                } else {
+                    TopologySpec::RandomRegular { degree: d as u32 }
+                })
+            }
+            other => self.err(
+                "topology.kind",
+                format!(
+                    "unknown kind \"{other}\" (known: random_dial, random_regular, static_mesh)"
+                ),
+            ),
+        }
+    }
+
+    pub(super) fn latency(&self, l: RawLatency) -> R<LatencySpec> {
+        let kind = l.kind.clone().unwrap_or_else(|| "lognormal".into());
+        let need = |field: &str, v: Option<Duration>| {
+            v.map(|d| d.0).ok_or(()).or_else(|_| {
+                self.err(
+                    format!("latency.{field}"),
+                    format!("missing: required by kind \"{kind}\""),
+                )
+            })
+        };
+        let floor = l.floor.map_or(SimTime::ZERO, |d| d.0);
+        let allowed: &[&str] = match kind.as_str() {
+            "fixed" => &["value"],
+            "uniform" => &["min", "max"],
+            "normal" => &["mean", "std_dev", "floor"],
+            "lognormal" => &["median", "sigma", "floor"],
+            "regions" => &["file", "weights", "floor"],
+            other => {
+                return self.err(
+                    "latency.kind",
+                    format!(
+                    "unknown kind \"{other}\" (known: fixed, uniform, normal, lognormal, regions)"
+                ),
+                )
+            }
+        };
+        let present = [
+            ("value", l.value.is_some()),
+            ("min", l.min.is_some()),
+            ("max", l.max.is_some()),
+            ("mean", l.mean.is_some()),
+            ("std_dev", l.std_dev.is_some()),
+            ("median", l.median.is_some()),
+            ("sigma", l.sigma.is_some()),
+            ("floor", l.floor.is_some()),
+            ("file", l.file.is_some()),
+            ("weights", !l.weights.is_empty()),
+        ];
+        self.only_keys("latency", "kind", &kind, allowed, &present)?;
+        Ok(match kind.as_str() {
+            "fixed" => LatencySpec::Fixed(need("value", l.value)?),
+            "uniform" => {
+                let (min, max) = (need("min", l.min)?, need("max", l.max)?);
+                if min > max {
+                    return self.err("latency.max", format!("must be >= min ({min}), got {max}"));
+                }
+                LatencySpec::Uniform { min, max }
+            }
+            "normal" => LatencySpec::Normal {
+                mean: need("mean", l.mean)?,
+                std_dev: need("std_dev", l.std_dev)?,
+                floor,
+            },
+            "lognormal" => {
+                let median = self.positive(
+                    "latency.median",
+                    l.median.map_or(SimTime::from_millis(50), |d| d.0),
+                )?;
+                let sigma = l.sigma.unwrap_or(0.5);
+                if !(sigma.is_finite() && sigma >= 0.0) {
+                    return self.err("latency.sigma", format!("must be >= 0, got {sigma}"));
+                }
+                LatencySpec::LogNormal {
+                    median,
+                    sigma,
+                    floor: l.floor.map_or(SimTime::from_millis(5), |d| d.0),
+                }
+            }
+            _ => self.regions(&l, floor)?,
+        })
+    }
+
+    /// `kind = "regions"`: the matrix file and the weights of its regions.
+    fn regions(&self, l: &RawLatency, floor: SimTime) -> R<LatencySpec> {
+        let Some(file) = l.file.clone() else {
+            return self.err("latency.file", "missing: required by kind \"regions\"");
+        };
+        let (names, rtt_ms) = read_latency_matrix(&file, self.dir)
+            .or_else(|e| self.err("latency.file", e.to_string()))?;
+        let mut weights = vec![if l.weights.is_empty() { 1.0 } else { 0.0 }; names.len()];
+        for (k, &w) in &l.weights {
+            let Some(i) = names.iter().position(|n| n == k) else {
+                return self.err(
+                    format!("latency.weights.{k}"),
+                    format!(
+                        "no region \"{k}\" in {file} (regions: {})",
+                        names.join(", ")
+                    ),
+                );
+            };
+            if !(w.is_finite() && w >= 0.0) {
+                return self.err(
+                    format!("latency.weights.{k}"),
+                    format!("must be >= 0, got {w}"),
+                );
+            }
+            weights[i] = w;
+        }
+        if weights.iter().sum::<f64>() <= 0.0 {
+            return self.err(
+                "latency.weights",
+                "at least one region needs a positive weight",
+            );
+        }
+        Ok(LatencySpec::Regions {
+            file: stored_path(&file, self.dir),
+            names,
+            rtt_ms,
+            weights,
+            floor,
+        })
+    }
+}

@@ -1,0 +1,256 @@
+//! The resolved scenario: every default filled in, as TOML that runs as-is, and what follows
+//! from the one declaration of the gossipsub parameters (overrides, the `[gossipsub]` table,
+//! the presets table).
+
+use crate::protocol::gossipsub::preset;
+use crate::scenario::raw::*;
+use crate::scenario::*;
+use crate::units::{Bandwidth, Duration, RateStr, Size, Written};
+
+/// The scenario as TOML, every default filled in (what `scenario.resolved.toml` holds).
+pub fn resolve_toml(s: &Scenario) -> String {
+    let raw = RawScenario {
+        name: Some(s.name.clone()),
+        seed: Some(s.seed),
+        nodes: Some(u64::from(s.nodes)),
+        time: Some(RawTime {
+            warmup: Some(Duration(s.warmup)),
+            duration: Some(Duration(s.duration)),
+            drain: Some(Duration(s.drain)),
+        }),
+        gossipsub: Some(raw_gossipsub(&s.preset, &s.gossipsub)),
+        topology: Some(match s.topology {
+            TopologySpec::RandomDial {
+                outbound,
+                max_connections,
+            } => RawTopology {
+                kind: Some("random_dial".into()),
+                outbound: Some(outbound.into()),
+                max_connections: Some(max_connections.into()),
+                degree: None,
+            },
+            TopologySpec::RandomRegular { degree } => RawTopology {
+                kind: Some("random_regular".into()),
+                degree: Some(degree.into()),
+                ..Default::default()
+            },
+            TopologySpec::StaticMesh { degree } => RawTopology {
+                kind: Some("static_mesh".into()),
+                degree: Some(degree.into()),
+                ..Default::default()
+            },
+        }),
+        latency: Some(resolve_latency(&s.latency)),
+        network: Some(RawNetwork {
+            loss: Some(s.loss),
+            validation_delay: Some(Duration(s.validation_delay)),
+            transport: Some(s.transport),
+        }),
+        wire: Some(WakuEnvelopeRaw {
+            content_topic_len: Some(s.wire.content_topic_len),
+            timestamp: Some(s.wire.timestamp),
+            version: Some(s.wire.version),
+            meta_len: Some(s.wire.meta_len),
+            rln_proof: Some(s.wire.rln_proof),
+        }),
+        node_class: s
+            .node_classes
+            .iter()
+            .map(|c| RawNodeClass {
+                name: Some(c.name.clone()),
+                share: Some(c.share),
+                upload: Some(Bandwidth(c.upload_bps)),
+                download: Some(Bandwidth(c.download_bps)),
+            })
+            .collect(),
+        topic: s
+            .topics
+            .iter()
+            .map(|t| RawTopic {
+                name: Some(t.name.clone()),
+                subscribers: Some(resolve_selector(&t.subscribers, s)),
+            })
+            .collect(),
+        traffic: s
+            .traffic
+            .iter()
+            .map(|t| RawTraffic {
+                class: Some(t.name.clone()),
+                topic: Some(s.topics[t.topic.idx()].name.clone()),
+                rate: Some(RateStr(t.rate)),
+                per: Some(
+                    if t.per == Per::Node {
+                        "node"
+                    } else {
+                        "network"
+                    }
+                    .into(),
+                ),
+                size: Some(resolve_size(&t.size)),
+                publishers: Some(resolve_selector(&t.publishers, s)),
+                arrival: Some(
+                    if t.arrival == Arrival::Poisson {
+                        "poisson"
+                    } else {
+                        "periodic"
+                    }
+                    .into(),
+                ),
+            })
+            .collect(),
+    };
+    let body = toml::to_string(&raw).expect("a resolved scenario always serializes");
+    format!(
+        "# Resolved scenario: every default filled in. Runs as-is with `gossipsim run`.\n{body}"
+    )
+}
+
+/// What follows from the one declaration of the gossipsub parameters: a scenario's
+/// overrides, the `[gossipsub]` table of a config, and a config's values as tables show them.
+macro_rules! gossipsub_tables {
+    ($( $(#[$doc:meta])* $f:ident ($label:literal): $cfg:ty as $raw:ty ),* $(,)?) => {
+        /// Sets on `c` (a preset) every parameter `g` (a scenario's `[gossipsub]`) sets.
+        pub(super) fn override_params(c: &mut GossipsubConfig, g: RawGossipsub) {
+            $( if let Some(v) = g.$f { c.$f = Written::value(v); } )*
+        }
+
+        /// The `[gossipsub]` table for a preset name and its (possibly overridden) values.
+        pub fn raw_gossipsub(preset: &str, g: &GossipsubConfig) -> RawGossipsub {
+            RawGossipsub {
+                preset: Some(preset.to_string()),
+                $( $f: Some(<$raw as Written>::written(g.$f)), )*
+            }
+        }
+
+        /// `g`'s values as a scenario writes them, in the order of
+        /// [`crate::protocol::gossipsub::PARAMS`].
+        pub fn shown_params(g: &GossipsubConfig) -> Vec<String> {
+            vec![$( <$raw as Written>::written(g.$f).show() ),*]
+        }
+    };
+}
+
+crate::protocol::gossipsub::gossipsub_params!(gossipsub_tables);
+
+/// The README's table of every preset's values, as `gossipsim presets --markdown` prints it.
+pub fn presets_markdown() -> String {
+    use crate::protocol::gossipsub::{PARAMS, PRESETS};
+    let values: Vec<Vec<String>> = PRESETS
+        .iter()
+        .map(|p| shown_params(&preset(p).expect("listed presets exist")))
+        .collect();
+    let mut out = format!("| parameter (spec symbol) | {} |\n", PRESETS.join(" | "));
+    out += &format!("|---|{}\n", "---|".repeat(PRESETS.len()));
+    for (i, (name, label)) in PARAMS.iter().enumerate() {
+        let label = if label.is_empty() {
+            String::new()
+        } else {
+            format!(" ({label})")
+        };
+        let row: Vec<&str> = values.iter().map(|v| v[i].as_str()).collect();
+        out += &format!("| `{name}`{label} | {} |\n", row.join(" | "));
+    }
+    out
+}
+
+/// The `[gossipsub]` table of a config, as a scenario would write it.
+pub fn gossipsub_toml(preset: &str, g: &GossipsubConfig) -> String {
+    toml::to_string(&raw_gossipsub(preset, g)).expect("a gossipsub table always serializes")
+}
+
+fn resolve_latency(l: &LatencySpec) -> RawLatency {
+    let d = |t: SimTime| Some(Duration(t));
+    let mut r = RawLatency::default();
+    match l {
+        LatencySpec::Fixed(v) => {
+            r.kind = Some("fixed".into());
+            r.value = d(*v);
+        }
+        LatencySpec::Uniform { min, max } => {
+            r.kind = Some("uniform".into());
+            (r.min, r.max) = (d(*min), d(*max));
+        }
+        LatencySpec::Normal {
+            mean,
+            std_dev,
+            floor,
+        } => {
+            r.kind = Some("normal".into());
+            (r.mean, r.std_dev, r.floor) = (d(*mean), d(*std_dev), d(*floor));
+        }
+        LatencySpec::LogNormal {
+            median,
+            sigma,
+            floor,
+        } => {
+            r.kind = Some("lognormal".into());
+            (r.median, r.sigma, r.floor) = (d(*median), Some(*sigma), d(*floor));
+        }
+        LatencySpec::Regions {
+            file,
+            names,
+            weights,
+            floor,
+            ..
+        } => {
+            r.kind = Some("regions".into());
+            r.file = Some(file.clone());
+            r.floor = d(*floor);
+            r.weights = names.iter().cloned().zip(weights.iter().copied()).collect();
+        }
+    }
+    r
+}
+
+fn resolve_selector(sel: &Selector, s: &Scenario) -> RawSelector {
+    match sel {
+        Selector::All => RawSelector::All("all".into()),
+        Selector::Fraction(f) => RawSelector::Table(SelectorTable {
+            fraction: Some(*f),
+            class: None,
+        }),
+        Selector::Class(i) => RawSelector::Table(SelectorTable {
+            fraction: None,
+            class: Some(s.node_classes[*i].name.clone()),
+        }),
+    }
+}
+
+fn resolve_size(d: &SizeDist) -> RawSize {
+    let blank = SizeDistTable {
+        dist: String::new(),
+        value: None,
+        min: None,
+        max: None,
+        median: None,
+        sigma: None,
+        file: None,
+    };
+    match d {
+        SizeDist::Fixed(v) => RawSize::Fixed(Size(*v)),
+        SizeDist::Uniform { min, max } => RawSize::Dist(SizeDistTable {
+            dist: "uniform".into(),
+            min: Some(Size(*min)),
+            max: Some(Size(*max)),
+            ..blank
+        }),
+        SizeDist::LogNormal {
+            median,
+            sigma,
+            min,
+            max,
+        } => RawSize::Dist(SizeDistTable {
+            dist: "lognormal".into(),
+            median: Some(Size(*median)),
+            sigma: Some(*sigma),
+            min: Some(Size(*min)),
+            max: Some(Size(*max)),
+            ..blank
+        }),
+        SizeDist::Empirical { file, .. } => RawSize::Dist(SizeDistTable {
+            dist: "empirical".into(),
+            file: Some(file.clone()),
+            ..blank
+        }),
+    }
+}
