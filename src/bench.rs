@@ -162,93 +162,114 @@ pub fn bench(
     for p in paths {
         let name = scenario::name_from_path(p);
         for &t in threads {
-            let mut cmd = Command::new(&exe);
-            cmd.arg("bench-one")
-                .arg(p)
-                .arg("--threads")
-                .arg(t.to_string());
-            if let Some(w) = slice.warmup {
-                cmd.arg("--warmup").arg(format!("{}ns", w.0));
-            }
-            if let Some(d) = slice.duration {
-                cmd.arg("--duration").arg(format!("{}ns", d.0));
-            }
-            if !shortcuts {
-                cmd.arg("--no-shortcuts");
-            }
-            let out = cmd
-                .output()
-                .with_context(|| format!("running {}", p.display()))?;
-            let stdout = String::from_utf8_lossy(&out.stdout);
-            let Some(m) = stdout.lines().find_map(Measurement::parse) else {
-                let err = String::from_utf8_lossy(&out.stderr);
-                bail!(
-                    "{} with {t} thread(s): {}",
-                    p.display(),
-                    err.lines()
-                        .last()
-                        .map(|l| l.trim_start_matches("error: "))
-                        .unwrap_or("the run printed no measurement")
-                );
-            };
-            let wall = m.wall_s();
-            println!(
-                "{:<22} {:>8} {:>8.0} {:>3} {:>9.2} {:>9.2} {:>13} {:>8.2} {:>8.0} {:>10} {:>10}  {:016x}",
-                name,
-                m.nodes,
-                m.simulated_s,
-                m.threads,
-                wall,
-                m.simulated_s / wall,
-                m.events,
-                m.events as f64 / m.run_s / 1e6,
-                m.run_s * 1e9 / m.events.max(1) as f64,
-                gib(m.peak_rss),
-                gib(m.estimate),
-                m.output_hash
-            );
-            rows.push((name.clone(), m));
+            let m = run_child(&exe, p, t, slice, shortcuts)?;
+            print_row(&name, &m);
+            rows.push(BenchCsv::new(&name, &m));
         }
     }
     if let Some(path) = csv_out {
         let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record([
-            "workload",
-            "nodes",
-            "simulated_s",
-            "threads",
-            "partitions",
-            "build_s",
-            "run_s",
-            "events",
-            "events_per_s",
-            "ns_per_event",
-            "peak_rss_bytes",
-            "estimate_bytes",
-            "output_hash",
-        ])?;
-        for (name, m) in &rows {
-            w.write_record([
-                name.clone(),
-                m.nodes.to_string(),
-                m.simulated_s.to_string(),
-                m.threads.to_string(),
-                m.partitions.to_string(),
-                format!("{:.3}", m.build_s),
-                format!("{:.3}", m.run_s),
-                m.events.to_string(),
-                format!("{:.0}", m.events as f64 / m.run_s),
-                format!("{:.1}", m.run_s * 1e9 / m.events.max(1) as f64),
-                m.peak_rss.to_string(),
-                m.estimate.to_string(),
-                format!("{:016x}", m.output_hash),
-            ])?;
+        for r in &rows {
+            w.serialize(r)?;
         }
         let bytes = w.into_inner().context("writing the benchmark CSV")?;
         crate::report::write_atomic(path, &bytes)
             .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
+}
+
+/// Runs `bench-one` on `p` with `t` threads in a child process and reads its measurement.
+fn run_child(exe: &Path, p: &Path, t: usize, slice: Slice, shortcuts: bool) -> Result<Measurement> {
+    let mut cmd = Command::new(exe);
+    cmd.arg("bench-one")
+        .arg(p)
+        .arg("--threads")
+        .arg(t.to_string());
+    if let Some(w) = slice.warmup {
+        cmd.arg("--warmup").arg(format!("{}ns", w.0));
+    }
+    if let Some(d) = slice.duration {
+        cmd.arg("--duration").arg(format!("{}ns", d.0));
+    }
+    if !shortcuts {
+        cmd.arg("--no-shortcuts");
+    }
+    let out = cmd
+        .output()
+        .with_context(|| format!("running {}", p.display()))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let Some(m) = stdout.lines().find_map(Measurement::parse) else {
+        let err = String::from_utf8_lossy(&out.stderr);
+        bail!(
+            "{} with {t} thread(s): {}",
+            p.display(),
+            err.lines()
+                .last()
+                .map(|l| l.trim_start_matches("error: "))
+                .unwrap_or("the run printed no measurement")
+        );
+    };
+    Ok(m)
+}
+
+/// One line of the printed table.
+fn print_row(name: &str, m: &Measurement) {
+    let wall = m.wall_s();
+    println!(
+        "{:<22} {:>8} {:>8.0} {:>3} {:>9.2} {:>9.2} {:>13} {:>8.2} {:>8.0} {:>10} {:>10}  {:016x}",
+        name,
+        m.nodes,
+        m.simulated_s,
+        m.threads,
+        wall,
+        m.simulated_s / wall,
+        m.events,
+        m.events as f64 / m.run_s / 1e6,
+        m.run_s * 1e9 / m.events.max(1) as f64,
+        gib(m.peak_rss),
+        gib(m.estimate),
+        m.output_hash
+    );
+}
+
+/// One row of `--csv`.
+#[derive(serde::Serialize)]
+struct BenchCsv {
+    workload: String,
+    nodes: u32,
+    /// As `f64` prints it ("90", not serde's "90.0").
+    simulated_s: String,
+    threads: usize,
+    partitions: usize,
+    build_s: String,
+    run_s: String,
+    events: u64,
+    events_per_s: String,
+    ns_per_event: String,
+    peak_rss_bytes: u64,
+    estimate_bytes: u64,
+    output_hash: String,
+}
+
+impl BenchCsv {
+    fn new(name: &str, m: &Measurement) -> Self {
+        BenchCsv {
+            workload: name.to_string(),
+            nodes: m.nodes,
+            simulated_s: m.simulated_s.to_string(),
+            threads: m.threads,
+            partitions: m.partitions,
+            build_s: format!("{:.3}", m.build_s),
+            run_s: format!("{:.3}", m.run_s),
+            events: m.events,
+            events_per_s: format!("{:.0}", m.events as f64 / m.run_s),
+            ns_per_event: format!("{:.1}", m.run_s * 1e9 / m.events.max(1) as f64),
+            peak_rss_bytes: m.peak_rss,
+            estimate_bytes: m.estimate,
+            output_hash: format!("{:016x}", m.output_hash),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -19,27 +19,7 @@ pub fn resolve_toml(s: &Scenario) -> String {
             drain: Some(Duration(s.drain)),
         }),
         gossipsub: Some(raw_gossipsub(&s.preset, &s.gossipsub)),
-        topology: Some(match s.topology {
-            TopologySpec::RandomDial {
-                outbound,
-                max_connections,
-            } => RawTopology {
-                kind: Some("random_dial".into()),
-                outbound: Some(outbound.into()),
-                max_connections: Some(max_connections.into()),
-                degree: None,
-            },
-            TopologySpec::RandomRegular { degree } => RawTopology {
-                kind: Some("random_regular".into()),
-                degree: Some(degree.into()),
-                ..Default::default()
-            },
-            TopologySpec::StaticMesh { degree } => RawTopology {
-                kind: Some("static_mesh".into()),
-                degree: Some(degree.into()),
-                ..Default::default()
-            },
-        }),
+        topology: Some(resolve_topology(&s.topology)),
         latency: Some(resolve_latency(&s.latency)),
         network: Some(RawNetwork {
             loss: Some(s.loss),
@@ -71,38 +51,62 @@ pub fn resolve_toml(s: &Scenario) -> String {
                 subscribers: Some(resolve_selector(&t.subscribers, s)),
             })
             .collect(),
-        traffic: s
-            .traffic
-            .iter()
-            .map(|t| RawTraffic {
-                class: Some(t.name.clone()),
-                topic: Some(s.topics[t.topic.idx()].name.clone()),
-                rate: Some(RateStr(t.rate)),
-                per: Some(
-                    if t.per == Per::Node {
-                        "node"
-                    } else {
-                        "network"
-                    }
-                    .into(),
-                ),
-                size: Some(resolve_size(&t.size)),
-                publishers: Some(resolve_selector(&t.publishers, s)),
-                arrival: Some(
-                    if t.arrival == Arrival::Poisson {
-                        "poisson"
-                    } else {
-                        "periodic"
-                    }
-                    .into(),
-                ),
-            })
-            .collect(),
+        traffic: s.traffic.iter().map(|t| resolve_traffic(t, s)).collect(),
     };
     let body = toml::to_string(&raw).expect("a resolved scenario always serializes");
     format!(
         "# Resolved scenario: every default filled in. Runs as-is with `gossipsim run`.\n{body}"
     )
+}
+
+fn resolve_topology(t: &TopologySpec) -> RawTopology {
+    match *t {
+        TopologySpec::RandomDial {
+            outbound,
+            max_connections,
+        } => RawTopology {
+            kind: Some("random_dial".into()),
+            outbound: Some(outbound.into()),
+            max_connections: Some(max_connections.into()),
+            degree: None,
+        },
+        TopologySpec::RandomRegular { degree } => RawTopology {
+            kind: Some("random_regular".into()),
+            degree: Some(degree.into()),
+            ..Default::default()
+        },
+        TopologySpec::StaticMesh { degree } => RawTopology {
+            kind: Some("static_mesh".into()),
+            degree: Some(degree.into()),
+            ..Default::default()
+        },
+    }
+}
+
+fn resolve_traffic(t: &TrafficClass, s: &Scenario) -> RawTraffic {
+    RawTraffic {
+        class: Some(t.name.clone()),
+        topic: Some(s.topics[t.topic.idx()].name.clone()),
+        rate: Some(RateStr(t.rate)),
+        per: Some(
+            if t.per == Per::Node {
+                "node"
+            } else {
+                "network"
+            }
+            .into(),
+        ),
+        size: Some(resolve_size(&t.size)),
+        publishers: Some(resolve_selector(&t.publishers, s)),
+        arrival: Some(
+            if t.arrival == Arrival::Poisson {
+                "poisson"
+            } else {
+                "periodic"
+            }
+            .into(),
+        ),
+    }
 }
 
 /// What follows from the one declaration of the gossipsub parameters: a scenario's
