@@ -41,10 +41,10 @@ fn queues(c: &mut Criterion) {
     g.throughput(Throughput::Elements(ops as u64));
     for pending in [10_000usize, 200_000] {
         g.bench_with_input(BenchmarkId::new("wheel", pending), &pending, |b, &p| {
-            b.iter(|| steady(&mut WheelQueue::default(), p, ops, &d))
+            b.iter(|| steady(&mut WheelQueue::default(), p, ops, &d));
         });
         g.bench_with_input(BenchmarkId::new("heap", pending), &pending, |b, &p| {
-            b.iter(|| steady(&mut HeapQueue::default(), p, ops, &d))
+            b.iter(|| steady(&mut HeapQueue::default(), p, ops, &d));
         });
     }
     g.finish();

@@ -7,7 +7,6 @@
 
 use crate::metrics::Accounting;
 use crate::scenario::{Per, Scenario, TopologySpec};
-use anyhow::Result;
 
 /// Peer state that does not grow with traffic: the struct, its two (boxed) ChaCha streams,
 /// buffers; of them ~90 B for the IHAVE groups counted ahead of their delivery (a FIFO of a
@@ -146,13 +145,35 @@ pub fn estimate(sc: &Scenario, threads: usize) -> Estimate {
     }
 }
 
+/// A run refused for memory: what it would need against what it may use.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{scenario}: {nodes} node(s) need an estimated {need}{runs} ({terms}), more than the {limit_of} of {limit}; use fewer nodes, a shorter run, or more memory")]
+pub struct MemoryRefused {
+    pub scenario: String,
+    pub nodes: u32,
+    /// All sizes as `gib` writes them.
+    pub need: String,
+    /// " for N runs at once", or empty for one.
+    pub runs: String,
+    /// The terms of at least 5% of one run's estimate.
+    pub terms: String,
+    /// "--memory-limit" or "available memory".
+    pub limit_of: &'static str,
+    pub limit: String,
+}
+
 /// Refuses, before anything is built, a run whose estimated peak memory (`runs` at once)
 /// exceeds `limit` (default: the memory available now). Returns the estimate of one run.
-pub fn check(sc: &Scenario, threads: usize, runs: usize, limit: Option<u64>) -> Result<u64> {
+pub fn check(
+    sc: &Scenario,
+    threads: usize,
+    runs: usize,
+    limit: Option<u64>,
+) -> Result<u64, Box<MemoryRefused>> {
     let est = estimate(sc, threads);
     let total = est.total();
     let need = total.saturating_mul(runs as u64);
-    let (limit, what) = match limit {
+    let (limit, limit_of) = match limit {
         Some(l) => (l, "--memory-limit"),
         None => match available_memory() {
             Some(a) => (a, "available memory"),
@@ -166,16 +187,19 @@ pub fn check(sc: &Scenario, threads: usize, runs: usize, limit: Option<u64>) -> 
             .filter(|t| t.1 >= 0.05 * total as f64)
             .map(|(name, b)| format!("{name} {}", gib(*b as u64)))
             .collect();
-        anyhow::bail!(
-            "{}: {} node(s) need an estimated {}{} ({}), more than the {} of {}; use fewer nodes, a shorter run, or more memory",
-            sc.name,
-            sc.nodes,
-            gib(need),
-            if runs > 1 { format!(" for {runs} runs at once") } else { String::new() },
-            terms.join(", "),
-            what,
-            gib(limit),
-        );
+        return Err(Box::new(MemoryRefused {
+            scenario: sc.name.clone(),
+            nodes: sc.nodes,
+            need: gib(need),
+            runs: if runs > 1 {
+                format!(" for {runs} runs at once")
+            } else {
+                String::new()
+            },
+            terms: terms.join(", "),
+            limit_of,
+            limit: gib(limit),
+        }));
     }
     Ok(total)
 }

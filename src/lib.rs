@@ -6,7 +6,6 @@
 //! ([`net`]); accounting is one exhaustive match ([`metrics`]); scenarios are parsed, then
 //! validated into typed values ([`scenario`]); runs write tidy CSV ([`report`]).
 
-pub mod bench;
 pub mod cli;
 pub mod engine;
 pub mod estimate;

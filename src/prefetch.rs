@@ -1,6 +1,14 @@
 //! Cache prefetch hints. An event touches a few cache lines scattered over memory; asking
 //! the CPU to load the next event's lines while the current one runs hides most of that
 //! latency. Hints only: they read nothing into the program and never fault.
+#![allow(
+    unsafe_code,
+    reason = "a prefetch is an intrinsic, hence unsafe to call, though it never faults and reads nothing into the program"
+)]
+#![allow(
+    clippy::inline_always,
+    reason = "a hint must sit in its caller's loop to be worth issuing"
+)]
 
 /// Hints the CPU to load the cache line holding `r`.
 #[inline(always)]

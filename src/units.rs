@@ -12,8 +12,7 @@ fn split_number(s: &str) -> Option<(f64, &str)> {
     let end = s
         .char_indices()
         .find(|(_, c)| !(c.is_ascii_digit() || *c == '.' || *c == '_'))
-        .map(|(i, _)| i)
-        .unwrap_or(s.len());
+        .map_or(s.len(), |(i, _)| i);
     if end == 0 {
         return None;
     }

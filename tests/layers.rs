@@ -15,7 +15,6 @@ const LAYERS: &[&[&str]] = &[
     &["model", "estimate"],
     &["sim"],
     &["report"],
-    &["bench"],
     &["cli"],
 ];
 

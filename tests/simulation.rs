@@ -61,11 +61,15 @@ fn static_mesh_costs_exactly_n_d_minus_1_plus_1_per_message() {
         let (n, d) = (300u64, 6u64);
         assert!(out.msgs.len() > 50, "enough messages: {}", out.msgs.len());
         for (m, s) in out.delivery.msgs.iter().enumerate() {
-            assert_eq!(s.delivered as u64, n - 1, "message {m} reaches everyone");
+            assert_eq!(
+                u64::from(s.delivered),
+                n - 1,
+                "message {m} reaches everyone"
+            );
             // Every transmission is received once: first copies + duplicates + the publisher's
             // own copies bounced back do not exist (no one sends to the source).
             assert_eq!(
-                s.delivered as u64 + s.duplicates,
+                u64::from(s.delivered) + s.duplicates,
                 n * (d - 1) + 1,
                 "message {m} (flood_publish = {flood})"
             );

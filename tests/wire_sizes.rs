@@ -254,7 +254,7 @@ proptest! {
         let mut shares = Vec::new();
         let ours = rpc_size(&parts, &ctx, &mut shares);
         prop_assert_eq!(ours as usize, encode(&parts, &msgs, &datas));
-        prop_assert_eq!(shares.iter().map(|&s| s as u64).sum::<u64>(), ours as u64);
+        prop_assert_eq!(shares.iter().map(|&s| u64::from(s)).sum::<u64>(), u64::from(ours));
     }
 }
 

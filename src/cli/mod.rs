@@ -2,6 +2,10 @@
 //! `presets`; `compare`, `check`; `bench`). Parses flags (clap), reports errors as one line on
 //! stderr with a non-zero exit, and shows progress on a terminal. The only place that reads
 //! the wall clock, and the only user of `anyhow`.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "the CLI shows wall-clock progress and times benchmarks; nothing it reads reaches a result"
+)]
 
 mod bench;
 mod inspect;
@@ -78,7 +82,7 @@ pub fn main() -> i32 {
 
 fn format_chain(e: &anyhow::Error) -> String {
     e.chain()
-        .map(|c| c.to_string())
+        .map(std::string::ToString::to_string)
         .collect::<Vec<_>>()
         .join(": ")
 }
@@ -99,7 +103,7 @@ fn dispatch(cli: Cli) -> Result<()> {
 /// `--threads`, or every core the process may use.
 fn threads_or_all(threads: Option<u32>) -> usize {
     threads.map_or_else(
-        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
         |t| t as usize,
     )
 }

@@ -38,7 +38,7 @@ impl Drop for PoisonOnPanic<'_> {
 
 impl SpinBarrier {
     pub fn new(n: usize) -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         SpinBarrier {
             n,
             spins: if n <= cores { 4000 } else { 64 },
@@ -77,14 +77,20 @@ impl SpinBarrier {
         }
         self.check_poison();
         self.sleepers.fetch_add(1, Ordering::SeqCst);
-        let mut held = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let mut held = self
+            .lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         while self.generation.load(Ordering::SeqCst) == g {
             if self.poisoned.load(Ordering::SeqCst) {
                 drop(held);
                 self.check_poison();
                 unreachable!("check_poison panics when poisoned");
             }
-            held = self.wake.wait(held).unwrap_or_else(|e| e.into_inner());
+            held = self
+                .wake
+                .wait(held)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
         }
         drop(held);
         self.sleepers.fetch_sub(1, Ordering::SeqCst);

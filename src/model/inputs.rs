@@ -105,7 +105,7 @@ impl ModelInputs {
 pub fn mean_size(d: &SizeDist) -> f64 {
     match d {
         SizeDist::Fixed(v) => *v as f64,
-        SizeDist::Uniform { min, max } => (*min as f64 + *max as f64) / 2.0,
+        SizeDist::Uniform { min, max } => f64::midpoint(*min as f64, *max as f64),
         // Mean of a log-normal is median·e^(σ²/2); clamping is ignored (documented).
         SizeDist::LogNormal { median, sigma, .. } => {
             *median as f64 * libm::exp(sigma * sigma / 2.0)

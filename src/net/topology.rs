@@ -167,7 +167,7 @@ mod tests {
         let g = random_dial(500, 8, 20, &mut rng);
         let deg = g.degrees();
         assert!(deg.iter().all(|&d| d <= 20));
-        let mean = deg.iter().sum::<u32>() as f64 / 500.0;
+        let mean = f64::from(deg.iter().sum::<u32>()) / 500.0;
         assert!(mean > 15.0, "most dials succeed: mean degree {mean}");
         assert_eq!(g.components(), 1);
     }

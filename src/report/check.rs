@@ -3,13 +3,15 @@
 //! deterministic and bit-identical across platforms, so the default tolerance is zero: any
 //! move is a behaviour change, to be explained or accepted with `--update`.
 
+use super::{invalid, Doing, ReportError};
 use crate::report::Summary;
 use crate::scenario;
 use crate::sim::Sim;
-use anyhow::{bail, Context, Result};
 use std::fmt::Write;
 use std::path::Path;
 use std::sync::Arc;
+
+type Result<T> = std::result::Result<T, ReportError>;
 
 /// One pinned number.
 #[derive(Clone, Debug, PartialEq)]
@@ -34,23 +36,26 @@ pub fn read_baseline(path: &Path) -> Result<Vec<BaselineRow>> {
     let mut rdr = csv::ReaderBuilder::new()
         .comment(Some(b'#'))
         .from_path(path)
-        .with_context(|| format!("reading baseline {file}"))?;
+        .doing(|| format!("reading baseline {file}"))?;
     let h = rdr
         .headers()
-        .with_context(|| format!("{file}: reading the header"))?
+        .doing(|| format!("{file}: reading the header"))?
         .clone();
     if h.iter().collect::<Vec<_>>() != HEADER {
-        bail!("{file}:1: header must be `{}`", HEADER.join(","));
+        return Err(invalid!("{file}:1: header must be `{}`", HEADER.join(",")));
     }
     let mut rows = Vec::new();
     for rec in rdr.records() {
-        let rec = rec.with_context(|| format!("{file}: malformed row"))?;
-        let line = rec.position().map_or(0, |p| p.line());
-        let seed = rec[1].parse().with_context(|| {
-            format!("{file}:{line}: seed \"{}\" is not a whole number", &rec[1])
-        })?;
+        let rec = rec.doing(|| format!("{file}: malformed row"))?;
+        let line = rec.position().map_or(0, csv::Position::line);
+        let seed = rec[1]
+            .parse()
+            .doing(|| format!("{file}:{line}: seed \"{}\" is not a whole number", &rec[1]))?;
         if rec[4].parse::<f64>().is_err() {
-            bail!("{file}:{line}: value \"{}\" is not a number", &rec[4]);
+            return Err(invalid!(
+                "{file}:{line}: value \"{}\" is not a number",
+                &rec[4]
+            ));
         }
         rows.push(BaselineRow {
             scenario: rec[0].into(),
@@ -100,15 +105,15 @@ pub struct CheckReport {
 pub fn check(path: &Path, tolerance: f64) -> Result<CheckReport> {
     let rows = read_baseline(path)?;
     if rows.is_empty() {
-        bail!(
+        return Err(invalid!(
             "{}: the baseline has no rows (create it with --update --add SCENARIO)",
             path.display()
-        );
+        ));
     }
     let mut text = String::new();
     let mut failures = 0;
     for (sc, seed) in runs(&rows) {
-        let now = measure(&sc, seed).with_context(|| format!("rerunning {sc} (seed {seed})"))?;
+        let now = measure(&sc, seed).doing(|| format!("rerunning {sc} (seed {seed})"))?;
         let mut moved = Vec::new();
         let mut missing = Vec::new();
         let pinned_rows: Vec<&BaselineRow> = rows
@@ -192,13 +197,13 @@ pub fn update(path: &Path, add: &[String]) -> Result<String> {
         }
     }
     if list.is_empty() {
-        bail!("nothing to pin: give --add SCENARIO[:SEED]");
+        return Err(invalid!("nothing to pin: give --add SCENARIO[:SEED]"));
     }
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(HEADER)?;
     let mut text = String::new();
     for (sc, seed) in &list {
-        let rows = measure(sc, *seed).with_context(|| format!("running {sc} (seed {seed})"))?;
+        let rows = measure(sc, *seed).doing(|| format!("running {sc} (seed {seed})"))?;
         let _ = writeln!(text, "pinned {sc} (seed {seed}): {} metrics", rows.len());
         for (m, v) in rows {
             w.write_record([
@@ -210,12 +215,12 @@ pub fn update(path: &Path, add: &[String]) -> Result<String> {
             ])?;
         }
     }
-    let body = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let body = w.into_inner().expect("writing to memory");
     let mut bytes = b"# gossipsim regression baseline: the summary numbers of each (scenario, seed) below.\n# Rewritten deliberately with `gossipsim check BASELINE --update`; checked in CI with `gossipsim check BASELINE`.\n".to_vec();
     bytes.extend_from_slice(&body);
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        std::fs::create_dir_all(dir).doing(|| format!("creating {}", dir.display()))?;
     }
-    super::write_atomic(path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+    super::write_atomic(path, &bytes).doing(|| format!("writing {}", path.display()))?;
     Ok(text)
 }

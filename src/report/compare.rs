@@ -2,13 +2,15 @@
 //! bandwidth.csv, mesh.csv, latency.csv), computes the model for the same parameters, and
 //! explains, term by term, where the model's assumptions do not hold. Writes `compare.csv`.
 
+use super::{invalid, Doing, ReportError};
 use crate::metrics::{Direction, Kind};
 use crate::model::{load, mbps, Case, ModelInputs, Terms, Version};
 use crate::scenario::{self, Scenario, TopologySpec};
-use anyhow::{bail, Context, Result};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::Path;
+
+type Result<T> = std::result::Result<T, ReportError>;
 
 /// Simulated per-node ingress of one topic, MB/h, by the model's terms (+ what it ignores).
 #[derive(Default, Debug, Clone)]
@@ -60,13 +62,13 @@ pub struct Comparison {
 
 fn read_csv(dir: &Path, name: &str) -> Result<csv::Reader<std::fs::File>> {
     let p = dir.join(name);
-    csv::Reader::from_path(&p).with_context(|| format!("reading {}", p.display()))
+    csv::Reader::from_path(&p).doing(|| format!("reading {}", p.display()))
 }
 
 fn col(h: &csv::StringRecord, name: &str, file: &str) -> Result<usize> {
     h.iter()
         .position(|c| c == name)
-        .with_context(|| format!("{file}: no column `{name}`"))
+        .ok_or_else(|| invalid!("{file}: no column `{name}`"))
 }
 
 /// The default model case for a scenario: case 3 without gossip, else case 4.
@@ -141,25 +143,25 @@ pub fn compare(
 fn load_run(dir: &Path, version: Version, case: Option<Case>) -> Result<(Scenario, Case)> {
     let resolved = dir.join("scenario.resolved.toml");
     if !resolved.is_file() {
-        bail!(
+        return Err(invalid!(
             "{}: not a results directory (no scenario.resolved.toml)",
             dir.display()
-        );
+        ));
     }
     let sc = scenario::load(&resolved)?;
     let case = case.unwrap_or_else(|| default_case(&sc));
     if !case.in_version(version) {
-        bail!(
+        return Err(invalid!(
             "{} is not part of the {} model",
             case.name(),
             version.name()
-        );
+        ));
     }
     if !matches!(
         case,
         Case::Case1 | Case::Case2 | Case::Case3 | Case::Case4 | Case::Case5
     ) {
-        bail!("compare takes a single-shard case (case1..case5); sharding cases are sums of them: compare each topic instead");
+        return Err(invalid!("compare takes a single-shard case (case1..case5); sharding cases are sums of them: compare each topic instead"));
     }
     Ok((sc, case))
 }
@@ -192,7 +194,7 @@ fn read_meshes(dir: &Path, sc: &Scenario) -> Result<Meshes> {
     for rec in rdr.records() {
         let rec = rec?;
         let Some(t) = topic_idx(sc, &rec[ct]) else {
-            bail!("mesh.csv: unknown topic {}", &rec[ct])
+            return Err(invalid!("mesh.csv: unknown topic {}", &rec[ct]));
         };
         if &rec[cs] == "true" {
             subs[t] += 1;
@@ -223,7 +225,7 @@ fn read_measured(dir: &Path, sc: &Scenario) -> Result<Vec<u64>> {
         let rec = rec?;
         if &rec[lm] == "true" {
             let Some(t) = topic_idx(sc, &rec[lt]) else {
-                bail!("latency.csv: unknown topic {}", &rec[lt])
+                return Err(invalid!("latency.csv: unknown topic {}", &rec[lt]));
             };
             msgs[t] += 1;
         }
@@ -258,7 +260,7 @@ fn read_ingress(dir: &Path, sc: &Scenario) -> Result<(Vec<SimTerms>, f64)> {
         let items: f64 = rec[cn].parse()?;
         let payload: f64 = rec[cpl].parse()?;
         let Some(kind) = Kind::from_name(&rec[ck]) else {
-            bail!("bandwidth.csv: unknown kind {}", &rec[ck]);
+            return Err(invalid!("bandwidth.csv: unknown kind {}", &rec[ck]));
         };
         if kind == Kind::Transport {
             transport_total += bytes;
@@ -503,7 +505,7 @@ impl Facts<'_> {
                 model.payload_iwant,
                 self.explain_iwant_payload(s),
             ),
-            ("framing", s.framing, 0.0, self.explain_framing(s)),
+            ("framing", s.framing, 0.0, explain_framing(s)),
             ("ihave", s.ihave, model.ihave, self.explain_ihave(s)),
             ("iwant", s.iwant, model.iwant, self.explain_iwant(s)),
             (
@@ -589,15 +591,6 @@ impl Facts<'_> {
         )
     }
 
-    fn explain_framing(&self, s: &SimTerms) -> String {
-        let per_copy = if s.copies > 0.0 {
-            s.framing * 1e6 / s.copies
-        } else {
-            0.0
-        };
-        format!("the model's S is the application payload; each copy on the wire also carries the Waku envelope and pubsub framing ({per_copy:.1} B per copy)")
-    }
-
     fn explain_ihave(&self, s: &SimTerms) -> String {
         if !self.sc.gossipsub.gossip {
             return "gossip is off".into();
@@ -660,9 +653,9 @@ pub fn write_csv(dir: &Path, c: &Comparison, tolerance: f64) -> Result<()> {
             r.explanation.as_str(),
         ])?;
     }
-    let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let bytes = w.into_inner().expect("writing to memory");
     super::write_atomic(&dir.join("compare.csv"), &bytes)
-        .with_context(|| format!("writing {}", dir.join("compare.csv").display()))
+        .doing(|| format!("writing {}", dir.join("compare.csv").display()))
 }
 
 /// Rows keyed for tests.
@@ -671,4 +664,14 @@ pub fn by_key(c: &Comparison) -> BTreeMap<(String, String), (f64, f64)> {
         .iter()
         .map(|r| ((r.metric.clone(), r.kind.clone()), (r.simulated, r.model)))
         .collect()
+}
+
+/// Why the framing term is not in the model: what each copy carries besides its payload.
+fn explain_framing(s: &SimTerms) -> String {
+    let per_copy = if s.copies > 0.0 {
+        s.framing * 1e6 / s.copies
+    } else {
+        0.0
+    };
+    format!("the model's S is the application payload; each copy on the wire also carries the Waku envelope and pubsub framing ({per_copy:.1} B per copy)")
 }

@@ -161,6 +161,5 @@ impl Scenario {
 /// The scenario name for a path: its file stem.
 pub fn name_from_path(p: &Path) -> String {
     p.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "scenario".into())
+        .map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned())
 }

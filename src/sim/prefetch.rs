@@ -70,7 +70,7 @@ impl Partition {
             Event::Heartbeat(p)
             | Event::Validated { peer: p, .. }
             | Event::Publish { peer: p, .. } => {
-                prefetch_lines(&self.peers[p as usize], Peer::HOT_LINES)
+                prefetch_lines(&self.peers[p as usize], Peer::HOT_LINES);
             }
         }
     }

@@ -89,7 +89,7 @@ impl Harness {
             match self.peers[i as usize].poll_event() {
                 Some(PeerEvent::Received { msg, .. }) => self.received.push((PeerId(i), msg)),
                 Some(PeerEvent::Validate { msg }) => {
-                    self.peers[i as usize].handle_validated(self.now, msg, &self.msgs)
+                    self.peers[i as usize].handle_validated(self.now, msg, &self.msgs);
                 }
                 None => break,
             }

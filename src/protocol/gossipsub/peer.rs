@@ -197,13 +197,12 @@ impl Peer {
     /// The next RPC to send, in the order produced.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
         let t = self.out.get(self.out_read as usize).copied();
-        match t {
-            Some(_) => self.out_read += 1,
-            None => {
-                self.out.clear();
-                self.out_parts.clear();
-                self.out_read = 0;
-            }
+        if t.is_some() {
+            self.out_read += 1;
+        } else {
+            self.out.clear();
+            self.out_parts.clear();
+            self.out_read = 0;
         }
         t
     }
@@ -312,9 +311,8 @@ impl Peer {
 
     /// A connection to `p` is open; `outbound` if we dialled it.
     pub fn handle_connected(&mut self, _now: SimTime, p: PeerId, outbound: bool) {
-        let pos = match self.index.binary_search_by_key(&p, |e| e.0) {
-            Ok(_) => return,
-            Err(pos) => pos,
+        let Err(pos) = self.index.binary_search_by_key(&p, |e| e.0) else {
+            return; // already connected
         };
         let slot = self.nbrs.len() as u32;
         self.index.insert(pos, (p, slot));
@@ -540,7 +538,7 @@ impl Peer {
         for (i, part) in parts.iter().enumerate() {
             match *part {
                 RpcPart::Subscribe { topic, subscribe } => {
-                    self.on_subscription(slot, topic, subscribe)
+                    self.on_subscription(slot, topic, subscribe);
                 }
                 RpcPart::Message { msg, hops, .. } => self.on_message(now, slot, msg, hops, msgs),
                 RpcPart::IHave { .. } => {} // handled per IHAVE group below

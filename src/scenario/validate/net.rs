@@ -87,7 +87,7 @@ impl Validator<'_> {
     pub(super) fn latency(&self, l: RawLatency) -> R<LatencySpec> {
         let kind = l.kind.clone().unwrap_or_else(|| "lognormal".into());
         let need = |field: &str, v: Option<Duration>| {
-            v.map(|d| d.0).ok_or(()).or_else(|_| {
+            v.map(|d| d.0).ok_or(()).or_else(|()| {
                 self.err(
                     format!("latency.{field}"),
                     format!("missing: required by kind \"{kind}\""),

@@ -6,6 +6,7 @@ use crate::protocol::gossipsub::preset;
 use crate::scenario::raw::*;
 use crate::scenario::*;
 use crate::units::{Bandwidth, Duration, RateStr, Size, Written};
+use std::fmt::Write;
 
 /// The scenario as TOML, every default filled in (what `scenario.resolved.toml` holds).
 pub fn resolve_toml(s: &Scenario) -> String {
@@ -144,7 +145,7 @@ pub fn presets_markdown() -> String {
         .map(|p| shown_params(&preset(p).expect("listed presets exist")))
         .collect();
     let mut out = format!("| parameter (spec symbol) | {} |\n", PRESETS.join(" | "));
-    out += &format!("|---|{}\n", "---|".repeat(PRESETS.len()));
+    let _ = writeln!(out, "|---|{}", "---|".repeat(PRESETS.len()));
     for (i, (name, label)) in PARAMS.iter().enumerate() {
         let label = if label.is_empty() {
             String::new()
@@ -152,7 +153,7 @@ pub fn presets_markdown() -> String {
             format!(" ({label})")
         };
         let row: Vec<&str> = values.iter().map(|v| v[i].as_str()).collect();
-        out += &format!("| `{name}`{label} | {} |\n", row.join(" | "));
+        let _ = writeln!(out, "| `{name}`{label} | {} |", row.join(" | "));
     }
     out
 }

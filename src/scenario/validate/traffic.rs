@@ -44,7 +44,7 @@ impl Validator<'_> {
     pub(super) fn selector(
         &self,
         path: &str,
-        s: &Option<RawSelector>,
+        s: Option<&RawSelector>,
         classes: &[NodeClass],
         nodes: u32,
     ) -> R<Selector> {
@@ -107,7 +107,7 @@ impl Validator<'_> {
             }
             let subscribers = self.selector(
                 &format!("topic[{i}].subscribers"),
-                &t.subscribers,
+                t.subscribers.as_ref(),
                 classes,
                 nodes,
             )?;
@@ -189,7 +189,8 @@ impl Validator<'_> {
                     ),
                 );
             }
-            let publishers = self.selector(&p("publishers"), &t.publishers, classes, nodes)?;
+            let publishers =
+                self.selector(&p("publishers"), t.publishers.as_ref(), classes, nodes)?;
             out.push(TrafficClass {
                 name,
                 topic,
@@ -218,7 +219,7 @@ impl Validator<'_> {
         let need = |k: &str, v: Option<Size>| {
             v.map(|s| s.0)
                 .ok_or(())
-                .or_else(|_| self.err(f(k), format!("missing: required by dist \"{}\"", t.dist)))
+                .or_else(|()| self.err(f(k), format!("missing: required by dist \"{}\"", t.dist)))
         };
         let allowed: &[&str] = match t.dist.as_str() {
             "fixed" => &["value"],
