@@ -10,8 +10,7 @@ use crate::scenario::{Per, Scenario, TopologySpec};
 
 /// Peer state that does not grow with traffic: the struct, its two (boxed) ChaCha streams,
 /// buffers; of them ~90 B for the IHAVE groups counted ahead of their delivery (a FIFO of a
-/// heartbeat's worth of 16-byte entries; ~150 B with `ALLOCATOR`, what a 5-s 1M-node slice's
-/// peak grew by with it).
+/// heartbeat's worth of 16-byte entries).
 const PEER_FIXED: f64 = 1840.0;
 /// Per connection, on each side: neighbour record with its topic list, sorted index entry,
 /// slot-table entry (latency + reverse slot).
@@ -25,10 +24,9 @@ const IDONTWANT_ENTRY: f64 = 16.0 * 1.5;
 /// An id in a heartbeat's gossip batch (kept buffers: the batch and the RPC parts).
 const GOSSIP_ID: f64 = 2.0 * 24.0;
 /// Peak RSS against the sum of live allocations (allocator slack, fragmentation, code and
-/// stacks). Calibrated on a 10K-node run of 11 simulated minutes (0.91 GiB) when the timing
-/// wheel's buffers still grew over a long run; kept since, on the safe side for a gate: the
-/// full 10K-node hour now peaks at 0.67 GiB against 0.87 GiB estimated (README,
-/// "Performance").
+/// stacks). Calibrated on a 10K-node run when the timing wheel's buffers still grew over a
+/// long run, and kept since: the estimate gates a refusal, so it errs high (README,
+/// "Performance", says by how much on each workload).
 const ALLOCATOR: f64 = 1.65;
 /// A queued event, and an RPC in flight (its 64-byte slot, parts inline, free-list entry).
 const EVENT: f64 = 56.0;

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
 /// A barrier whose waiters spin briefly, then sleep: windows are short (often a millisecond
-/// of simulated time, ~100 µs of work) and `std::sync::Barrier` sleeps at once, whose futex
+/// of simulated time, little work) and `std::sync::Barrier` sleeps at once, whose futex
 /// wake-up costs more than a typical wait; sleeping after the spin keeps runs with more
 /// threads than cores from burning their time slices spinning.
 pub struct SpinBarrier {

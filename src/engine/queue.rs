@@ -251,16 +251,15 @@ impl<E> WheelQueue<E> {
 
 impl<E> Default for WheelQueue<E> {
     /// ~131 µs buckets, 4096 fine slots: a ~537 ms fine horizon, enough for link delays and
-    /// uplink queues; heartbeats (a second ahead) wait in coarse slots. A longer fine ring
-    /// cost a third of a 10K-node run's memory: with a heartbeat in nearly every slot of the next
-    /// second, every slot held a buffer, and buffers circulate through `spare` at the size
-    /// of the busiest bucket (10K nodes, one simulated minute: 5.9M entries of capacity,
-    /// 332 MB, for ~13K queued events; peak RSS 735 -> 499 MB, same speed).
+    /// uplink queues; heartbeats (a second ahead) wait in coarse slots. The fine ring is
+    /// kept short on purpose: with a heartbeat in nearly every slot of a longer ring, every
+    /// slot holds a buffer, and buffers circulate through `spare` at the size of the busiest
+    /// bucket, so that the queue's capacity dwarfs the events it holds.
     ///
     /// Coarse slots of one span (537 ms) each, 64 of them: a heartbeat is appended to the
     /// slot of a span one or two ahead and sorted with its span, instead of taking its turn
-    /// in a heap of every node's heartbeat (half a million per partition at 1M nodes, where
-    /// popping that heap was 5% of the run; 1M-node 5-s slice 228 -> 212 s, 10K neutral).
+    /// in a heap of every node's heartbeat (half a million per partition at 1M nodes).
+    /// README "Performance" has what each choice measured.
     fn default() -> Self {
         WheelQueue::new(17, 12, 6)
     }
