@@ -1,5 +1,5 @@
 //! Scenarios: parse (raw serde structs, `raw.rs`), then validate into the typed [`Scenario`]
-//! (`validate.rs`) that the rest of gossipsim sees. Data files (latency matrices, size
+//! (`validate/`) that the rest of gossipsim sees. Data files (latency matrices, size
 //! distributions) are read in `files.rs`. Every error names the TOML key path, and the line
 //! where it can be found.
 
