@@ -6,6 +6,7 @@
 //! memory available, instead of being killed halfway.
 
 use crate::metrics::Accounting;
+use crate::protocol::gossipsub::GossipsubConfig;
 use crate::scenario::{Per, Scenario, TopologySpec};
 
 /// Peer state that does not grow with traffic: the struct, its two (boxed) ChaCha streams,
@@ -59,10 +60,19 @@ impl Estimate {
     }
 }
 
-/// Estimates the peak memory of running `sc` on `threads` threads.
+/// Estimates the peak memory of running `sc` on `threads` threads: as if every node ran
+/// the class parameters that need the most (on the safe side for a gate).
 pub fn estimate(sc: &Scenario, threads: usize) -> Estimate {
+    sc.node_classes
+        .iter()
+        .map(|c| estimate_with(sc, &c.gossipsub, threads))
+        .max_by_key(Estimate::total)
+        .unwrap_or_else(|| estimate_with(sc, &sc.gossipsub, threads))
+}
+
+/// The estimate with every node running `g`.
+fn estimate_with(sc: &Scenario, g: &GossipsubConfig, threads: usize) -> Estimate {
     let n = f64::from(sc.nodes);
-    let g = &sc.gossipsub;
     let conns = match sc.topology {
         TopologySpec::RandomDial {
             outbound,

@@ -600,3 +600,43 @@ fn cli_bench_rows_and_equal_hashes() {
         "events counted"
     );
 }
+
+/// A node class's own stack and parameters are validated like the scenario's, with the
+/// class's key path in the message.
+#[test]
+fn bad_class_gossipsub() {
+    let with = |class: &str| {
+        format!("{BASE}[[node_class]]\nname = \"a\"\n[[node_class]]\nname = \"fleet\"\n{class}\n")
+    };
+    check(
+        &with("gossipsub = { mesh_n = 12 }"),
+        "node_class[1].gossipsub.mesh_n",
+        Some(19),
+        "mesh_n_low <= mesh_n <= mesh_n_high, got 4 <= 12 <= 8",
+    );
+    check(
+        &with("gossipsub = { mesh_nn = 12 }"),
+        "node_class[1].gossipsub.mesh_nn",
+        Some(19),
+        "unknown field `mesh_nn`",
+    );
+    check(
+        &with("gossipsub = { preset = \"go-libp2p\" }"),
+        "node_class[1].gossipsub.preset",
+        Some(19),
+        "node_class[1].preset",
+    );
+    check(
+        &with("preset = \"nwaku-2099\""),
+        "node_class[1].preset",
+        Some(19),
+        "unknown preset \"nwaku-2099\"",
+    );
+    // A message the scenario's stack takes but a class's does not (rust-libp2p: 64 KiB).
+    check(
+        &with("preset = \"rust-libp2p\"").replace("size = \"2000B\"", "size = \"100KiB\""),
+        "traffic[0].size",
+        Some(14),
+        "node_class[1] \"fleet\": gossipsub.max_transmit_size of preset rust-libp2p",
+    );
+}

@@ -480,3 +480,69 @@ fn shortcuts_change_nothing_but_the_event_count() {
         }
     }
 }
+
+/// A node class runs its own gossipsub parameters: fleet nodes with D = 12 keep meshes of
+/// about their D while desktops keep nwaku's (D_high 8), every message still reaches
+/// everyone; and a class table that sets what the class already runs changes no byte.
+#[test]
+fn node_classes_run_their_own_gossipsub_parameters() {
+    let with = |fleet: &str| {
+        scenario(&format!(
+            r#"
+nodes = 300
+seed = 5
+[time]
+warmup = "20s"
+duration = "20s"
+drain = "5s"
+[topology]
+outbound = 10
+max_connections = 40
+[latency]
+kind = "uniform"
+min = "10ms"
+max = "50ms"
+[[node_class]]
+name = "desktop"
+share = 0.8
+[[node_class]]
+name = "fleet"
+share = 0.2
+{fleet}
+[[traffic]]
+class = "chat"
+rate = "60/hour"
+size = "2000B"
+"#
+        ))
+    };
+    let big = with("gossipsub = { mesh_n = 12, mesh_n_low = 8, mesh_n_high = 16 }");
+    assert_eq!(big.node_classes[1].gossipsub.mesh_n, 12);
+    assert_eq!(big.node_classes[0].gossipsub.mesh_n, 6);
+    let out = run(&big);
+    let mean = |class: u16| {
+        let degs: Vec<f64> = (0..out.mesh.len())
+            .filter(|&v| out.world.node_class[v] == class)
+            .map(|v| f64::from(out.mesh[v][0].0))
+            .collect();
+        degs.iter().sum::<f64>() / degs.len() as f64
+    };
+    let (desktop, fleet) = (mean(0), mean(1));
+    assert!(fleet >= 10.0, "fleet meshes near D = 12: {fleet}");
+    assert!(
+        desktop <= 8.0,
+        "desktop meshes within nwaku's D_high: {desktop}"
+    );
+    for m in out.delivery.msgs.iter().filter(|m| m.measured) {
+        assert_eq!(m.delivered, m.expected);
+    }
+    let plain = files(&with(""));
+    let same = files(&with("gossipsub = { mesh_n = 6 }"));
+    for ((name, a), (_, b)) in plain.iter().zip(&same) {
+        assert!(
+            a == b,
+            "{name}: a class table that changes nothing changed the output"
+        );
+    }
+    assert!(plain != files(&big));
+}

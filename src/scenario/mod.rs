@@ -51,6 +51,11 @@ pub struct NodeClass {
     pub count: u32,
     pub upload_bps: u64,
     pub download_bps: u64,
+    /// The preset its gossipsub parameters start from.
+    pub preset: String,
+    /// Its validated gossipsub parameters: the scenario's, or its own preset's, with its
+    /// own `gossipsub` table on top.
+    pub gossipsub: GossipsubConfig,
 }
 
 /// A set of nodes.

@@ -122,6 +122,10 @@ pub struct RawNodeClass {
     pub share: Option<f64>,
     pub upload: Option<Bandwidth>,
     pub download: Option<Bandwidth>,
+    /// The class's stack (default: the scenario's `[gossipsub]`).
+    pub preset: Option<String>,
+    /// Parameters set for this class on top of its stack.
+    pub gossipsub: Option<RawGossipsub>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, Default)]

@@ -14,7 +14,7 @@ use crate::message::MessageTable;
 use crate::metrics::{Accounting, Delivery};
 use crate::net::topology::{self, Graph};
 use crate::net::{latency, Interfaces, Links};
-use crate::protocol::gossipsub::Peer;
+use crate::protocol::gossipsub::{GossipsubConfig, Peer};
 use crate::rng::{SimRng, Streams};
 use crate::scenario::{LatencySpec, Scenario, Selector};
 use crate::traffic::Generator;
@@ -114,15 +114,22 @@ fn cut(n: usize, threads: usize, links: &Links) -> (Vec<u16>, SimTime) {
     }
 }
 
-/// Every peer, its first heartbeat drawn within one interval. `None` once moved into its
-/// partition.
-fn make_peers(sc: &Scenario, st: &Streams) -> Vec<Option<Peer>> {
-    let cfg = Arc::new(sc.gossipsub.clone());
+/// Every peer, running its class's parameters, its first heartbeat drawn within one of its
+/// intervals. `None` once moved into its partition.
+fn make_peers(sc: &Scenario, node_class: &[u16], st: &Streams) -> Vec<Option<Peer>> {
+    let cfgs: Vec<Arc<GossipsubConfig>> = sc
+        .node_classes
+        .iter()
+        .map(|c| Arc::new(c.gossipsub.clone()))
+        .collect();
     let mut phase = Stream::HeartbeatPhase.of(st, 0);
-    let hb = cfg.heartbeat_interval.0;
     (0..sc.nodes)
         .map(|v| {
-            let first = SimTime(rand::Rng::gen_range(&mut phase, 0..hb));
+            let cfg = &cfgs[node_class[v as usize] as usize];
+            let first = SimTime(rand::Rng::gen_range(
+                &mut phase,
+                0..cfg.heartbeat_interval.0,
+            ));
             Some(Peer::new(
                 PeerId(v),
                 cfg.clone(),
@@ -255,7 +262,7 @@ impl Sim {
             local[v] = m.len() as u32;
             m.push(PeerId(v as u32));
         }
-        let mut peers = make_peers(&sc, &st);
+        let mut peers = make_peers(&sc, &nodes.class, &st);
         let subscribed = subscriptions(&sc, &nodes.class, &st);
         let topic_subscribers = subscribed
             .iter()

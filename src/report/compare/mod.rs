@@ -107,6 +107,20 @@ pub fn compare(
         version.name(),
         case.name()
     );
+    let own: Vec<&str> = sc
+        .node_classes
+        .iter()
+        .filter(|c| c.gossipsub != sc.gossipsub)
+        .map(|c| c.name.as_str())
+        .collect();
+    if !own.is_empty() {
+        let _ = writeln!(
+            out.text,
+            "note: node class(es) {} run their own gossipsub parameters; the model takes the scenario's (D = {}) for every node",
+            own.join(", "),
+            sc.gossipsub.mesh_n
+        );
+    }
     let (mut total_sim, mut total_model) = (0.0, 0.0);
     for t in 0..sc.topics.len() {
         let Some((p, n)) = ModelInputs::for_topic(&sc, t, meshes.subs[t]) else {

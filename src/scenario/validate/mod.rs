@@ -200,7 +200,7 @@ impl Validator<'_> {
             return self.err("network.loss", format!("must be within [0, 1), got {loss}"));
         }
         let wire = raw.wire.clone().unwrap_or_default().resolve();
-        let node_classes = self.node_classes(&raw.node_class, nodes)?;
+        let node_classes = self.node_classes(&raw.node_class, nodes, (&preset_name, &gossipsub))?;
         let topics = self.topics(&raw.topic, &node_classes, nodes)?;
         let traffic = self.traffic(
             &raw.traffic,
@@ -235,21 +235,40 @@ impl Validator<'_> {
         Ok(s)
     }
 
+    /// The scenario's `[gossipsub]`: its preset (default nwaku) with its parameters on top.
     fn gossipsub(&self, g: RawGossipsub) -> R<(String, GossipsubConfig)> {
         let name = g.preset.clone().unwrap_or_else(|| "nwaku".into());
-        let Some(mut c) = preset(&name) else {
-            return self.err(
-                "gossipsub.preset",
-                format!(
-                    "unknown preset \"{name}\" (known: {})",
-                    crate::protocol::gossipsub::PRESETS.join(", ")
-                ),
-            );
-        };
-        override_params(&mut c, g);
-        if let Err(e) = c.validate() {
-            return self.err(format!("gossipsub.{}", e.param), e.reason);
+        let base = self.preset("gossipsub.preset", &name)?;
+        Ok((name, self.parameters("gossipsub", base, g)?))
+    }
+
+    /// The preset called `name`, or an error at `path`.
+    fn preset(&self, path: &str, name: &str) -> R<GossipsubConfig> {
+        preset(name).map_or_else(
+            || {
+                self.err(
+                    path,
+                    format!(
+                        "unknown preset \"{name}\" (known: {})",
+                        crate::protocol::gossipsub::PRESETS.join(", ")
+                    ),
+                )
+            },
+            Ok,
+        )
+    }
+
+    /// `base` with what the table at `path` sets, checked against the spec's constraints.
+    fn parameters(
+        &self,
+        path: &str,
+        mut base: GossipsubConfig,
+        g: RawGossipsub,
+    ) -> R<GossipsubConfig> {
+        override_params(&mut base, g);
+        if let Err(e) = base.validate() {
+            return self.err(format!("{path}.{}", e.param), e.reason);
         }
-        Ok((name, c))
+        Ok(base)
     }
 }

@@ -37,11 +37,21 @@ pub fn resolve_toml(s: &Scenario) -> String {
         node_class: s
             .node_classes
             .iter()
-            .map(|c| RawNodeClass {
-                name: Some(c.name.clone()),
-                share: Some(c.share),
-                upload: Some(Bandwidth(c.upload_bps)),
-                download: Some(Bandwidth(c.download_bps)),
+            .map(|c| {
+                // A class that runs the scenario's parameters says nothing more; one with its
+                // own writes its stack and every parameter.
+                let own = c.preset != s.preset || c.gossipsub != s.gossipsub;
+                RawNodeClass {
+                    name: Some(c.name.clone()),
+                    share: Some(c.share),
+                    upload: Some(Bandwidth(c.upload_bps)),
+                    download: Some(Bandwidth(c.download_bps)),
+                    preset: own.then(|| c.preset.clone()),
+                    gossipsub: own.then(|| RawGossipsub {
+                        preset: None,
+                        ..raw_gossipsub(&c.preset, &c.gossipsub)
+                    }),
+                }
             })
             .collect(),
         topic: s

@@ -8,7 +8,14 @@ use crate::scenario::*;
 use crate::units::{self, RateStr, Size};
 
 impl Validator<'_> {
-    pub(super) fn node_classes(&self, raw: &[RawNodeClass], nodes: u32) -> R<Vec<NodeClass>> {
+    /// The node classes (one `default` when there is none); `scenario`: the scenario's
+    /// preset and gossipsub parameters, what a class runs unless it says otherwise.
+    pub(super) fn node_classes(
+        &self,
+        raw: &[RawNodeClass],
+        nodes: u32,
+        scenario: (&str, &GossipsubConfig),
+    ) -> R<Vec<NodeClass>> {
         let defaults = [RawNodeClass::default()];
         let raw = if raw.is_empty() { &defaults[..] } else { raw };
         let mut out: Vec<NodeClass> = Vec::new();
@@ -22,12 +29,15 @@ impl Validator<'_> {
             if !(share.is_finite() && share > 0.0) {
                 return self.err(p("share"), format!("must be > 0, got {share}"));
             }
+            let (preset, gossipsub) = self.class_gossipsub(i, c, scenario)?;
             out.push(NodeClass {
                 name,
                 share,
                 count: 0,
                 upload_bps: c.upload.map_or(100_000_000, |b| b.0),
                 download_bps: c.download.map_or(100_000_000, |b| b.0),
+                preset,
+                gossipsub,
             });
         }
         // Largest-remainder rounding: counts add up to `nodes` exactly.
@@ -39,6 +49,34 @@ impl Validator<'_> {
             c.count = n;
         }
         Ok(out)
+    }
+
+    /// Class `i`'s stack and parameters: its own `preset` (else the scenario's preset and
+    /// parameters), then its `gossipsub` table on top. Mesh maintenance follows the
+    /// scenario's (a static mesh has none, whatever the class).
+    fn class_gossipsub(
+        &self,
+        i: usize,
+        c: &RawNodeClass,
+        scenario: (&str, &GossipsubConfig),
+    ) -> R<(String, GossipsubConfig)> {
+        let path = format!("node_class[{i}].gossipsub");
+        let table = c.gossipsub.clone().unwrap_or_default();
+        if table.preset.is_some() {
+            return self.err(
+                format!("{path}.preset"),
+                format!("a class's stack is node_class[{i}].preset, beside its gossipsub table"),
+            );
+        }
+        let (name, base) = match &c.preset {
+            Some(p) => {
+                let mut base = self.preset(&format!("node_class[{i}].preset"), p)?;
+                base.mesh_maintenance = scenario.1.mesh_maintenance;
+                (p.clone(), base)
+            }
+            None => (scenario.0.to_string(), scenario.1.clone()),
+        };
+        Ok((name, self.parameters(&path, base, table)?))
     }
 
     pub(super) fn selector(
@@ -178,16 +216,31 @@ impl Validator<'_> {
             let size = self.size(&p("size"), size)?;
             let max_data =
                 u64::from(wire.data_len(size.max().min(u64::from(u32::MAX) - 1024) as u32));
-            if max_data > g.max_transmit_size {
-                return self.err(
-                    p("size"),
+            // Every class must take it: a class that runs the scenario's parameters is named
+            // by its preset, one with its own by its name too.
+            let limits = classes.iter().enumerate().map(|(k, c)| {
+                let what = if c.gossipsub == *g {
+                    format!("gossipsub.max_transmit_size of preset {preset}")
+                } else {
                     format!(
-                        "largest message ({} payload, {} with the Waku envelope) is above the max message size {} (gossipsub.max_transmit_size of preset {preset})",
-                        units::fmt_size(size.max()),
-                        units::fmt_size(max_data),
-                        units::fmt_size(g.max_transmit_size)
-                    ),
-                );
+                        "node_class[{k}] \"{}\": gossipsub.max_transmit_size of preset {}",
+                        c.name, c.preset
+                    )
+                };
+                (what, &c.gossipsub)
+            });
+            for (what, cfg) in limits {
+                if max_data > cfg.max_transmit_size {
+                    return self.err(
+                        p("size"),
+                        format!(
+                            "largest message ({} payload, {} with the Waku envelope) is above the max message size {} ({what})",
+                            units::fmt_size(size.max()),
+                            units::fmt_size(max_data),
+                            units::fmt_size(cfg.max_transmit_size)
+                        ),
+                    );
+                }
             }
             let publishers =
                 self.selector(&p("publishers"), t.publishers.as_ref(), classes, nodes)?;
