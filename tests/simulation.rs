@@ -536,6 +536,20 @@ size = "2000B"
     for m in out.delivery.msgs.iter().filter(|m| m.measured) {
         assert_eq!(m.delivered, m.expected);
     }
+    // The summary reports each node class apart: fleet nodes receive more.
+    let summary = Summary::new(&big, &out);
+    let metric = |name: &str| -> f64 {
+        let row = summary.rows.iter().find(|r| r.metric == name);
+        row.unwrap_or_else(|| panic!("{name} reported"))
+            .value
+            .parse()
+            .unwrap()
+    };
+    let (fleet_in, desktop_in) = (
+        metric("bandwidth.in.node_class.fleet.total.mean_Bps"),
+        metric("bandwidth.in.node_class.desktop.total.mean_Bps"),
+    );
+    assert!(fleet_in > 1.2 * desktop_in, "{fleet_in} vs {desktop_in}");
     let plain = files(&with(""));
     let same = files(&with("gossipsub = { mesh_n = 6 }"));
     for ((name, a), (_, b)) in plain.iter().zip(&same) {

@@ -108,6 +108,40 @@ impl Summary {
                 self.bandwidth_line(dir, &label, &key, dist(v), false);
             }
         }
+        if sc.node_classes.len() > 1 {
+            self.by_node_class(sc, out, &by_kind);
+        }
+    }
+
+    /// The same table for each node class apart (only with more than one): what a fleet
+    /// node pays against a client. Rows `bandwidth.<dir>.node_class.<name>.<kind>.<stat>_Bps`.
+    fn by_node_class(&mut self, sc: &Scenario, out: &RunOutput, by_kind: &[[[u64; KINDS]; 2]]) {
+        let _ = writeln!(self.text, "\nper-node bandwidth by node class (kB/s)   mean       p50       p99       max    mean Mbit/s");
+        let secs = sc.duration.as_secs_f64();
+        let rate = |b: u64| b as f64 / secs;
+        for (c, nc) in sc.node_classes.iter().enumerate() {
+            let members: Vec<&[[u64; KINDS]; 2]> = by_kind
+                .iter()
+                .zip(&out.world.node_class)
+                .filter(|(_, &k)| usize::from(k) == c)
+                .map(|(b, _)| b)
+                .collect();
+            for dir in [Direction::In, Direction::Out] {
+                let d = dir as usize;
+                let total = members.iter().map(|k| rate(k[d].iter().sum())).collect();
+                let (label, key) = (
+                    format!("{} total", nc.name),
+                    format!("node_class.{}.total", nc.name),
+                );
+                self.bandwidth_line(dir, &label, &key, dist(total), false);
+                for kind in Kind::ALL {
+                    let v = members.iter().map(|k| rate(k[d][kind as usize])).collect();
+                    let label = format!("{} {}", nc.name, kind.name());
+                    let key = format!("node_class.{}.{}", nc.name, kind.name());
+                    self.bandwidth_line(dir, &label, &key, dist(v), true);
+                }
+            }
+        }
     }
 
     /// One line of the bandwidth table and its four rows; `skip_empty`: no line if it is all
