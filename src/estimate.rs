@@ -77,7 +77,27 @@ fn estimate_with(sc: &Scenario, g: &GossipsubConfig, threads: usize) -> Estimate
         TopologySpec::RandomDial {
             outbound,
             max_connections,
-        } => f64::from((2 * outbound).min(max_connections)),
+        } => {
+            // A node has its own dials plus about the mean dials of the others, up to its
+            // cap; averaged over the classes by their shares.
+            let dial =
+                |c: &crate::scenario::NodeClass| c.dial.unwrap_or((outbound, max_connections));
+            let total: f64 = sc.node_classes.iter().map(|c| c.share).sum();
+            let mean_out: f64 = sc
+                .node_classes
+                .iter()
+                .map(|c| c.share * f64::from(dial(c).0))
+                .sum::<f64>()
+                / total;
+            sc.node_classes
+                .iter()
+                .map(|c| {
+                    let (out, max) = dial(c);
+                    c.share * (f64::from(out) + mean_out).min(f64::from(max))
+                })
+                .sum::<f64>()
+                / total
+        }
         TopologySpec::RandomRegular { degree } | TopologySpec::StaticMesh { degree } => {
             f64::from(degree)
         }

@@ -640,3 +640,33 @@ fn bad_class_gossipsub() {
         "node_class[1] \"fleet\": gossipsub.max_transmit_size of preset rust-libp2p",
     );
 }
+
+/// A class's own dials and cap: only with random_dial, and a cap no lower than its dials.
+#[test]
+fn bad_class_dials() {
+    let with = |class: &str| {
+        format!("{BASE}[[node_class]]\nname = \"a\"\n[[node_class]]\nname = \"fleet\"\n{class}\n")
+    };
+    check(
+        &with("outbound = 40\nmax_connections = 30"),
+        "node_class[1].max_connections",
+        Some(20),
+        "must be >= the class's outbound (40), got 30",
+    );
+    check(
+        &with("outbound = 100"),
+        "node_class[1].outbound",
+        Some(19),
+        "between 1 and nodes - 1 (99), got 100",
+    );
+    let regular = with("outbound = 20").replace(
+        "kind = \"random_dial\"\noutbound = 5\nmax_connections = 20",
+        "kind = \"random_regular\"\ndegree = 6",
+    );
+    check(
+        &regular,
+        "node_class[1].outbound",
+        Some(18),
+        "only with topology.kind = \"random_dial\"",
+    );
+}

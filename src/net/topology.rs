@@ -53,33 +53,50 @@ impl Graph {
     }
 }
 
-pub fn build(spec: &TopologySpec, nodes: u32, rng: &mut SimRng) -> Result<Graph, TopologyError> {
+/// The graph of `spec` on `nodes` nodes. `dial`: for `random_dial`, each node's own
+/// (outbound, max_connections) where they differ by node (empty: the spec's for all).
+pub fn build(
+    spec: &TopologySpec,
+    nodes: u32,
+    dial: &[(u32, u32)],
+    rng: &mut SimRng,
+) -> Result<Graph, TopologyError> {
     match *spec {
         TopologySpec::RandomDial {
             outbound,
             max_connections,
-        } => Ok(random_dial(nodes, outbound, max_connections, rng)),
+        } => {
+            let limits = |v: u32| {
+                dial.get(v as usize)
+                    .copied()
+                    .unwrap_or((outbound, max_connections))
+            };
+            Ok(random_dial(nodes, limits, rng))
+        }
         TopologySpec::RandomRegular { degree } | TopologySpec::StaticMesh { degree } => {
             random_regular(nodes, degree, rng)
         }
     }
 }
 
-/// Nodes, in random order, each dial random peers until they have `outbound` outbound
-/// connections (or give up after many refusals); a peer accepts while under `max`.
-fn random_dial(n: u32, outbound: u32, max: u32, rng: &mut SimRng) -> Graph {
+/// Nodes, in random order, each dial random peers until they have their `outbound`
+/// outbound connections (or give up after many refusals); a peer accepts while under its
+/// `max`. `limits(v)`: node `v`'s (outbound, max).
+fn random_dial(n: u32, limits: impl Fn(u32) -> (u32, u32), rng: &mut SimRng) -> Graph {
     let mut adj: Vec<Vec<u32>> = vec![Vec::new(); n as usize];
     let mut edges = Vec::new();
     let mut order: Vec<u32> = (0..n).collect();
     rand::seq::SliceRandom::shuffle(&mut order[..], rng);
     for &a in &order {
+        let (outbound, max) = limits(a);
         let mut dialled = 0;
         let mut attempts = 0;
         while dialled < outbound && attempts < outbound * 50 && (adj[a as usize].len() as u32) < max
         {
             attempts += 1;
             let b = rng.gen_range(0..n);
-            if b == a || adj[b as usize].len() as u32 >= max || adj[a as usize].contains(&b) {
+            if b == a || adj[b as usize].len() as u32 >= limits(b).1 || adj[a as usize].contains(&b)
+            {
                 continue;
             }
             adj[a as usize].push(b);
@@ -164,11 +181,30 @@ mod tests {
     #[test]
     fn random_dial_respects_limits() {
         let mut rng = Streams::new(7).stream("topology", 0);
-        let g = random_dial(500, 8, 20, &mut rng);
+        let g = random_dial(500, |_| (8, 20), &mut rng);
         let deg = g.degrees();
         assert!(deg.iter().all(|&d| d <= 20));
         let mean = f64::from(deg.iter().sum::<u32>()) / 500.0;
         assert!(mean > 15.0, "most dials succeed: mean degree {mean}");
         assert_eq!(g.components(), 1);
+    }
+
+    /// Nodes dial and accept within their own limits: a tenth of the nodes dialling 30 with
+    /// room for 60 end with at least their dials; the rest stay within their cap of 20.
+    #[test]
+    fn random_dial_keeps_each_node_within_its_own_limits() {
+        let mut rng = Streams::new(7).stream("topology", 0);
+        let limits = |v: u32| if v.is_multiple_of(10) { (30, 60) } else { (5, 20) };
+        let g = random_dial(1000, limits, &mut rng);
+        let deg = g.degrees();
+        for (v, &d) in deg.iter().enumerate() {
+            let (out, max) = limits(v as u32);
+            assert!(d <= max, "node {v}: {d} > {max}");
+            if v.is_multiple_of(10) {
+                assert!(d >= out, "node {v} made its {out} dials: {d}");
+            }
+        }
+        let big = deg.iter().step_by(10).map(|&d| f64::from(d)).sum::<f64>() / 100.0;
+        assert!(big > 30.0, "dialling nodes also take inbound: mean {big}");
     }
 }

@@ -56,6 +56,9 @@ pub struct NodeClass {
     /// Its validated gossipsub parameters: the scenario's, or its own preset's, with its
     /// own `gossipsub` table on top.
     pub gossipsub: GossipsubConfig,
+    /// With `random_dial`: its (outbound, max_connections), the topology's unless it sets
+    /// its own; `None` with the regular topologies.
+    pub dial: Option<(u32, u32)>,
 }
 
 /// A set of nodes.

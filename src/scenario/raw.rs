@@ -126,6 +126,9 @@ pub struct RawNodeClass {
     pub preset: Option<String>,
     /// Parameters set for this class on top of its stack.
     pub gossipsub: Option<RawGossipsub>,
+    /// With `random_dial`: this class's dials and connection cap.
+    pub outbound: Option<u64>,
+    pub max_connections: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, Default)]

@@ -16,7 +16,7 @@ use crate::net::topology::{self, Graph};
 use crate::net::{latency, Interfaces, Links};
 use crate::protocol::gossipsub::{GossipsubConfig, Peer};
 use crate::rng::{SimRng, Streams};
-use crate::scenario::{LatencySpec, Scenario, Selector};
+use crate::scenario::{LatencySpec, Scenario, Selector, TopologySpec};
 use crate::traffic::Generator;
 use std::sync::Arc;
 
@@ -88,6 +88,30 @@ impl Nodes {
         };
         Nodes { class, region }
     }
+}
+
+/// Each node's (outbound, max_connections) when classes dial differently from the topology
+/// (empty when none does: every node then takes the topology's).
+fn dial_limits(sc: &Scenario, node_class: &[u16]) -> Vec<(u32, u32)> {
+    let TopologySpec::RandomDial {
+        outbound,
+        max_connections,
+    } = sc.topology
+    else {
+        return Vec::new();
+    };
+    let own = |c: &crate::scenario::NodeClass| c.dial.unwrap_or((outbound, max_connections));
+    if sc
+        .node_classes
+        .iter()
+        .all(|c| own(c) == (outbound, max_connections))
+    {
+        return Vec::new();
+    }
+    node_class
+        .iter()
+        .map(|&c| own(&sc.node_classes[c as usize]))
+        .collect()
 }
 
 /// Each edge of the graph with its one-way latency.
@@ -251,7 +275,12 @@ impl Sim {
         let st = Streams::new(sc.seed);
         let n = sc.nodes as usize;
         let nodes = Nodes::draw(&sc, &st);
-        let graph = topology::build(&sc.topology, sc.nodes, &mut Stream::Topology.of(&st, 0))?;
+        let graph = topology::build(
+            &sc.topology,
+            sc.nodes,
+            &dial_limits(&sc, &nodes.class),
+            &mut Stream::Topology.of(&st, 0),
+        )?;
         let links = draw_links(&sc, &graph, &nodes.region, &st);
         let (part, lookahead) = cut(n, opts.threads, &links);
         let count = part.iter().map(|&p| p as usize + 1).max().unwrap_or(1);

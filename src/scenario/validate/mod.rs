@@ -200,7 +200,12 @@ impl Validator<'_> {
             return self.err("network.loss", format!("must be within [0, 1), got {loss}"));
         }
         let wire = raw.wire.clone().unwrap_or_default().resolve();
-        let node_classes = self.node_classes(&raw.node_class, nodes, (&preset_name, &gossipsub))?;
+        let node_classes = self.node_classes(
+            &raw.node_class,
+            nodes,
+            (&preset_name, &gossipsub),
+            &topology,
+        )?;
         let topics = self.topics(&raw.topic, &node_classes, nodes)?;
         let traffic = self.traffic(
             &raw.traffic,

@@ -51,6 +51,15 @@ pub fn resolve_toml(s: &Scenario) -> String {
                         preset: None,
                         ..raw_gossipsub(&c.preset, &c.gossipsub)
                     }),
+                    // Likewise dials and cap, where they differ from the topology's.
+                    outbound: c
+                        .dial
+                        .filter(|d| Some(d.0) != topology_dial(s).map(|t| t.0))
+                        .map(|d| u64::from(d.0)),
+                    max_connections: c
+                        .dial
+                        .filter(|d| Some(d.1) != topology_dial(s).map(|t| t.1))
+                        .map(|d| u64::from(d.1)),
                 }
             })
             .collect(),
@@ -68,6 +77,17 @@ pub fn resolve_toml(s: &Scenario) -> String {
     format!(
         "# Resolved scenario: every default filled in. Runs as-is with `gossipsim run`.\n{body}"
     )
+}
+
+/// The topology's (outbound, max_connections), with `random_dial`.
+fn topology_dial(s: &Scenario) -> Option<(u32, u32)> {
+    match s.topology {
+        TopologySpec::RandomDial {
+            outbound,
+            max_connections,
+        } => Some((outbound, max_connections)),
+        _ => None,
+    }
 }
 
 fn resolve_topology(t: &TopologySpec) -> RawTopology {

@@ -15,6 +15,7 @@ impl Validator<'_> {
         raw: &[RawNodeClass],
         nodes: u32,
         scenario: (&str, &GossipsubConfig),
+        topology: &TopologySpec,
     ) -> R<Vec<NodeClass>> {
         let defaults = [RawNodeClass::default()];
         let raw = if raw.is_empty() { &defaults[..] } else { raw };
@@ -30,6 +31,7 @@ impl Validator<'_> {
                 return self.err(p("share"), format!("must be > 0, got {share}"));
             }
             let (preset, gossipsub) = self.class_gossipsub(i, c, scenario)?;
+            let dial = self.class_dial(i, c, nodes, topology)?;
             out.push(NodeClass {
                 name,
                 share,
@@ -38,6 +40,7 @@ impl Validator<'_> {
                 download_bps: c.download.map_or(100_000_000, |b| b.0),
                 preset,
                 gossipsub,
+                dial,
             });
         }
         // Largest-remainder rounding: counts add up to `nodes` exactly.
@@ -77,6 +80,50 @@ impl Validator<'_> {
             None => (scenario.0.to_string(), scenario.1.clone()),
         };
         Ok((name, self.parameters(&path, base, table)?))
+    }
+
+    /// Class `i`'s (outbound, max_connections) with `random_dial`: the topology's unless
+    /// it sets its own (at least one dial, fewer than the nodes, a cap no lower than its
+    /// dials); refused with the regular topologies, whose degree is the graph's.
+    fn class_dial(
+        &self,
+        i: usize,
+        c: &RawNodeClass,
+        nodes: u32,
+        topology: &TopologySpec,
+    ) -> R<Option<(u32, u32)>> {
+        let p = |f: &str| format!("node_class[{i}].{f}");
+        let TopologySpec::RandomDial {
+            outbound,
+            max_connections,
+        } = *topology
+        else {
+            if let Some(f) = [
+                ("outbound", c.outbound),
+                ("max_connections", c.max_connections),
+            ]
+            .iter()
+            .find_map(|(f, v)| v.map(|_| *f))
+            {
+                return self.err(p(f), "only with topology.kind = \"random_dial\"");
+            }
+            return Ok(None);
+        };
+        let out = c.outbound.unwrap_or(u64::from(outbound));
+        let max = c.max_connections.unwrap_or(u64::from(max_connections));
+        if out == 0 || out >= u64::from(nodes) {
+            return self.err(
+                p("outbound"),
+                format!("must be between 1 and nodes - 1 ({}), got {out}", nodes - 1),
+            );
+        }
+        if max < out {
+            return self.err(
+                p("max_connections"),
+                format!("must be >= the class's outbound ({out}), got {max}"),
+            );
+        }
+        Ok(Some((out as u32, max.min(u64::from(u32::MAX)) as u32)))
     }
 
     pub(super) fn selector(
