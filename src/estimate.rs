@@ -74,14 +74,13 @@ pub fn estimate(sc: &Scenario, threads: usize) -> Estimate {
 fn estimate_with(sc: &Scenario, g: &GossipsubConfig, threads: usize) -> Estimate {
     let n = f64::from(sc.nodes);
     let conns = match sc.topology {
-        TopologySpec::RandomDial {
-            outbound,
-            max_connections,
-        } => {
+        TopologySpec::RandomDial { .. } => {
             // A node has its own dials plus about the mean dials of the others, up to its
             // cap; averaged over the classes by their shares.
-            let dial =
-                |c: &crate::scenario::NodeClass| c.dial.unwrap_or((outbound, max_connections));
+            let dial = |c: &crate::scenario::NodeClass| {
+                c.dial
+                    .expect("validated: with random_dial every class has its dials")
+            };
             let total: f64 = sc.node_classes.iter().map(|c| c.share).sum();
             let mean_out: f64 = sc
                 .node_classes

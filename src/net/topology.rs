@@ -194,7 +194,13 @@ mod tests {
     #[test]
     fn random_dial_keeps_each_node_within_its_own_limits() {
         let mut rng = Streams::new(7).stream("topology", 0);
-        let limits = |v: u32| if v.is_multiple_of(10) { (30, 60) } else { (5, 20) };
+        let limits = |v: u32| {
+            if v.is_multiple_of(10) {
+                (30, 60)
+            } else {
+                (5, 20)
+            }
+        };
         let g = random_dial(1000, limits, &mut rng);
         let deg = g.degrees();
         for (v, &d) in deg.iter().enumerate() {

@@ -100,7 +100,10 @@ fn dial_limits(sc: &Scenario, node_class: &[u16]) -> Vec<(u32, u32)> {
     else {
         return Vec::new();
     };
-    let own = |c: &crate::scenario::NodeClass| c.dial.unwrap_or((outbound, max_connections));
+    let own = |c: &crate::scenario::NodeClass| {
+        c.dial
+            .expect("validated: with random_dial every class has its dials")
+    };
     if sc
         .node_classes
         .iter()
