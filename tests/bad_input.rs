@@ -601,40 +601,43 @@ fn cli_bench_rows_and_equal_hashes() {
     );
 }
 
+/// `BASE` with two node classes, `a` and `fleet`, the latter ending with `class` (its line
+/// is 19).
+fn with_fleet(class: &str) -> String {
+    format!("{BASE}[[node_class]]\nname = \"a\"\n[[node_class]]\nname = \"fleet\"\n{class}\n")
+}
+
 /// A node class's own stack and parameters are validated like the scenario's, with the
 /// class's key path in the message.
 #[test]
 fn bad_class_gossipsub() {
-    let with = |class: &str| {
-        format!("{BASE}[[node_class]]\nname = \"a\"\n[[node_class]]\nname = \"fleet\"\n{class}\n")
-    };
     check(
-        &with("gossipsub = { mesh_n = 12 }"),
+        &with_fleet("gossipsub = { mesh_n = 12 }"),
         "node_class[1].gossipsub.mesh_n",
         Some(19),
         "mesh_n_low <= mesh_n <= mesh_n_high, got 4 <= 12 <= 8",
     );
     check(
-        &with("gossipsub = { mesh_nn = 12 }"),
+        &with_fleet("gossipsub = { mesh_nn = 12 }"),
         "node_class[1].gossipsub.mesh_nn",
         Some(19),
         "unknown field `mesh_nn`",
     );
     check(
-        &with("gossipsub = { preset = \"go-libp2p\" }"),
+        &with_fleet("gossipsub = { preset = \"go-libp2p\" }"),
         "node_class[1].gossipsub.preset",
         Some(19),
         "node_class[1].preset",
     );
     check(
-        &with("preset = \"nwaku-2099\""),
+        &with_fleet("preset = \"nwaku-2099\""),
         "node_class[1].preset",
         Some(19),
         "unknown preset \"nwaku-2099\"",
     );
     // A message the scenario's stack takes but a class's does not (rust-libp2p: 64 KiB).
     check(
-        &with("preset = \"rust-libp2p\"").replace("size = \"2000B\"", "size = \"100KiB\""),
+        &with_fleet("preset = \"rust-libp2p\"").replace("size = \"2000B\"", "size = \"100KiB\""),
         "traffic[0].size",
         Some(14),
         "node_class[1] \"fleet\": gossipsub.max_transmit_size of preset rust-libp2p",
@@ -644,22 +647,19 @@ fn bad_class_gossipsub() {
 /// A class's own dials and cap: only with random_dial, and a cap no lower than its dials.
 #[test]
 fn bad_class_dials() {
-    let with = |class: &str| {
-        format!("{BASE}[[node_class]]\nname = \"a\"\n[[node_class]]\nname = \"fleet\"\n{class}\n")
-    };
     check(
-        &with("outbound = 40\nmax_connections = 30"),
+        &with_fleet("outbound = 40\nmax_connections = 30"),
         "node_class[1].max_connections",
         Some(20),
         "must be >= the class's outbound (40), got 30",
     );
     check(
-        &with("outbound = 100"),
+        &with_fleet("outbound = 100"),
         "node_class[1].outbound",
         Some(19),
         "between 1 and nodes - 1 (99), got 100",
     );
-    let regular = with("outbound = 20").replace(
+    let regular = with_fleet("outbound = 20").replace(
         "kind = \"random_dial\"\noutbound = 5\nmax_connections = 20",
         "kind = \"random_regular\"\ndegree = 6",
     );

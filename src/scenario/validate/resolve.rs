@@ -34,35 +34,7 @@ pub fn resolve_toml(s: &Scenario) -> String {
             meta_len: Some(s.wire.meta_len),
             rln_proof: Some(s.wire.rln_proof),
         }),
-        node_class: s
-            .node_classes
-            .iter()
-            .map(|c| {
-                // A class that runs the scenario's parameters says nothing more; one with its
-                // own writes its stack and every parameter.
-                let own = c.preset != s.preset || c.gossipsub != s.gossipsub;
-                RawNodeClass {
-                    name: Some(c.name.clone()),
-                    share: Some(c.share),
-                    upload: Some(Bandwidth(c.upload_bps)),
-                    download: Some(Bandwidth(c.download_bps)),
-                    preset: own.then(|| c.preset.clone()),
-                    gossipsub: own.then(|| RawGossipsub {
-                        preset: None,
-                        ..raw_gossipsub(&c.preset, &c.gossipsub)
-                    }),
-                    // Likewise dials and cap, where they differ from the topology's.
-                    outbound: c
-                        .dial
-                        .filter(|d| Some(d.0) != topology_dial(s).map(|t| t.0))
-                        .map(|d| u64::from(d.0)),
-                    max_connections: c
-                        .dial
-                        .filter(|d| Some(d.1) != topology_dial(s).map(|t| t.1))
-                        .map(|d| u64::from(d.1)),
-                }
-            })
-            .collect(),
+        node_class: s.node_classes.iter().map(|c| resolve_class(c, s)).collect(),
         topic: s
             .topics
             .iter()
@@ -77,6 +49,34 @@ pub fn resolve_toml(s: &Scenario) -> String {
     format!(
         "# Resolved scenario: every default filled in. Runs as-is with `gossipsim run`.\n{body}"
     )
+}
+
+/// A node class as the resolved scenario writes it.
+fn resolve_class(c: &NodeClass, s: &Scenario) -> RawNodeClass {
+    // A class that runs the scenario's parameters says nothing more; one with its
+    // own writes its stack and every parameter.
+    let own = c.preset != s.preset || c.gossipsub != s.gossipsub;
+    let topology = topology_dial(s);
+    RawNodeClass {
+        name: Some(c.name.clone()),
+        share: Some(c.share),
+        upload: Some(Bandwidth(c.upload_bps)),
+        download: Some(Bandwidth(c.download_bps)),
+        preset: own.then(|| c.preset.clone()),
+        gossipsub: own.then(|| RawGossipsub {
+            preset: None,
+            ..raw_gossipsub(&c.preset, &c.gossipsub)
+        }),
+        // Likewise dials and cap, where they differ from the topology's.
+        outbound: c
+            .dial
+            .filter(|d| Some(d.0) != topology.map(|t| t.0))
+            .map(|d| u64::from(d.0)),
+        max_connections: c
+            .dial
+            .filter(|d| Some(d.1) != topology.map(|t| t.1))
+            .map(|d| u64::from(d.1)),
+    }
 }
 
 /// The topology's (outbound, max_connections), with `random_dial`.
