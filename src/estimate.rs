@@ -5,6 +5,7 @@
 //! peak RSS (README, "Performance"). `run` refuses a scenario whose estimate exceeds the
 //! memory available, instead of being killed halfway.
 
+use crate::ids::TopicId;
 use crate::metrics::Accounting;
 use crate::protocol::gossipsub::GossipsubConfig;
 use crate::scenario::{Per, Scenario, TopologySpec};
@@ -37,6 +38,9 @@ const MESSAGE: f64 = 32.0;
 const MESSAGE_STATS: f64 = 48.0;
 /// The rendered per-node CSV files, held in memory until written atomically.
 const OUTPUT_PER_NODE: f64 = 1600.0;
+/// One group of deliveries (a topic × receiver class): a latency histogram of 3 significant
+/// digits up to ~10 s in µs.
+const DELIVERY_GROUP: f64 = 128.0 * 1024.0;
 
 /// An estimate, term by term (bytes).
 #[derive(Debug, Clone)]
@@ -74,12 +78,12 @@ pub fn estimate(sc: &Scenario, threads: usize) -> Estimate {
 fn estimate_with(sc: &Scenario, g: &GossipsubConfig, threads: usize) -> Estimate {
     let n = f64::from(sc.nodes);
     let conns = match sc.topology {
-        TopologySpec::RandomDial { .. } => {
+        TopologySpec::RandomDial { .. } | TopologySpec::ShardAware { .. } => {
             // A node has its own dials plus about the mean dials of the others, up to its
             // cap; averaged over the classes by their shares.
             let dial = |c: &crate::scenario::NodeClass| {
                 c.dial
-                    .expect("validated: with random_dial every class has its dials")
+                    .expect("validated: where nodes dial every class has its dials")
             };
             let total: f64 = sc.node_classes.iter().map(|c| c.share).sum();
             let mean_out: f64 = sc
@@ -112,8 +116,9 @@ fn estimate_with(sc: &Scenario, g: &GossipsubConfig, threads: usize) -> Estimate
     let seen_rate: f64 = sc
         .topics
         .iter()
+        .enumerate()
         .zip(&topic_rate)
-        .map(|(spec, r)| r * f64::from(sc.selected(&spec.subscribers)) / n)
+        .map(|((t, _), r)| r * f64::from(sc.subscribers(TopicId(t as u16))) / n)
         .sum();
     let all_rate: f64 = topic_rate.iter().sum();
     let total_msgs = all_rate * sc.measure_end().as_secs_f64();
@@ -163,6 +168,13 @@ fn estimate_with(sc: &Scenario, g: &GossipsubConfig, threads: usize) -> Estimate
             (
                 "messages",
                 total_msgs * (MESSAGE + MESSAGE_STATS * (partitions + 1.0)),
+            ),
+            (
+                // Per partition, and the run's own.
+                "delivery groups",
+                (partitions + 1.0)
+                    * (sc.topics.len() * sc.node_classes.len()) as f64
+                    * DELIVERY_GROUP,
             ),
             ("output files", n * OUTPUT_PER_NODE),
         ]

@@ -403,6 +403,7 @@ fn cli_run_writes_every_file_and_validate_presets_work() {
         names,
         [
             "bandwidth.csv",
+            "delivery.csv",
             "latency.csv",
             "mesh.csv",
             "nodes.csv",
@@ -668,5 +669,58 @@ fn bad_class_dials() {
         "node_class[1].outbound",
         Some(18),
         "only with topology.kind = \"random_dial\"",
+    );
+}
+
+/// A class's own topics name declared topics once each; its own regions exist in the
+/// latency matrix; a topic's rule cannot pick a class that lists other topics, and every
+/// topic needs a node.
+#[test]
+fn bad_class_topics_and_regions() {
+    check(
+        &with_fleet("topics = [\"nope\"]"),
+        "node_class[1].topics[0]",
+        Some(19),
+        "no topic \"nope\" (declare it in [[topic]])",
+    );
+    check(
+        &with_fleet("topics = [\"/waku/2/rs/16/32\", \"/waku/2/rs/16/32\"]"),
+        "node_class[1].topics[1]",
+        Some(19),
+        "listed twice",
+    );
+    check(
+        &with_fleet("regions = { eu-west = 1.0 }"),
+        "node_class[1].regions",
+        Some(19),
+        "only with latency.kind = \"regions\"",
+    );
+    let regional = format!(
+        "{}[latency]\nkind = \"regions\"\nfile = \"models/latency/aws-regions-rtt.csv\"\n",
+        with_fleet("regions = { mars = 1.0 }")
+    );
+    check(
+        &regional,
+        "node_class[1].regions.mars",
+        Some(19),
+        "no region \"mars\"",
+    );
+    let topics =
+        "[[topic]]\nname = \"a\"\n[[topic]]\nname = \"b\"\nsubscribers = { class = \"fleet\" }\n";
+    check(
+        &format!("{}{topics}", with_fleet("topics = [\"a\"]")),
+        "topic[1].subscribers.class",
+        Some(24),
+        "node class \"fleet\" lists its own topics and \"b\" is not among them",
+    );
+    let both = with_fleet("topics = [\"a\"]").replace(
+        "name = \"a\"\n[[node_class]]",
+        "name = \"a\"\ntopics = [\"a\"]\n[[node_class]]",
+    );
+    check(
+        &format!("{both}{topics}").replace("subscribers = { class = \"fleet\" }\n", ""),
+        "topic[1].subscribers",
+        Some(23),
+        "no node is in topic \"b\"",
     );
 }

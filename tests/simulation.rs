@@ -3,7 +3,7 @@
 
 use gossipsim::report::{render_files, Summary};
 use gossipsim::scenario::parse_str;
-use gossipsim::{Scenario, Sim};
+use gossipsim::{Scenario, Sim, TopicId};
 use proptest::prelude::*;
 use std::sync::Arc;
 
@@ -559,4 +559,105 @@ size = "2000B"
         );
     }
     assert!(plain != files(&big));
+}
+
+/// Classes that list their own topics are in exactly those; with `shard_aware` peering a
+/// shard of a fifth of the nodes is one piece of connections and one mesh, and every
+/// message on it reaches every member; delivery by topic × receiver class adds up to the
+/// per-message counts; a class's own region weights place its nodes.
+#[test]
+fn shards_peer_per_class_topics_and_report_per_topic() {
+    let with = |kind: &str| {
+        scenario(&format!(
+            r#"
+nodes = 400
+seed = 3
+[time]
+warmup = "15s"
+duration = "15s"
+drain = "5s"
+[topology]
+kind = "{kind}"
+outbound = 6
+max_connections = 24
+[latency]
+kind = "regions"
+file = "{}/models/latency/aws-regions-rtt.csv"
+[[node_class]]
+name = "others"
+share = 0.8
+topics = ["a"]
+[[node_class]]
+name = "members"
+share = 0.2
+topics = ["a", "b"]
+regions = {{ eu-west = 1.0 }}
+[[topic]]
+name = "a"
+[[topic]]
+name = "b"
+[[traffic]]
+class = "chat"
+topic = "a"
+rate = "30/hour"
+size = "2000B"
+[[traffic]]
+class = "small"
+topic = "b"
+rate = "60/hour"
+size = "2000B"
+publishers = {{ class = "members" }}
+"#,
+            env!("CARGO_MANIFEST_DIR")
+        ))
+    };
+    let sc = with("shard_aware");
+    assert_eq!(sc.subscribers(TopicId(1)), 80);
+    let out = run(&sc);
+    let w = &out.world;
+    for v in 0..400 {
+        let member = w.node_class[v] == 1;
+        assert!(w.subscribed[0][v]);
+        assert_eq!(w.subscribed[1][v], member, "node {v}");
+    }
+    let eu = match &sc.latency {
+        gossipsim::scenario::LatencySpec::Regions { names, .. } => {
+            names.iter().position(|n| n == "eu-west").unwrap() as u16
+        }
+        _ => unreachable!(),
+    };
+    let in_eu = |class: u16| {
+        (0..400)
+            .filter(|&v| w.node_class[v] == class && w.region[v] == eu)
+            .count()
+    };
+    assert_eq!(in_eu(1), 80, "every member in its one region");
+    assert!(in_eu(0) < 320, "the others spread over the regions");
+    assert_eq!(w.topic_components, vec![1, 1]);
+    assert_eq!(out.mesh_components, vec![1, 1]);
+    let d = &out.delivery;
+    for t in 0..2u16 {
+        let (mut exp, mut del) = (0u64, 0u64);
+        for (s, (_, m)) in d.msgs.iter().zip(out.msgs.iter()) {
+            if s.measured && m.topic == TopicId(t) {
+                exp += u64::from(s.expected);
+                del += u64::from(s.delivered);
+            }
+        }
+        let groups = (0..2).map(|c| &d.groups[d.group(t.into(), c)]);
+        let (gexp, gdel) = groups.fold((0, 0), |(e, x), g| (e + g.expected, x + g.delivered));
+        assert!(exp > 0);
+        assert_eq!((gexp, gdel), (exp, del), "topic {t}: groups add up");
+        assert_eq!(del, exp, "topic {t}: every member gets every message");
+    }
+    assert_eq!(
+        d.groups[d.group(1, 0)].expected,
+        0,
+        "the others are not in b"
+    );
+    // The same network peering at random: a mesh never joins what connections do not.
+    let out = run(&with("random_dial"));
+    for t in 0..2 {
+        assert!(out.mesh_components[t] >= out.world.topic_components[t]);
+    }
 }

@@ -36,6 +36,22 @@ impl ValidateArgs {
             .map(|(name, b)| format!("{name} {:.1} MiB", b / f64::from(1u32 << 20)))
             .collect();
         println!("  memory estimate by term: {}", terms.join(", "));
+        for (t, p) in sc.topics.iter().zip(crate::sim::peering(&sc)?) {
+            if p.components > 1 {
+                let hint = match sc.topology {
+                    crate::scenario::TopologySpec::ShardAware { .. } => {
+                        "its nodes have too few dials or too little room to reach one another"
+                    }
+                    _ => "peering ignores topics; topology.kind = \"shard_aware\" dials per shard as nwaku does",
+                };
+                println!(
+                    "  warning: topic {}: its {} nodes make {} separate groups of connections, so its mesh cannot be connected ({hint})",
+                    t.name, p.nodes, p.components
+                );
+            } else {
+                println!("  topic {}: {} nodes, connected", t.name, p.nodes);
+            }
+        }
         Ok(())
     }
 }
@@ -70,7 +86,7 @@ impl ModelArgs {
                 sc.topics.len()
             );
         }
-        let subscribers = sc.selected(&sc.topics[topic].subscribers);
+        let subscribers = sc.subscribers(crate::ids::TopicId(topic as u16));
         let Some((p, n)) = crate::model::ModelInputs::for_topic(&sc, topic, subscribers) else {
             anyhow::bail!(
                 "{}: no traffic on topic {}",

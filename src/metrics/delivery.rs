@@ -1,6 +1,7 @@
 //! Per-message delivery statistics: who got each message, how fast (first arrival), over how
 //! many hops, and how many duplicate copies arrived. Run-wide latency percentiles come from an
-//! HDR histogram (3 significant digits).
+//! HDR histogram (3 significant digits), and so do those of each group of deliveries (a
+//! topic's messages to one class of receivers).
 
 use crate::ids::{MsgIdx, SimTime};
 use hdrhistogram::Histogram;
@@ -19,25 +20,60 @@ pub struct MsgStats {
     pub measured: bool,
 }
 
+/// The measured deliveries of one topic's messages to the nodes of one class.
+#[derive(Clone)]
+pub struct Group {
+    /// Receivers the measured messages should reach (their publishers aside).
+    pub expected: u64,
+    pub delivered: u64,
+    /// First-arrival latency (µs) of each delivery.
+    pub latency_us: Histogram<u64>,
+}
+
+impl Default for Group {
+    fn default() -> Self {
+        Group {
+            expected: 0,
+            delivered: 0,
+            latency_us: Histogram::new(3).expect("3 significant digits is valid"),
+        }
+    }
+}
+
 pub struct Delivery {
     pub msgs: Vec<MsgStats>,
+    /// Receiver classes: group `topic × classes + class`.
+    pub classes: usize,
+    pub groups: Vec<Group>,
     /// First-arrival latency (µs) of every delivery of a measured message.
     pub latency_us: Histogram<u64>,
     /// Hop count of every delivery of a measured message.
     pub hops: Vec<u64>,
 }
 
-impl Default for Delivery {
-    fn default() -> Self {
+impl Delivery {
+    /// Empty statistics with a group per topic × receiver class.
+    pub fn new(topics: usize, classes: usize) -> Self {
         Delivery {
             msgs: Vec::new(),
+            classes,
+            groups: vec![Group::default(); topics * classes],
             latency_us: Histogram::new(3).expect("3 significant digits is valid"),
             hops: Vec::new(),
         }
     }
-}
 
-impl Delivery {
+    /// The group of deliveries on `topic` to nodes of class `class`.
+    #[inline]
+    pub fn group(&self, topic: usize, class: usize) -> usize {
+        topic * self.classes + class
+    }
+
+    /// A measured message on `group`'s topic that `n` nodes of its class should receive.
+    pub fn expect(&mut self, group: usize, n: u32) {
+        self.groups[group].expected += u64::from(n);
+    }
+
     pub fn on_publish(&mut self, m: MsgIdx, expected: u32, measured: bool) {
         debug_assert_eq!(m.idx(), self.msgs.len());
         self.msgs.push(MsgStats {
@@ -57,8 +93,16 @@ impl Delivery {
         &mut self.msgs[m.idx()]
     }
 
-    /// A first copy of `m`; `measured`: `m` was published inside the measurement window.
-    pub fn on_first_arrival(&mut self, m: MsgIdx, latency: SimTime, hops: u16, measured: bool) {
+    /// A first copy of `m` to a receiver of `group`; `measured`: `m` was published inside
+    /// the measurement window.
+    pub fn on_first_arrival(
+        &mut self,
+        m: MsgIdx,
+        latency: SimTime,
+        hops: u16,
+        measured: bool,
+        group: usize,
+    ) {
         let s = self.stats(m);
         s.delivered += 1;
         s.latency_sum_ns += latency.0;
@@ -67,6 +111,11 @@ impl Delivery {
         s.hops_max = s.hops_max.max(hops);
         if measured {
             self.latency_us
+                .record(latency.0 / 1000)
+                .expect("auto-resizing histogram");
+            let g = &mut self.groups[group];
+            g.delivered += 1;
+            g.latency_us
                 .record(latency.0 / 1000)
                 .expect("auto-resizing histogram");
             let h = usize::from(hops);
@@ -97,6 +146,13 @@ impl Delivery {
         self.latency_us
             .add(&other.latency_us)
             .expect("auto-resizing histograms of the same precision");
+        for (g, o) in self.groups.iter_mut().zip(&other.groups) {
+            g.expected += o.expected;
+            g.delivered += o.delivered;
+            g.latency_us
+                .add(&o.latency_us)
+                .expect("auto-resizing histograms of the same precision");
+        }
         if self.hops.len() < other.hops.len() {
             self.hops.resize(other.hops.len(), 0);
         }

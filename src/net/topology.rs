@@ -1,6 +1,8 @@
 //! Connection graphs: `random_dial` (nwaku-like: dial `outbound` random peers, accept inbound
-//! while under `max_connections`), random `d`-regular graphs (also the static mesh).
-//! Owns graph construction and its connectivity report; knows nothing of gossipsub.
+//! while under `max_connections`), `shard_aware` (nwaku's sharded peer management: dials per
+//! shard a node is in, among that shard's nodes), random `d`-regular graphs (also the static
+//! mesh). Owns graph construction and its connectivity report; knows nothing of gossipsub:
+//! shards are groups of nodes here.
 
 use crate::rng::SimRng;
 use petgraph::graph::UnGraph;
@@ -12,6 +14,11 @@ pub enum TopologySpec {
     /// Each node dials `outbound` random peers; a node accepts inbound connections while it
     /// has fewer than `max_connections`.
     RandomDial { outbound: u32, max_connections: u32 },
+    /// As nwaku's sharded peer manager keeps them: for each shard it is in, a node dials
+    /// `outbound / shards` (at least one) random peers of that shard, counting the peers it
+    /// already dialled there; it dials nobody outside its shards, so a node in no shard has
+    /// no connection. Acceptance as with `RandomDial`.
+    ShardAware { outbound: u32, max_connections: u32 },
     /// A random `degree`-regular graph.
     RandomRegular { degree: u32 },
     /// A random `degree`-regular graph whose edges are the mesh: no GRAFT/PRUNE.
@@ -32,7 +39,70 @@ pub enum TopologyError {
     Regular { nodes: u32, degree: u32, tries: u32 },
 }
 
+impl TopologySpec {
+    /// Every node's (outbound, max_connections) for the topologies where nodes dial.
+    pub fn dials(&self) -> Option<(u32, u32)> {
+        match *self {
+            TopologySpec::RandomDial {
+                outbound,
+                max_connections,
+            }
+            | TopologySpec::ShardAware {
+                outbound,
+                max_connections,
+            } => Some((outbound, max_connections)),
+            TopologySpec::RandomRegular { .. } | TopologySpec::StaticMesh { .. } => None,
+        }
+    }
+}
+
+/// Which shards (groups) each node is in: `of_node[v]` sorted, `members[s]` sorted.
+#[derive(Debug, Clone, Default)]
+pub struct Shards {
+    pub of_node: Vec<Vec<u16>>,
+    pub members: Vec<Vec<u32>>,
+}
+
+impl Shards {
+    /// From one membership mask per shard.
+    pub fn from_masks(nodes: u32, masks: &[Vec<bool>]) -> Shards {
+        let mut of_node = vec![Vec::new(); nodes as usize];
+        let members = masks
+            .iter()
+            .enumerate()
+            .map(|(s, mask)| {
+                (0..nodes)
+                    .filter(|&v| mask[v as usize])
+                    .inspect(|&v| of_node[v as usize].push(s as u16))
+                    .collect()
+            })
+            .collect();
+        Shards { of_node, members }
+    }
+
+    fn has(&self, v: u32, s: u16) -> bool {
+        self.of_node[v as usize].binary_search(&s).is_ok()
+    }
+}
+
 impl Graph {
+    /// Connected components among `members` (sorted) over the edges between them: how
+    /// many pieces a shard's nodes make of their own connections (0 without members).
+    pub fn components_among(&self, members: &[u32]) -> usize {
+        let inside = |v: u32| members.binary_search(&v).is_ok();
+        let idx = |v: u32| members.binary_search(&v).expect("a member");
+        let mut uf = petgraph::unionfind::UnionFind::<usize>::new(members.len());
+        for &(a, b) in &self.edges {
+            if inside(a) && inside(b) {
+                uf.union(idx(a), idx(b));
+            }
+        }
+        let mut roots: Vec<usize> = (0..members.len()).map(|i| uf.find(i)).collect();
+        roots.sort_unstable();
+        roots.dedup();
+        roots.len()
+    }
+
     pub fn degrees(&self) -> Vec<u32> {
         let mut d = vec![0u32; self.nodes as usize];
         for &(a, b) in &self.edges {
@@ -53,26 +123,25 @@ impl Graph {
     }
 }
 
-/// The graph of `spec` on `nodes` nodes. `dial`: for `random_dial`, each node's own
-/// (outbound, max_connections) where they differ by node (empty: the spec's for all).
+/// The graph of `spec` on `nodes` nodes. `dial`: where nodes dial, each node's own
+/// (outbound, max_connections) where they differ by node (empty: the spec's for all);
+/// `shards`: who is in which shard (read by `shard_aware` only).
 pub fn build(
     spec: &TopologySpec,
     nodes: u32,
     dial: &[(u32, u32)],
+    shards: &Shards,
     rng: &mut SimRng,
 ) -> Result<Graph, TopologyError> {
+    let limits = |v: u32| {
+        dial.get(v as usize)
+            .copied()
+            .or(spec.dials())
+            .expect("dial limits only where nodes dial")
+    };
     match *spec {
-        TopologySpec::RandomDial {
-            outbound,
-            max_connections,
-        } => {
-            let limits = |v: u32| {
-                dial.get(v as usize)
-                    .copied()
-                    .unwrap_or((outbound, max_connections))
-            };
-            Ok(random_dial(nodes, limits, rng))
-        }
+        TopologySpec::RandomDial { .. } => Ok(random_dial(nodes, limits, rng)),
+        TopologySpec::ShardAware { .. } => Ok(shard_aware(nodes, limits, shards, rng)),
         TopologySpec::RandomRegular { degree } | TopologySpec::StaticMesh { degree } => {
             random_regular(nodes, degree, rng)
         }
@@ -103,6 +172,54 @@ fn random_dial(n: u32, limits: impl Fn(u32) -> (u32, u32), rng: &mut SimRng) -> 
             adj[b as usize].push(a);
             edges.push((a, b));
             dialled += 1;
+        }
+    }
+    Graph { nodes: n, edges }
+}
+
+/// Nodes, in random order, each go through their shards and dial random peers of each
+/// until they have dialled `max(1, outbound / shards)` peers in it (a peer dialled for an
+/// earlier shard counts for every shard it is in), or give up after many refusals; a peer
+/// accepts while under its `max`. A node dials only nodes of its shards, so every
+/// connection joins nodes that share a shard (nwaku's metadata check drops the others).
+fn shard_aware(
+    n: u32,
+    limits: impl Fn(u32) -> (u32, u32),
+    shards: &Shards,
+    rng: &mut SimRng,
+) -> Graph {
+    let mut adj: Vec<Vec<u32>> = vec![Vec::new(); n as usize];
+    let mut edges = Vec::new();
+    let mut order: Vec<u32> = (0..n).collect();
+    rand::seq::SliceRandom::shuffle(&mut order[..], rng);
+    let mut dialled: Vec<u32> = Vec::new();
+    for &a in &order {
+        let (outbound, max) = limits(a);
+        let mine = &shards.of_node[a as usize];
+        let per_shard = (outbound / mine.len().max(1) as u32).max(1);
+        dialled.clear();
+        for &s in mine {
+            let pool = &shards.members[usize::from(s)];
+            let mut have = dialled.iter().filter(|&&b| shards.has(b, s)).count() as u32;
+            let mut attempts = 0;
+            while have < per_shard
+                && attempts < per_shard * 50
+                && (adj[a as usize].len() as u32) < max
+            {
+                attempts += 1;
+                let b = pool[rng.gen_range(0..pool.len())];
+                if b == a
+                    || adj[b as usize].len() as u32 >= limits(b).1
+                    || adj[a as usize].contains(&b)
+                {
+                    continue;
+                }
+                adj[a as usize].push(b);
+                adj[b as usize].push(a);
+                edges.push((a, b));
+                dialled.push(b);
+                have += 1;
+            }
         }
     }
     Graph { nodes: n, edges }
@@ -212,5 +329,37 @@ mod tests {
         }
         let big = deg.iter().step_by(10).map(|&d| f64::from(d)).sum::<f64>() / 100.0;
         assert!(big > 30.0, "dialling nodes also take inbound: mean {big}");
+    }
+
+    /// Shard-aware dials join only nodes that share a shard, keep a fifth-of-the-nodes
+    /// shard in one piece among its own nodes (random dials leave it in pieces), stay
+    /// within every cap, and leave a node of no shard unconnected.
+    #[test]
+    fn shard_aware_keeps_each_shard_connected() {
+        let n = 1000;
+        let masks: Vec<Vec<bool>> = vec![
+            (0..n).map(|v| v % 50 != 7).collect(),
+            (0..n).map(|v| v % 5 == 0).collect(),
+        ];
+        let shards = Shards::from_masks(n, &masks);
+        let mut rng = Streams::new(7).stream("topology", 0);
+        let g = shard_aware(n, |_| (10, 30), &shards, &mut rng);
+        for &(a, b) in &g.edges {
+            let common = shards.of_node[a as usize].iter().any(|s| shards.has(b, *s));
+            assert!(common, "{a}-{b} share no shard");
+        }
+        let deg = g.degrees();
+        assert!(deg.iter().all(|&d| d <= 30));
+        for v in (0..n).filter(|v| v % 50 == 7) {
+            assert_eq!(deg[v as usize], 0, "node {v} is in no shard");
+        }
+        assert_eq!(g.components_among(&shards.members[0]), 1);
+        assert_eq!(g.components_among(&shards.members[1]), 1);
+        let mut rng = Streams::new(7).stream("topology", 0);
+        let random = random_dial(n, |_| (10, 30), &mut rng);
+        assert!(
+            random.components_among(&shards.members[1]) > 1,
+            "random dials leave the small shard in pieces"
+        );
     }
 }

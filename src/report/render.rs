@@ -91,6 +91,23 @@ struct LatencyCsv<'a> {
     duplicates: u64,
 }
 
+/// `delivery.csv`: one row per topic × receiver class (measured messages only).
+#[derive(Serialize, Default)]
+struct DeliveryCsv<'a> {
+    seed: u64,
+    run_id: &'a str,
+    topic: &'a str,
+    node_class: &'a str,
+    receivers: u32,
+    expected: u64,
+    delivered: u64,
+    delivery_ratio: String,
+    latency_p50_ms: String,
+    latency_p95_ms: String,
+    latency_p99_ms: String,
+    latency_max_ms: String,
+}
+
 /// A CSV file of `rows`, its header from the row type (written even when there is no row).
 fn csv_of<R: Serialize + Default>(rows: impl IntoIterator<Item = R>) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -138,6 +155,7 @@ pub fn render_files(
         ("mesh.csv", mesh_csv(run, sc, out)),
         ("bandwidth.csv", bandwidth_csv(run, sc, out)),
         ("latency.csv", latency_csv(run, sc, out)),
+        ("delivery.csv", delivery_csv(run, sc, out)),
         (
             "scenario.resolved.toml",
             sc.resolved_toml.as_bytes().to_vec(),
@@ -240,6 +258,32 @@ fn latency_csv(run: Run<'_>, sc: &Scenario, out: &RunOutput) -> Vec<u8> {
             hops_max: s.hops_max,
             duplicates: s.duplicates,
         }
+    }))
+}
+
+fn delivery_csv(run: Run<'_>, sc: &Scenario, out: &RunOutput) -> Vec<u8> {
+    let d = &out.delivery;
+    let classes = sc.node_classes.len();
+    let receivers = &out.world.class_subscribers;
+    csv_of((0..sc.topics.len()).flat_map(|t| {
+        (0..classes).map(move |c| {
+            let g = &d.groups[d.group(t, c)];
+            let [p50, p95, p99, max] = super::summary::latency_ms(&g.latency_us);
+            DeliveryCsv {
+                seed: run.seed,
+                run_id: run.run_id,
+                topic: &sc.topics[t].name,
+                node_class: &sc.node_classes[c].name,
+                receivers: receivers[t * classes + c],
+                expected: g.expected,
+                delivered: g.delivered,
+                delivery_ratio: f6(super::summary::ratio(g.delivered, g.expected)),
+                latency_p50_ms: f6(p50),
+                latency_p95_ms: f6(p95),
+                latency_p99_ms: f6(p99),
+                latency_max_ms: f6(max),
+            }
+        })
     }))
 }
 

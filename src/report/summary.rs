@@ -4,9 +4,10 @@
 //! computed once and written to both.
 
 use crate::ids::{ClassId, PeerId};
-use crate::metrics::{Direction, Kind, KINDS};
+use crate::metrics::{Direction, Group, Kind, KINDS};
 use crate::scenario::Scenario;
 use crate::sim::RunOutput;
+use hdrhistogram::Histogram;
 use std::fmt::Write;
 
 pub struct SummaryRow {
@@ -17,6 +18,24 @@ pub struct SummaryRow {
 pub struct Summary {
     pub rows: Vec<SummaryRow>,
     pub text: String,
+}
+
+/// Delivered over expected (1 when nothing was expected).
+pub(crate) fn ratio(delivered: u64, expected: u64) -> f64 {
+    if expected == 0 {
+        1.0
+    } else {
+        delivered as f64 / expected as f64
+    }
+}
+
+/// (p50, p95, p99, max) in ms of a histogram in µs (zeros when empty).
+pub(crate) fn latency_ms(h: &Histogram<u64>) -> [f64; 4] {
+    if h.is_empty() {
+        return [0.0; 4];
+    }
+    let q = |q: f64| h.value_at_quantile(q) as f64 / 1e3;
+    [q(0.5), q(0.95), q(0.99), h.max() as f64 / 1e3]
 }
 
 /// (mean, p50, p99, max) of `v`, nearest-rank percentiles.
@@ -45,7 +64,7 @@ impl Summary {
             .collect();
         s.header(sc, out, measured.len());
         s.bandwidth(sc, out);
-        s.delivery(out, &measured);
+        s.delivery(sc, out, &measured);
         s.mesh(sc, out);
         s.connections(out);
         s.conservation(out);
@@ -174,7 +193,7 @@ impl Summary {
     }
 
     /// Delivery, first-arrival latency, hops and duplicates of the measured messages.
-    fn delivery(&mut self, out: &RunOutput, measured: &[usize]) {
+    fn delivery(&mut self, sc: &Scenario, out: &RunOutput, measured: &[usize]) {
         let (mut exp, mut del, mut full, mut dups) = (0u64, 0u64, 0usize, 0u64);
         for &i in measured {
             let s = &out.delivery.msgs[i];
@@ -183,24 +202,8 @@ impl Summary {
             dups += s.duplicates;
             full += usize::from(s.delivered >= s.expected);
         }
-        let ratio = if exp == 0 {
-            1.0
-        } else {
-            del as f64 / exp as f64
-        };
-        let h = &out.delivery.latency_us;
-        let ms = |q: f64| {
-            if h.is_empty() {
-                0.0
-            } else {
-                h.value_at_quantile(q) as f64 / 1e3
-            }
-        };
-        let max_ms = if h.is_empty() {
-            0.0
-        } else {
-            h.max() as f64 / 1e3
-        };
+        let ratio = ratio(del, exp);
+        let [p50, p95, p99, max_ms] = latency_ms(&out.delivery.latency_us);
         let hops = &out.delivery.hops;
         let hop_n: u64 = hops.iter().sum();
         let hop_sum: u64 = hops.iter().enumerate().map(|(k, &c)| k as u64 * c).sum();
@@ -215,7 +218,6 @@ impl Summary {
         } else {
             dups as f64 / del as f64
         };
-        let (p50, p95, p99) = (ms(0.5), ms(0.95), ms(0.99));
         let _ = writeln!(self.text, "\ndelivery   ratio {ratio:.6} ({del} of {exp} expected deliveries; {full} of {} messages reached everyone)", measured.len());
         let _ = writeln!(
             self.text,
@@ -234,6 +236,63 @@ impl Summary {
         self.row("hops.mean", format!("{hop_mean:.4}"));
         self.row("hops.max", hop_max);
         self.row("duplicates.per_message_per_node", format!("{dup_per:.4}"));
+        self.delivery_by(sc, out);
+    }
+
+    /// Delivery and latency per topic and per receiver class (the text only where there
+    /// is more than one): a shard that breaks up, or light clients served late, cannot hide
+    /// in the run-wide ratio.
+    fn delivery_by(&mut self, sc: &Scenario, out: &RunOutput) {
+        let d = &out.delivery;
+        let classes = sc.node_classes.len();
+        let topic = |t: usize| (0..classes).map(move |c| &d.groups[d.group(t, c)]);
+        let class = |c: usize| (0..sc.topics.len()).map(move |t| &d.groups[d.group(t, c)]);
+        for (t, spec) in sc.topics.iter().enumerate() {
+            let line = sc.topics.len() > 1;
+            self.delivery_line(line, "topic", &spec.name, topic(t));
+        }
+        for (c, nc) in sc.node_classes.iter().enumerate() {
+            self.delivery_line(classes > 1, "node_class", &nc.name, class(c));
+        }
+    }
+
+    /// Delivery ratio and latency of `groups` together, as rows `delivery.<what>.<name>.*`
+    /// and `latency.<what>.<name>.*`, and a line of text if `line`.
+    fn delivery_line<'a>(
+        &mut self,
+        line: bool,
+        what: &str,
+        name: &str,
+        groups: impl Iterator<Item = &'a Group>,
+    ) {
+        let (mut exp, mut del) = (0u64, 0u64);
+        let mut h = Histogram::<u64>::new(3).expect("3 significant digits is valid");
+        for g in groups {
+            exp += g.expected;
+            del += g.delivered;
+            h.add(&g.latency_us)
+                .expect("auto-resizing histograms of the same precision");
+        }
+        let ratio = ratio(del, exp);
+        let [p50, p95, p99, max] = latency_ms(&h);
+        if line {
+            let label = format!("{} {name}", what.replace('_', " "));
+            let _ = writeln!(
+                self.text,
+                "  {label:<30} ratio {ratio:.6} ({del} of {exp}) · latency p50 {p50:.1} · p95 {p95:.1} · p99 {p99:.1} · max {max:.1} ms"
+            );
+        }
+        self.row(
+            format!("delivery.{what}.{name}.ratio"),
+            format!("{ratio:.6}"),
+        );
+        self.row(format!("delivery.{what}.{name}.expected"), exp);
+        for (stat, v) in [("p50", p50), ("p95", p95), ("p99", p99), ("max", max)] {
+            self.row(
+                format!("latency.{what}.{name}.{stat}_ms"),
+                format!("{v:.3}"),
+            );
+        }
     }
 
     /// Mesh degree of each topic's subscribers at the end.
@@ -257,6 +316,20 @@ impl Summary {
             );
             self.row(format!("mesh.{}.degree_min", topic.name), min);
             self.row(format!("mesh.{}.degree_max", topic.name), d[3]);
+            let (nodes, conn, mesh) = (
+                out.world.subscribed[t].iter().filter(|&&s| s).count(),
+                out.world.topic_components[t],
+                out.mesh_components[t],
+            );
+            let _ = writeln!(
+                self.text,
+                "           {}: {nodes} nodes · {conn} connection component(s) · {mesh} mesh component(s){}",
+                topic.name,
+                if mesh > 1 { " (the topic's mesh is split)" } else { "" }
+            );
+            self.row(format!("mesh.{}.nodes", topic.name), nodes);
+            self.row(format!("mesh.{}.connection_components", topic.name), conn);
+            self.row(format!("mesh.{}.components", topic.name), mesh);
         }
     }
 

@@ -59,6 +59,11 @@ pub struct NodeClass {
     /// With `random_dial`: its (outbound, max_connections), the topology's unless it sets
     /// its own; `None` with the regular topologies.
     pub dial: Option<(u32, u32)>,
+    /// The topics its nodes are in, when it lists its own (sorted, no repeats); `None`: the
+    /// topics' subscriber rules decide.
+    pub topics: Option<Vec<TopicId>>,
+    /// Its region weights (one per region of the matrix), when it sets its own.
+    pub regions: Option<Vec<f64>>,
 }
 
 /// A set of nodes.
@@ -148,6 +153,11 @@ impl Scenario {
         }
     }
 
+    /// How many nodes are in topic `t` (the simulator subscribes exactly this many).
+    pub fn subscribers(&self, t: TopicId) -> u32 {
+        subscribers(&self.node_classes, &self.topics[t.idx()], t)
+    }
+
     /// The same scenario with another warm-up and/or measured duration (drain kept).
     pub fn with_times(&self, warmup: Option<SimTime>, duration: Option<SimTime>) -> Scenario {
         let mut s = self.clone();
@@ -163,6 +173,34 @@ impl Scenario {
         s.seed = seed;
         s.resolved_toml = validate::resolve_toml(&s);
         s
+    }
+}
+
+/// How many nodes are in topic `id` (spec `t`): every node of a class that lists it, and
+/// what its subscriber rule picks among the nodes of the classes that list no topics.
+pub fn subscribers(classes: &[NodeClass], t: &TopicSpec, id: TopicId) -> u32 {
+    let listed: u32 = classes
+        .iter()
+        .filter(|c| c.topics.as_ref().is_some_and(|ts| ts.contains(&id)))
+        .map(|c| c.count)
+        .sum();
+    listed + rule_picks(classes, &t.subscribers)
+}
+
+/// How many nodes a topic's subscriber rule picks: among the nodes of the classes that list
+/// no topics of their own (every node when none does).
+pub fn rule_picks(classes: &[NodeClass], sel: &Selector) -> u32 {
+    let pool: u32 = classes
+        .iter()
+        .filter(|c| c.topics.is_none())
+        .map(|c| c.count)
+        .sum();
+    match sel {
+        Selector::All => pool,
+        Selector::Fraction(_) if pool == 0 => 0,
+        Selector::Fraction(f) => ((f * f64::from(pool)).round() as u32).clamp(1, pool),
+        Selector::Class(c) if classes[*c].topics.is_none() => classes[*c].count,
+        Selector::Class(_) => 0,
     }
 }
 

@@ -129,6 +129,11 @@ pub struct RawNodeClass {
     /// With `random_dial`: this class's dials and connection cap.
     pub outbound: Option<u64>,
     pub max_connections: Option<u64>,
+    /// The topics (shards) its nodes are in, instead of the topics' subscriber rules.
+    pub topics: Option<Vec<String>>,
+    /// With regional latency: this class's region weights.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub regions: BTreeMap<String, f64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, Default)]

@@ -12,7 +12,7 @@ use super::{Options, Sim, SimError, World};
 use crate::ids::{ClassId, PeerId, SimTime, TopicId};
 use crate::message::MessageTable;
 use crate::metrics::{Accounting, Delivery};
-use crate::net::topology::{self, Graph};
+use crate::net::topology::{self, Graph, Shards};
 use crate::net::{latency, Interfaces, Links};
 use crate::protocol::gossipsub::{GossipsubConfig, Peer};
 use crate::rng::{SimRng, Streams};
@@ -81,39 +81,82 @@ impl Nodes {
         let weights: Vec<f64> = sc.node_classes.iter().map(|c| c.share).collect();
         let class = latency::assign(n, &weights, &mut Stream::NodeClasses.of(st, 0));
         let region = match &sc.latency {
-            LatencySpec::Regions { weights, .. } => {
+            LatencySpec::Regions { weights, .. }
+                if sc.node_classes.iter().all(|c| c.regions.is_none()) =>
+            {
                 latency::assign(n, weights, &mut Stream::Regions.of(st, 0))
+            }
+            LatencySpec::Regions { weights, .. } => {
+                Self::regions_by_class(sc, &class, weights, &mut Stream::Regions.of(st, 0))
             }
             _ => vec![0; n as usize],
         };
         Nodes { class, region }
+    }
+
+    /// Regions drawn class by class, each class's nodes following its own weights (the
+    /// scenario's where it sets none), in random order within the class.
+    fn regions_by_class(
+        sc: &Scenario,
+        class: &[u16],
+        scenario: &[f64],
+        rng: &mut SimRng,
+    ) -> Vec<u16> {
+        let mut region = vec![0u16; class.len()];
+        for (c, nc) in sc.node_classes.iter().enumerate() {
+            let w = nc.regions.as_deref().unwrap_or(scenario);
+            let mut drawn = latency::assign(nc.count, w, rng).into_iter();
+            for (v, _) in class
+                .iter()
+                .enumerate()
+                .filter(|(_, &k)| usize::from(k) == c)
+            {
+                region[v] = drawn.next().expect("a class's count is its nodes");
+            }
+        }
+        region
     }
 }
 
 /// Each node's (outbound, max_connections) when classes dial differently from the topology
 /// (empty when none does: every node then takes the topology's).
 fn dial_limits(sc: &Scenario, node_class: &[u16]) -> Vec<(u32, u32)> {
-    let TopologySpec::RandomDial {
-        outbound,
-        max_connections,
-    } = sc.topology
-    else {
+    let Some(topology) = sc.topology.dials() else {
         return Vec::new();
     };
     let own = |c: &crate::scenario::NodeClass| {
         c.dial
-            .expect("validated: with random_dial every class has its dials")
+            .expect("validated: where nodes dial every class has its dials")
     };
-    if sc
-        .node_classes
-        .iter()
-        .all(|c| own(c) == (outbound, max_connections))
-    {
+    if sc.node_classes.iter().all(|c| own(c) == topology) {
         return Vec::new();
     }
     node_class
         .iter()
         .map(|&c| own(&sc.node_classes[c as usize]))
+        .collect()
+}
+
+/// Per topic × class: how many of the class's nodes are in the topic.
+fn class_subscribers(sc: &Scenario, node_class: &[u16], subscribed: &[Vec<bool>]) -> Vec<u32> {
+    let classes = sc.node_classes.len();
+    let mut n = vec![0u32; subscribed.len() * classes];
+    for (t, mask) in subscribed.iter().enumerate() {
+        for (v, _) in mask.iter().enumerate().filter(|(_, &on)| on) {
+            n[t * classes + usize::from(node_class[v])] += 1;
+        }
+    }
+    n
+}
+
+/// Per topic, the connected components its nodes make of the connections between them.
+pub(super) fn topic_components(graph: &Graph, subscribed: &[Vec<bool>]) -> Vec<usize> {
+    subscribed
+        .iter()
+        .map(|mask| {
+            let members: Vec<u32> = (0..graph.nodes).filter(|&v| mask[v as usize]).collect();
+            graph.components_among(&members)
+        })
         .collect()
 }
 
@@ -169,20 +212,25 @@ fn make_peers(sc: &Scenario, node_class: &[u16], st: &Streams) -> Vec<Option<Pee
         .collect()
 }
 
-/// The nodes a selector picks, sorted (`Scenario::selected` of them).
-fn select(sc: &Scenario, sel: &Selector, node_class: &[u16], rng: &mut SimRng) -> Vec<PeerId> {
-    let nodes = sc.nodes;
+/// The nodes a selector picks among `pool` (sorted), `k` of them for a fraction, sorted.
+fn select(
+    sel: &Selector,
+    pool: &[PeerId],
+    k: u32,
+    node_class: &[u16],
+    rng: &mut SimRng,
+) -> Vec<PeerId> {
     match sel {
-        Selector::All => (0..nodes).map(PeerId).collect(),
-        Selector::Class(c) => (0..nodes)
-            .filter(|&v| node_class[v as usize] as usize == *c)
-            .map(PeerId)
+        Selector::All => pool.to_vec(),
+        Selector::Class(c) => pool
+            .iter()
+            .copied()
+            .filter(|v| node_class[v.idx()] as usize == *c)
             .collect(),
         Selector::Fraction(_) => {
-            let k = sc.selected(sel) as usize;
-            let mut v: Vec<PeerId> = rand::seq::index::sample(rng, nodes as usize, k)
+            let mut v: Vec<PeerId> = rand::seq::index::sample(rng, pool.len(), k as usize)
                 .into_iter()
-                .map(|i| PeerId(i as u32))
+                .map(|i| pool[i])
                 .collect();
             v.sort_unstable();
             v
@@ -190,13 +238,24 @@ fn select(sc: &Scenario, sel: &Selector, node_class: &[u16], rng: &mut SimRng) -
     }
 }
 
-/// Per topic, which nodes subscribe.
+/// Per topic, which nodes are in it: every node of a class that lists it, and what its
+/// subscriber rule picks among the nodes of the classes that list none.
 fn subscriptions(sc: &Scenario, node_class: &[u16], st: &Streams) -> Vec<Vec<bool>> {
+    let own = |v: usize| sc.node_classes[node_class[v] as usize].topics.as_ref();
+    let pool: Vec<PeerId> = (0..sc.nodes)
+        .filter(|&v| own(v as usize).is_none())
+        .map(PeerId)
+        .collect();
     (0..sc.topics.len())
         .map(|t| {
-            let mut mask = vec![false; sc.nodes as usize];
+            let id = TopicId(t as u16);
+            let mut mask: Vec<bool> = (0..sc.nodes as usize)
+                .map(|v| own(v).is_some_and(|ts| ts.contains(&id)))
+                .collect();
             let mut rng = Stream::TopicSubscribers.of(st, t as u64);
-            for p in select(sc, &sc.topics[t].subscribers, node_class, &mut rng) {
+            let rule = &sc.topics[t].subscribers;
+            let k = crate::scenario::rule_picks(&sc.node_classes, rule);
+            for p in select(rule, &pool, k, node_class, &mut rng) {
                 mask[p.idx()] = true;
             }
             mask
@@ -206,12 +265,19 @@ fn subscriptions(sc: &Scenario, node_class: &[u16], st: &Streams) -> Vec<Vec<boo
 
 /// One generator per traffic class, over its publishers.
 fn generators(sc: &Scenario, node_class: &[u16], st: &Streams) -> Vec<Generator> {
+    let all: Vec<PeerId> = (0..sc.nodes).map(PeerId).collect();
     sc.traffic
         .iter()
         .enumerate()
         .map(|(k, tc)| {
             let mut rng = Stream::Publishers.of(st, k as u64);
-            let pubs = select(sc, &tc.publishers, node_class, &mut rng);
+            let pubs = select(
+                &tc.publishers,
+                &all,
+                sc.selected(&tc.publishers),
+                node_class,
+                &mut rng,
+            );
             let rng = Stream::Traffic.of(st, k as u64);
             Generator::new(ClassId(k as u16), tc.topic, tc.pattern(), pubs, rng)
         })
@@ -266,10 +332,54 @@ fn make_partitions(
             let down = nodes.iter().map(|v| class_of(v).download_bps).collect();
             let acct = Accounting::new(nodes.len(), sc.traffic.len(), sc.topics.len());
             let ifs = Interfaces::new(up, down);
+            let class = nodes.iter().map(|v| node_class[v.idx()]).collect();
+            let (topics, classes) = (sc.topics.len(), sc.node_classes.len());
             Partition::new(id as u16, nodes, mine, conns, ifs, acct, count)
+                .with_classes(class, topics, classes)
                 .with_shortcuts(opts.shortcuts)
         })
         .collect()
+}
+
+/// Who the nodes are, which topics they are in, and how they connect: the first steps of
+/// building a run.
+fn connect(sc: &Scenario, st: &Streams) -> Result<(Nodes, Vec<Vec<bool>>, Graph), SimError> {
+    let nodes = Nodes::draw(sc, st);
+    let subscribed = subscriptions(sc, &nodes.class, st);
+    let shards = match sc.topology {
+        TopologySpec::ShardAware { .. } => Shards::from_masks(sc.nodes, &subscribed),
+        _ => Shards::default(),
+    };
+    let graph = topology::build(
+        &sc.topology,
+        sc.nodes,
+        &dial_limits(sc, &nodes.class),
+        &shards,
+        &mut Stream::Topology.of(st, 0),
+    )?;
+    Ok((nodes, subscribed, graph))
+}
+
+/// How a topic's nodes are connected, as a run of the scenario would connect them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicPeering {
+    pub nodes: u32,
+    /// Connected components of the connections among its nodes (1: it can form one mesh).
+    pub components: usize,
+}
+
+/// Each topic's peering, without building the rest of a run (for `validate`): the same
+/// draws as a run, so the same graph.
+pub fn peering(sc: &Scenario) -> Result<Vec<TopicPeering>, SimError> {
+    let (_, subscribed, graph) = connect(sc, &Streams::new(sc.seed))?;
+    Ok(subscribed
+        .iter()
+        .zip(topic_components(&graph, &subscribed))
+        .map(|(mask, components)| TopicPeering {
+            nodes: mask.iter().filter(|&&s| s).count() as u32,
+            components,
+        })
+        .collect())
 }
 
 impl Sim {
@@ -277,13 +387,7 @@ impl Sim {
     pub fn with_options(sc: Arc<Scenario>, opts: Options) -> Result<Sim, SimError> {
         let st = Streams::new(sc.seed);
         let n = sc.nodes as usize;
-        let nodes = Nodes::draw(&sc, &st);
-        let graph = topology::build(
-            &sc.topology,
-            sc.nodes,
-            &dial_limits(&sc, &nodes.class),
-            &mut Stream::Topology.of(&st, 0),
-        )?;
+        let (nodes, subscribed, graph) = connect(&sc, &st)?;
         let links = draw_links(&sc, &graph, &nodes.region, &st);
         let (part, lookahead) = cut(n, opts.threads, &links);
         let count = part.iter().map(|&p| p as usize + 1).max().unwrap_or(1);
@@ -295,7 +399,6 @@ impl Sim {
             m.push(PeerId(v as u32));
         }
         let mut peers = make_peers(&sc, &nodes.class, &st);
-        let subscribed = subscriptions(&sc, &nodes.class, &st);
         let topic_subscribers = subscribed
             .iter()
             .map(|m| m.iter().filter(|&&s| s).count() as u32)
@@ -308,7 +411,7 @@ impl Sim {
             publisher: Publisher {
                 gens,
                 topic_subscribers,
-                delivery: Delivery::default(),
+                delivery: Delivery::new(sc.topics.len(), sc.node_classes.len()),
             },
             msgs: MessageTable::default(),
             topic_len: sc.topics.iter().map(|t| t.name.len() as u32).collect(),
@@ -319,6 +422,8 @@ impl Sim {
             world: World {
                 degrees: graph.degrees(),
                 components: graph.components(),
+                topic_components: topic_components(&graph, &subscribed),
+                class_subscribers: class_subscribers(&sc, &nodes.class, &subscribed),
                 node_class: nodes.class,
                 region: nodes.region,
                 subscribed,

@@ -24,7 +24,7 @@ mod prefetch;
 mod publisher;
 mod shortcuts;
 
-pub use build::Stream;
+pub use build::{peering, Stream, TopicPeering};
 
 use crate::engine::EventQueue;
 use crate::ids::{PeerId, SimTime, TopicId};
@@ -69,6 +69,10 @@ pub struct World {
     pub region: Vec<u16>,
     pub degrees: Vec<u32>,
     pub components: usize,
+    /// Per topic: components of the connections among its nodes.
+    pub topic_components: Vec<usize>,
+    /// Per topic × node class: the class's nodes in the topic.
+    pub class_subscribers: Vec<u32>,
     pub subscribed: Vec<Vec<bool>>,
 }
 
@@ -83,6 +87,8 @@ pub struct RunOutput {
     pub duplicates: Vec<u64>,
     /// Per node × topic: mesh size and topic peers at the end.
     pub mesh: Vec<Vec<(u32, u32)>>,
+    /// Per topic: components of its nodes' meshes at the end (a mesh link either way joins).
+    pub mesh_components: Vec<usize>,
     pub outbound: Vec<u32>,
     pub events: u64,
     pub in_flight_end: u64,
@@ -132,6 +138,27 @@ impl Sim {
         self.finish(end)
     }
 
+    /// Components of topic `t`'s meshes among its nodes, as the peers hold them now.
+    fn mesh_components(&self, t: TopicId) -> usize {
+        let n = self.sc.nodes;
+        let mut sets = petgraph::unionfind::UnionFind::<u32>::new(n as usize);
+        for s in &self.parts {
+            for (v, p) in s.nodes.iter().zip(&s.peers) {
+                for u in p.mesh(t) {
+                    sets.union(v.0, u.0);
+                }
+            }
+        }
+        let mask = &self.world.subscribed[t.idx()];
+        let mut roots: Vec<u32> = (0..n)
+            .filter(|&v| mask[v as usize])
+            .map(|v| sets.find(v))
+            .collect();
+        roots.sort_unstable();
+        roots.dedup();
+        roots.len()
+    }
+
     /// Gathers the partitions' counts into one output, node by node in id order.
     fn finish(mut self, end: SimTime) -> RunOutput {
         let n = self.sc.nodes as usize;
@@ -145,6 +172,9 @@ impl Sim {
         } else {
             Accounting::new(n, self.sc.traffic.len(), topics)
         };
+        let mesh_components = (0..topics)
+            .map(|t| self.mesh_components(TopicId(t as u16)))
+            .collect::<Vec<_>>();
         let mut delivery = self.publisher.delivery;
         let (mut received, mut duplicates) = (vec![0u64; n], vec![0u64; n]);
         let mut mesh: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n];
@@ -177,6 +207,7 @@ impl Sim {
         }
         RunOutput {
             world: self.world,
+            mesh_components,
             acct,
             delivery,
             msgs: self.msgs,

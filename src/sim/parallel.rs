@@ -153,7 +153,7 @@ impl Sim {
             let (part, local) = (&mut self.parts[0], &self.local);
             self.publisher.fire_due(
                 &self.sc,
-                &self.world.subscribed,
+                &self.world,
                 &mut self.msgs,
                 until,
                 |who, at, m| {
@@ -194,7 +194,7 @@ impl Sim {
             part: &self.part,
             local: &self.local,
         };
-        let (subscribed, publisher) = (&self.world.subscribed, &mut self.publisher);
+        let (world, publisher) = (&self.world, &mut self.publisher);
         let lookahead = self.lookahead;
         let mut next_event = self
             .parts
@@ -213,7 +213,7 @@ impl Sim {
                     None => shared.until.store(STOP, Ordering::Release),
                     Some(u) => {
                         let mut table = shared.msgs.write().expect("no panics while held");
-                        publisher.fire_due(shared.sc, subscribed, &mut table, u, |who, at, m| {
+                        publisher.fire_due(shared.sc, world, &mut table, u, |who, at, m| {
                             let (k, ev) = publish_event(who, shared.local, m);
                             shared.pubs[usize::from(shared.part[who.idx()])]
                                 .lock()

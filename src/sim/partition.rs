@@ -61,6 +61,8 @@ pub(super) struct Partition {
     pub outbox: Vec<Vec<Outgoing>>,
     pub acct: Accounting,
     pub delivery: Delivery,
+    /// Each local node's class (its deliveries' group).
+    class: Vec<u16>,
     pub events: u64,
     /// Whether arrivals may be settled without a delivery event (see `shortcuts`).
     pub shortcuts: bool,
@@ -98,11 +100,22 @@ impl Partition {
             flights: Flights::default(),
             outbox: (0..partitions).map(|_| Vec::new()).collect(),
             acct,
-            delivery: Delivery::default(),
+            delivery: Delivery::new(0, 0),
+            class: Vec::new(),
             events: 0,
             shortcuts: true,
             scratch_shares: Vec::new(),
         }
+    }
+
+    /// Counts deliveries by topic and by the class of the receiver: `class`, each local
+    /// node's class (of `classes`), among `topics` topics. A partition must be given them
+    /// before it runs.
+    pub fn with_classes(mut self, class: Vec<u16>, topics: usize, classes: usize) -> Self {
+        debug_assert_eq!(class.len(), self.nodes.len());
+        self.class = class;
+        self.delivery = Delivery::new(topics, classes);
+        self
     }
 
     /// With `on` false, every RPC takes the plain path: an arrival, then a delivery.
@@ -257,10 +270,18 @@ impl Partition {
             match ev {
                 PeerEvent::Received { msg, hops, .. } => {
                     self.tally[v].received += 1;
-                    let published = cx.msgs.get(msg).published_at;
-                    let lat = now.saturating_sub(published);
-                    self.delivery
-                        .on_first_arrival(msg, lat, hops, cx.measuring(published));
+                    let meta = cx.msgs.get(msg);
+                    let lat = now.saturating_sub(meta.published_at);
+                    let group = self
+                        .delivery
+                        .group(meta.topic.idx(), usize::from(self.class[v]));
+                    self.delivery.on_first_arrival(
+                        msg,
+                        lat,
+                        hops,
+                        cx.measuring(meta.published_at),
+                        group,
+                    );
                 }
                 PeerEvent::Validate { msg } => {
                     if cx.sc.validation_delay == SimTime::ZERO {

@@ -4,6 +4,7 @@
 //! for the publisher's partition.
 
 use super::event::{key, Event, RANK_PUBLISH};
+use super::World;
 use crate::ids::{MsgIdx, PeerId, SimTime};
 use crate::message::{Message, MessageTable};
 use crate::metrics::Delivery;
@@ -32,7 +33,7 @@ impl Publisher {
     pub fn fire_due(
         &mut self,
         sc: &Scenario,
-        subscribed: &[Vec<bool>],
+        world: &World,
         msgs: &mut MessageTable,
         until: SimTime,
         mut sink: impl FnMut(PeerId, SimTime, MsgIdx),
@@ -61,9 +62,20 @@ impl Publisher {
                 payload_len: payload,
                 data_len: sc.wire.data_len(payload),
             });
-            let expected =
-                self.topic_subscribers[topic.idx()] - u32::from(subscribed[topic.idx()][who.idx()]);
-            self.delivery.on_publish(m, expected, sc.measuring(at));
+            let t = topic.idx();
+            let own = world.subscribed[t][who.idx()];
+            let expected = self.topic_subscribers[t] - u32::from(own);
+            let measured = sc.measuring(at);
+            self.delivery.on_publish(m, expected, measured);
+            if measured {
+                let classes = self.delivery.classes;
+                let mine = usize::from(world.node_class[who.idx()]);
+                for c in 0..classes {
+                    let n = world.class_subscribers[t * classes + c] - u32::from(own && c == mine);
+                    let g = self.delivery.group(t, c);
+                    self.delivery.expect(g, n);
+                }
+            }
             sink(who, at, m);
         }
     }

@@ -200,13 +200,15 @@ impl Validator<'_> {
             return self.err("network.loss", format!("must be within [0, 1), got {loss}"));
         }
         let wire = raw.wire.clone().unwrap_or_default().resolve();
-        let node_classes = self.node_classes(
+        let mut node_classes = self.node_classes(
             &raw.node_class,
             nodes,
             (&preset_name, &gossipsub),
             &topology,
+            &latency,
         )?;
         let topics = self.topics(&raw.topic, &node_classes, nodes)?;
+        self.class_topics(&raw.node_class, &mut node_classes, &topics)?;
         let traffic = self.traffic(
             &raw.traffic,
             &topics,

@@ -22,7 +22,7 @@ impl Validator<'_> {
             }
         };
         match kind.as_str() {
-            "random_dial" => {
+            "random_dial" | "shard_aware" => {
                 unused("degree", &t.degree)?;
                 let outbound = t.outbound.unwrap_or(10);
                 let max = t.max_connections.unwrap_or(30);
@@ -46,9 +46,18 @@ impl Validator<'_> {
                     // lower cap most dials fail.
                     return self.err("topology.max_connections", format!("must be >= 2 × outbound ({}) so that every dial can be accepted, got {max}", 2 * outbound));
                 }
-                Ok(TopologySpec::RandomDial {
-                    outbound: outbound as u32,
-                    max_connections: max.min(u64::from(u32::MAX)) as u32,
+                let (outbound, max_connections) =
+                    (outbound as u32, max.min(u64::from(u32::MAX)) as u32);
+                Ok(if kind == "shard_aware" {
+                    TopologySpec::ShardAware {
+                        outbound,
+                        max_connections,
+                    }
+                } else {
+                    TopologySpec::RandomDial {
+                        outbound,
+                        max_connections,
+                    }
                 })
             }
             "random_regular" | "static_mesh" => {
@@ -78,7 +87,7 @@ impl Validator<'_> {
             other => self.err(
                 "topology.kind",
                 format!(
-                    "unknown kind \"{other}\" (known: random_dial, random_regular, static_mesh)"
+                    "unknown kind \"{other}\" (known: random_dial, shard_aware, random_regular, static_mesh)"
                 ),
             ),
         }
@@ -163,31 +172,7 @@ impl Validator<'_> {
         };
         let (names, rtt_ms) = read_latency_matrix(&file, self.dir)
             .or_else(|e| self.err("latency.file", e.to_string()))?;
-        let mut weights = vec![if l.weights.is_empty() { 1.0 } else { 0.0 }; names.len()];
-        for (k, &w) in &l.weights {
-            let Some(i) = names.iter().position(|n| n == k) else {
-                return self.err(
-                    format!("latency.weights.{k}"),
-                    format!(
-                        "no region \"{k}\" in {file} (regions: {})",
-                        names.join(", ")
-                    ),
-                );
-            };
-            if !(w.is_finite() && w >= 0.0) {
-                return self.err(
-                    format!("latency.weights.{k}"),
-                    format!("must be >= 0, got {w}"),
-                );
-            }
-            weights[i] = w;
-        }
-        if weights.iter().sum::<f64>() <= 0.0 {
-            return self.err(
-                "latency.weights",
-                "at least one region needs a positive weight",
-            );
-        }
+        let weights = self.region_weights("latency.weights", &l.weights, &names, &file)?;
         Ok(LatencySpec::Regions {
             file: stored_path(&file, self.dir),
             names,
@@ -195,5 +180,36 @@ impl Validator<'_> {
             weights,
             floor,
         })
+    }
+
+    /// Region weights written as `{ region = weight }` at `path`, one per region of the
+    /// matrix `file` (`names`): every region 1 when none is written, else 0 unless named.
+    pub(super) fn region_weights(
+        &self,
+        path: &str,
+        written: &std::collections::BTreeMap<String, f64>,
+        names: &[String],
+        file: &str,
+    ) -> R<Vec<f64>> {
+        let mut weights = vec![if written.is_empty() { 1.0 } else { 0.0 }; names.len()];
+        for (k, &w) in written {
+            let Some(i) = names.iter().position(|n| n == k) else {
+                return self.err(
+                    format!("{path}.{k}"),
+                    format!(
+                        "no region \"{k}\" in {file} (regions: {})",
+                        names.join(", ")
+                    ),
+                );
+            };
+            if !(w.is_finite() && w >= 0.0) {
+                return self.err(format!("{path}.{k}"), format!("must be >= 0, got {w}"));
+            }
+            weights[i] = w;
+        }
+        if weights.iter().sum::<f64>() <= 0.0 {
+            return self.err(path, "at least one region needs a positive weight");
+        }
+        Ok(weights)
     }
 }

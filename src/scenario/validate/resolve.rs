@@ -76,18 +76,22 @@ fn resolve_class(c: &NodeClass, s: &Scenario) -> RawNodeClass {
             .dial
             .filter(|d| Some(d.1) != topology.map(|t| t.1))
             .map(|d| u64::from(d.1)),
+        topics: c
+            .topics
+            .as_ref()
+            .map(|ts| ts.iter().map(|t| s.topics[t.idx()].name.clone()).collect()),
+        regions: match (&c.regions, &s.latency) {
+            (Some(w), LatencySpec::Regions { names, .. }) => {
+                names.iter().cloned().zip(w.iter().copied()).collect()
+            }
+            _ => Default::default(),
+        },
     }
 }
 
-/// The topology's (outbound, max_connections), with `random_dial`.
+/// The topology's (outbound, max_connections), where nodes dial.
 fn topology_dial(s: &Scenario) -> Option<(u32, u32)> {
-    match s.topology {
-        TopologySpec::RandomDial {
-            outbound,
-            max_connections,
-        } => Some((outbound, max_connections)),
-        _ => None,
-    }
+    s.topology.dials()
 }
 
 fn resolve_topology(t: &TopologySpec) -> RawTopology {
@@ -97,6 +101,15 @@ fn resolve_topology(t: &TopologySpec) -> RawTopology {
             max_connections,
         } => RawTopology {
             kind: Some("random_dial".into()),
+            outbound: Some(outbound.into()),
+            max_connections: Some(max_connections.into()),
+            degree: None,
+        },
+        TopologySpec::ShardAware {
+            outbound,
+            max_connections,
+        } => RawTopology {
+            kind: Some("shard_aware".into()),
             outbound: Some(outbound.into()),
             max_connections: Some(max_connections.into()),
             degree: None,

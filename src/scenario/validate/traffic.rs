@@ -16,6 +16,7 @@ impl Validator<'_> {
         nodes: u32,
         scenario: (&str, &GossipsubConfig),
         topology: &TopologySpec,
+        latency: &LatencySpec,
     ) -> R<Vec<NodeClass>> {
         let defaults = [RawNodeClass::default()];
         let raw = if raw.is_empty() { &defaults[..] } else { raw };
@@ -32,6 +33,7 @@ impl Validator<'_> {
             }
             let (preset, gossipsub) = self.class_gossipsub(i, c, scenario)?;
             let dial = self.class_dial(i, c, nodes, topology)?;
+            let regions = self.class_regions(i, c, latency)?;
             out.push(NodeClass {
                 name,
                 share,
@@ -41,6 +43,8 @@ impl Validator<'_> {
                 preset,
                 gossipsub,
                 dial,
+                topics: None,
+                regions,
             });
         }
         // Largest-remainder rounding: counts add up to `nodes` exactly.
@@ -82,7 +86,7 @@ impl Validator<'_> {
         Ok((name, self.parameters(&path, base, table)?))
     }
 
-    /// Class `i`'s (outbound, max_connections) with `random_dial`: the topology's unless
+    /// Class `i`'s (outbound, max_connections) where nodes dial: the topology's unless
     /// it sets its own (at least one dial, fewer than the nodes, a cap no lower than its
     /// dials); refused with the regular topologies, whose degree is the graph's.
     fn class_dial(
@@ -93,11 +97,7 @@ impl Validator<'_> {
         topology: &TopologySpec,
     ) -> R<Option<(u32, u32)>> {
         let p = |f: &str| format!("node_class[{i}].{f}");
-        let TopologySpec::RandomDial {
-            outbound,
-            max_connections,
-        } = *topology
-        else {
+        let Some((outbound, max_connections)) = topology.dials() else {
             if let Some(f) = [
                 ("outbound", c.outbound),
                 ("max_connections", c.max_connections),
@@ -105,7 +105,10 @@ impl Validator<'_> {
             .iter()
             .find_map(|(f, v)| v.map(|_| *f))
             {
-                return self.err(p(f), "only with topology.kind = \"random_dial\"");
+                return self.err(
+                    p(f),
+                    "only with topology.kind = \"random_dial\" or \"shard_aware\"",
+                );
             }
             return Ok(None);
         };
@@ -124,6 +127,81 @@ impl Validator<'_> {
             );
         }
         Ok(Some((out as u32, max.min(u64::from(u32::MAX)) as u32)))
+    }
+
+    /// Class `i`'s own region weights, with regional latency only.
+    fn class_regions(
+        &self,
+        i: usize,
+        c: &RawNodeClass,
+        latency: &LatencySpec,
+    ) -> R<Option<Vec<f64>>> {
+        if c.regions.is_empty() {
+            return Ok(None);
+        }
+        let path = format!("node_class[{i}].regions");
+        let LatencySpec::Regions { names, file, .. } = latency else {
+            return self.err(path, "only with latency.kind = \"regions\"");
+        };
+        self.region_weights(&path, &c.regions, names, file)
+            .map(Some)
+    }
+
+    /// The classes' own `topics` (the topics exist by now), and then that every topic has
+    /// a subscriber and that no topic's rule picks a class that lists other topics.
+    pub(super) fn class_topics(
+        &self,
+        raw: &[RawNodeClass],
+        classes: &mut [NodeClass],
+        topics: &[TopicSpec],
+    ) -> R<()> {
+        for (i, (c, rc)) in classes.iter_mut().zip(raw).enumerate() {
+            let Some(names) = &rc.topics else { continue };
+            let mut ids = Vec::with_capacity(names.len());
+            for (j, n) in names.iter().enumerate() {
+                let Some(k) = topics.iter().position(|t| &t.name == n) else {
+                    return self.err(
+                        format!("node_class[{i}].topics[{j}]"),
+                        format!("no topic \"{n}\" (declare it in [[topic]])"),
+                    );
+                };
+                let id = TopicId(k as u16);
+                if ids.contains(&id) {
+                    return self.err(
+                        format!("node_class[{i}].topics[{j}]"),
+                        format!("topic \"{n}\" is listed twice"),
+                    );
+                }
+                ids.push(id);
+            }
+            ids.sort_unstable();
+            c.topics = Some(ids);
+        }
+        for (k, t) in topics.iter().enumerate() {
+            let id = TopicId(k as u16);
+            if let Selector::Class(c) = t.subscribers {
+                let cl = &classes[c];
+                if cl.topics.as_ref().is_some_and(|ts| !ts.contains(&id)) {
+                    return self.err(
+                        format!("topic[{k}].subscribers.class"),
+                        format!(
+                            "node class \"{}\" lists its own topics and \"{}\" is not among them",
+                            cl.name, t.name
+                        ),
+                    );
+                }
+            }
+            if subscribers(classes, t, id) == 0 {
+                return self.err(
+                    format!("topic[{k}].subscribers"),
+                    format!(
+                        "no node is in topic \"{}\": every class lists its own topics, without it",
+                        t.name
+                    ),
+                );
+            }
+        }
+        Ok(())
     }
 
     pub(super) fn selector(
