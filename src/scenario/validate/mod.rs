@@ -3,9 +3,10 @@
 //! [`ScenarioError`] naming the key path and, where the key is in the file, its line.
 //!
 //! Here: parsing, error locations, the top level and `[gossipsub]`; `net.rs` the topology and
-//! latency tables; `traffic.rs` node classes, topics, traffic and sizes; `resolve.rs` the
-//! resolved TOML and what follows from the gossipsub parameter declaration.
+//! latency tables; `classes.rs` the node classes; `traffic.rs` topics, traffic and sizes;
+//! `resolve.rs` the resolved TOML and what follows from the gossipsub parameter declaration.
 
+mod classes;
 mod net;
 mod resolve;
 mod traffic;
