@@ -724,3 +724,61 @@ fn bad_class_topics_and_regions() {
         "no node is in topic \"b\"",
     );
 }
+
+/// A scenario with a fleet (in topic a) serving a light class: BASE, then `fleet` and
+/// `light` lines on the two classes.
+fn with_light(fleet: &str, light: &str) -> String {
+    format!("{BASE}[[topic]]\nname = \"a\"\n[[node_class]]\nname = \"fleet\"\n{fleet}\n[[node_class]]\nname = \"mobile\"\nrole = \"light\"\n{light}\n")
+}
+
+/// Light classes: a role's keys only, a service class that relays, lists its topics and
+/// covers the clients' topics, has the nodes and the filter slots for every client's
+/// service peers; lightpush peers within the service peers; only where nodes dial.
+#[test]
+fn bad_light_clients() {
+    let ok = with_light("topics = [\"a\"]", "service = \"fleet\"");
+    parse_str(&ok, "s.toml", "s", None).unwrap();
+    let cases = [
+        (with_light("topics = [\"a\"]", ""), "node_class[1].service", "missing: a light class needs the class that serves it"),
+        (with_light("topics = [\"a\"]", "service = \"cloud\""), "node_class[1].service", "no node class \"cloud\""),
+        (with_light("topics = [\"a\"]", "service = \"mobile\""), "node_class[1].service", "is a light class"),
+        (with_light("", "service = \"fleet\""), "node_class[1].service", "must list its own `topics`"),
+        (
+            with_light("topics = []", "service = \"fleet\"\ntopics = [\"a\"]"),
+            "node_class[1].service",
+            "class \"fleet\" is not in topic \"a\"",
+        ),
+        (with_light("topics = [\"a\"]", "service = \"fleet\"\nservice_peers = 60"), "node_class[1].service_peers", "between 1 and the 50 node(s)"),
+        (
+            with_light("topics = [\"a\"]", "service = \"fleet\"\nservice_peers = 1\nlightpush_peers = 2"),
+            "node_class[1].lightpush_peers",
+            "between 1 and service_peers (1), got 2",
+        ),
+        (with_light("topics = [\"a\"]", "service = \"fleet\"\nfilter_ping = \"0s\""), "node_class[1].filter_ping", "greater than zero"),
+        (
+            with_light("topics = [\"a\"]\nfilter_slots = 1", "service = \"fleet\""),
+            "node_class[0].filter_slots",
+            "100 light-client subscriptions (clients × service_peers) need a filter slot each, and class \"fleet\" has 50 node(s) × 1 slot(s) = 50",
+        ),
+        (with_light("topics = [\"a\"]", "service = \"fleet\"\ngossipsub = { mesh_n = 8 }"), "node_class[1].gossipsub", "a light node runs no relay"),
+        (with_light("topics = [\"a\"]", "service = \"fleet\"\nfilter_slots = 4"), "node_class[1].filter_slots", "a light node runs no relay"),
+        (with_light("topics = [\"a\"]\nservice_peers = 2", "service = \"fleet\""), "node_class[0].service_peers", "only for role = \"light\""),
+        (with_light("topics = [\"a\"]\nrole = \"archive\"", "service = \"fleet\""), "node_class[0].role", "unknown role \"archive\""),
+        (
+            with_light("topics = [\"a\"]", "service = \"fleet\"").replace(
+                "kind = \"random_dial\"\noutbound = 5\nmax_connections = 20",
+                "kind = \"random_regular\"\ndegree = 6",
+            ),
+            "node_class[1].role",
+            "light nodes need a topology where nodes dial",
+        ),
+    ];
+    for (src, path, words) in cases {
+        let e = err(&src);
+        let text = e.to_string();
+        assert_eq!(e.path, path, "{text}");
+        assert!(e.line.is_some(), "{text}: a line");
+        assert!(text.contains(words), "{text:?} should mention {words:?}");
+        assert!(!text.contains('\n'));
+    }
+}

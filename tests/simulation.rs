@@ -1,9 +1,10 @@
 //! Whole-run properties: exact transmission counts on a static d-regular mesh, delivery to
 //! every subscriber without loss, byte conservation, determinism, stream independence.
 
+use gossipsim::metrics::{Direction, Kind};
 use gossipsim::report::{render_files, Summary};
 use gossipsim::scenario::parse_str;
-use gossipsim::{Scenario, Sim, TopicId};
+use gossipsim::{PeerId, Scenario, Sim, TopicId};
 use proptest::prelude::*;
 use std::sync::Arc;
 
@@ -659,5 +660,138 @@ publishers = {{ class = "members" }}
     let out = run(&with("random_dial"));
     for t in 0..2 {
         assert!(out.mesh_components[t] >= out.world.topic_components[t]);
+    }
+}
+
+/// Light clients follow their topic through two fleet services each and publish through
+/// them: every message reaches every client (the first push a delivery, the second a
+/// duplicate), clients have no relay connection, only the service class pushes, bytes
+/// balance, and the files do not depend on threads or shortcuts.
+#[test]
+fn light_clients_get_everything_through_their_services() {
+    let src = r#"
+nodes = 200
+seed = 2
+[time]
+warmup = "15s"
+duration = "30s"
+drain = "5s"
+[topology]
+outbound = 6
+max_connections = 24
+[latency]
+kind = "uniform"
+min = "10ms"
+max = "50ms"
+[[node_class]]
+name = "fleet"
+share = 0.1
+topics = ["a"]
+filter_slots = 20
+[[node_class]]
+name = "desktop"
+share = 0.5
+[[node_class]]
+name = "mobile"
+share = 0.4
+role = "light"
+service = "fleet"
+[[topic]]
+name = "a"
+[[traffic]]
+class = "chat"
+topic = "a"
+rate = "60/hour"
+size = "2000B"
+"#;
+    let sc = scenario(src);
+    let light = sc.node_classes[2].light.expect("a light class");
+    assert_eq!(
+        (light.service, light.service_peers, light.lightpush_peers),
+        (0, 2, 2)
+    );
+    let out = run(&sc);
+    let w = &out.world;
+    let d = &out.delivery;
+    for c in 0..3 {
+        let g = &d.groups[d.group(0, c)];
+        assert!(g.expected > 0);
+        assert_eq!(g.delivered, g.expected, "class {c} gets every message");
+    }
+    for v in 0..200 {
+        if w.node_class[v] == 2 {
+            assert_eq!(w.degrees[v], 0, "a light node has no relay connection");
+            assert!(!w.relay[v]);
+        }
+    }
+    // Each message comes from both services (but the few published before a client's
+    // subscriptions reached both).
+    let mobile = |x: &[u64]| -> u64 {
+        (0..200)
+            .filter(|&v| w.node_class[v] == 2)
+            .map(|v| x[v])
+            .sum()
+    };
+    let (got, dup) = (mobile(&out.received), mobile(&out.duplicates));
+    assert!(
+        dup as f64 >= 0.99 * got as f64,
+        "{dup} second copies of {got}"
+    );
+    assert_eq!(w.topic_components, vec![1]);
+    assert_eq!(out.mesh_components, vec![1]);
+    let a = &out.acct;
+    assert_eq!(
+        a.sent_total,
+        a.received_total + a.dropped_total + out.in_flight_end
+    );
+    let kind = |class: u16, dir: Direction, k: Kind| -> u64 {
+        (0..200u32)
+            .filter(|&v| w.node_class[v as usize] == class)
+            .map(|v| a.node_bytes(PeerId(v), dir, |x| x == k))
+            .sum()
+    };
+    assert!(kind(0, Direction::Out, Kind::FilterPush) > 0);
+    assert!(kind(2, Direction::In, Kind::FilterPush) > 0);
+    assert!(
+        kind(2, Direction::Out, Kind::Lightpush) > 0,
+        "mobile publishes by lightpush"
+    );
+    assert!(kind(0, Direction::In, Kind::Lightpush) > 0);
+    assert!(
+        kind(2, Direction::Out, Kind::FilterSubscribe) > 0,
+        "subscribes and pings"
+    );
+    assert_eq!(
+        kind(1, Direction::Out, Kind::FilterPush),
+        0,
+        "desktops serve nobody"
+    );
+    assert_eq!(
+        kind(2, Direction::Out, Kind::Forwarded),
+        0,
+        "mobiles relay nothing"
+    );
+    let one = files(&sc);
+    let opts = gossipsim::sim::Options {
+        threads: 2,
+        shortcuts: false,
+    };
+    let two = Sim::with_options(Arc::new(sc.clone()), opts)
+        .unwrap()
+        .run(&mut |_, _| {});
+    let two = render_files(&sc, &two, &Summary::new(&sc, &two));
+    for ((name, a), (_, b)) in one.iter().zip(&two) {
+        if *name == "summary.csv" {
+            let strip = |x: &[u8]| {
+                String::from_utf8_lossy(x)
+                    .lines()
+                    .filter(|l| !l.contains(",events,"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            assert_eq!(strip(a), strip(b));
+        } else {
+            assert!(a == b, "{name} differs with 2 threads and no shortcuts");
+        }
     }
 }

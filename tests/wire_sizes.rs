@@ -345,3 +345,168 @@ fn each_kind_alone_matches_prost() {
         }
     }
 }
+
+// Waku's light protocols (RFC 12 filter v2, RFC 19 lightpush v2), as prost messages.
+#[derive(Clone, PartialEq, prost::Message)]
+struct FilterSubscribeRequest {
+    #[prost(string, tag = "1")]
+    request_id: String,
+    #[prost(int32, tag = "2")]
+    filter_subscribe_type: i32,
+    #[prost(string, optional, tag = "10")]
+    pubsub_topic: Option<String>,
+    #[prost(string, repeated, tag = "11")]
+    content_topics: Vec<String>,
+}
+#[derive(Clone, PartialEq, prost::Message)]
+struct FilterSubscribeResponse {
+    #[prost(string, tag = "1")]
+    request_id: String,
+    #[prost(uint32, tag = "10")]
+    status_code: u32,
+    #[prost(string, optional, tag = "11")]
+    status_desc: Option<String>,
+}
+#[derive(Clone, PartialEq, prost::Message)]
+struct MessagePush {
+    /// The `WakuMessage`, already encoded (an embedded message is length-delimited bytes).
+    #[prost(bytes = "vec", optional, tag = "1")]
+    waku_message: Option<Vec<u8>>,
+    #[prost(string, optional, tag = "2")]
+    pubsub_topic: Option<String>,
+}
+#[derive(Clone, PartialEq, prost::Message)]
+struct PushRpc {
+    #[prost(string, tag = "1")]
+    request_id: String,
+    #[prost(message, optional, tag = "2")]
+    request: Option<PushRequest>,
+    #[prost(message, optional, tag = "3")]
+    response: Option<PushResponse>,
+}
+#[derive(Clone, PartialEq, prost::Message)]
+struct PushRequest {
+    #[prost(string, tag = "1")]
+    pubsub_topic: String,
+    #[prost(bytes = "vec", optional, tag = "2")]
+    message: Option<Vec<u8>>,
+}
+#[derive(Clone, PartialEq, prost::Message)]
+struct PushResponse {
+    #[prost(bool, tag = "1")]
+    is_success: bool,
+    #[prost(string, optional, tag = "2")]
+    info: Option<String>,
+}
+
+/// multistream-select's two lines for `proto`, each varint-length-prefixed with its newline
+/// (what one side of a stream's negotiation writes).
+fn negotiation(proto: &str) -> usize {
+    ["/multistream/1.0.0", proto]
+        .iter()
+        .map(|l| {
+            let line = format!("{l}\n");
+            prost::encoding::encoded_len_varint(line.len() as u64) + line.len()
+        })
+        .sum()
+}
+
+proptest! {
+    /// Every light-protocol transmission's size equals its stream negotiation (where it has
+    /// one) plus its prost encoding, length-delimited: a Status client's 64-character
+    /// request id, nwaku's "OK" descriptions.
+    #[test]
+    fn light_protocol_sizes_match_prost(
+        payload in 1usize..200_000,
+        t in 0usize..2,
+        content_topics in 1u16..20,
+        ct_len in 1u32..80,
+    ) {
+        use gossipsim::protocol::waku::wire::{size, LightCtx, FILTER_PUSH, FILTER_SUBSCRIBE, LIGHTPUSH};
+        use gossipsim::protocol::waku::LightRpc;
+        let env = WakuEnvelope { content_topic_len: ct_len, ..WakuEnvelope::default() };
+        let mut msgs = MessageTable::default();
+        let m = msgs.push(Message {
+            topic: TopicId(t as u16),
+            class: ClassId(0),
+            publisher: PeerId(0),
+            published_at: SimTime::ZERO,
+            payload_len: payload as u32,
+            data_len: env.data_len(payload as u32),
+        });
+        let topic_len: Vec<u32> = TOPICS.iter().map(|s| s.len() as u32).collect();
+        let cx = LightCtx { topic_len: &topic_len, msgs: &msgs, content_topic_len: ct_len };
+        let rid = "f".repeat(64);
+        let topic = TOPICS[t].to_string();
+        let data = waku(payload, &env);
+        let ok = FilterSubscribeResponse {
+            request_id: rid.clone(),
+            status_code: 200,
+            status_desc: Some("OK".into()),
+        };
+        let cases: Vec<(LightRpc, usize)> = vec![
+            (
+                LightRpc::FilterSubscribe { topic: TopicId(t as u16), content_topics },
+                negotiation(FILTER_SUBSCRIBE)
+                    + FilterSubscribeRequest {
+                        request_id: rid.clone(),
+                        filter_subscribe_type: 1,
+                        pubsub_topic: Some(topic.clone()),
+                        content_topics: vec!["c".repeat(ct_len as usize); content_topics.into()],
+                    }
+                    .encoded_len_delimited_(),
+            ),
+            (
+                LightRpc::FilterPing,
+                negotiation(FILTER_SUBSCRIBE)
+                    + FilterSubscribeRequest { request_id: rid.clone(), ..Default::default() }
+                        .encoded_len_delimited_(),
+            ),
+            (LightRpc::FilterPong, negotiation(FILTER_SUBSCRIBE) + ok.encoded_len_delimited_()),
+            (
+                LightRpc::FilterPush { msg: m, hops: 2, opens: false },
+                MessagePush { waku_message: Some(data.clone()), pubsub_topic: Some(topic.clone()) }
+                    .encoded_len_delimited_(),
+            ),
+            (LightRpc::FilterPushAck { msg: m }, negotiation(FILTER_PUSH)),
+            (
+                LightRpc::Lightpush { msg: m },
+                negotiation(LIGHTPUSH)
+                    + PushRpc {
+                        request_id: rid.clone(),
+                        request: Some(PushRequest { pubsub_topic: topic.clone(), message: Some(data.clone()) }),
+                        response: None,
+                    }
+                    .encoded_len_delimited_(),
+            ),
+            (
+                LightRpc::LightpushAck { msg: m },
+                negotiation(LIGHTPUSH)
+                    + PushRpc {
+                        request_id: rid.clone(),
+                        request: None,
+                        response: Some(PushResponse { is_success: true, info: Some("OK".into()) }),
+                    }
+                    .encoded_len_delimited_(),
+            ),
+        ];
+        for (rpc, want) in cases {
+            prop_assert_eq!(size(rpc, &cx) as usize, want, "{:?}", rpc);
+        }
+        let opens = LightRpc::FilterPush { msg: m, hops: 2, opens: true };
+        let later = LightRpc::FilterPush { msg: m, hops: 2, opens: false };
+        prop_assert_eq!(size(opens, &cx), size(later, &cx) + size(LightRpc::FilterPushAck { msg: m }, &cx));
+    }
+}
+
+/// `encoded_len` of the length-delimited encoding (prost has the bytes, not the length).
+trait DelimitedLen {
+    fn encoded_len_delimited_(&self) -> usize;
+}
+
+impl<M: prost::Message> DelimitedLen for M {
+    fn encoded_len_delimited_(&self) -> usize {
+        let n = self.encoded_len();
+        prost::encoding::encoded_len_varint(n as u64) + n
+    }
+}

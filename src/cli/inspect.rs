@@ -63,7 +63,7 @@ pub struct ModelArgs {
     /// Model version (default: both).
     #[arg(long, value_parser = ["2023", "2025"])]
     version: Option<String>,
-    /// Node counts to evaluate (default: the scenario's subscribers of its first topic).
+    /// Node counts to evaluate (default: the scenario's relays in the topic).
     #[arg(long, num_args = 1..)]
     nodes: Vec<u64>,
     /// Topic (index in the scenario) whose traffic sets S and R.
@@ -86,7 +86,7 @@ impl ModelArgs {
                 sc.topics.len()
             );
         }
-        let subscribers = sc.subscribers(crate::ids::TopicId(topic as u16));
+        let subscribers = sc.relays_in(crate::ids::TopicId(topic as u16));
         let Some((p, n)) = crate::model::ModelInputs::for_topic(&sc, topic, subscribers) else {
             anyhow::bail!(
                 "{}: no traffic on topic {}",

@@ -4,6 +4,7 @@
 use crate::ids::{ClassId, PeerId, TopicId};
 use crate::message::MessageTable;
 use crate::protocol::gossipsub::{PayloadKind, RpcPart};
+use crate::protocol::waku::LightRpc;
 
 /// What a counted byte was for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -24,9 +25,16 @@ pub enum Kind {
     Subscribe,
     /// Muxer, encryption and TCP/IP bytes below gossipsub (when modelled).
     Transport,
+    /// Waku filter: SUBSCRIBE and SUBSCRIBER_PING requests and their responses.
+    FilterSubscribe,
+    /// Waku filter: a service's push of a message to a light client, and the client's end
+    /// of the push's stream.
+    FilterPush,
+    /// Waku lightpush: a light client's message to a service node, and the response.
+    Lightpush,
 }
 
-pub const KINDS: usize = 11;
+pub const KINDS: usize = 14;
 
 impl Kind {
     pub const ALL: [Kind; KINDS] = [
@@ -41,6 +49,9 @@ impl Kind {
         Kind::Prune,
         Kind::Subscribe,
         Kind::Transport,
+        Kind::FilterSubscribe,
+        Kind::FilterPush,
+        Kind::Lightpush,
     ];
 
     pub fn name(self) -> &'static str {
@@ -56,6 +67,9 @@ impl Kind {
             Kind::Prune => "prune",
             Kind::Subscribe => "subscribe",
             Kind::Transport => "transport",
+            Kind::FilterSubscribe => "filter_subscribe",
+            Kind::FilterPush => "filter_push",
+            Kind::Lightpush => "lightpush",
         }
     }
 
@@ -92,9 +106,11 @@ impl Kind {
             | Kind::Duplicate
             | Kind::IHave
             | Kind::IWant
-            | Kind::IDontWant => Scope::ClassTopic,
+            | Kind::IDontWant
+            | Kind::FilterPush
+            | Kind::Lightpush => Scope::ClassTopic,
             Kind::Subscribe | Kind::Graft | Kind::Prune => Scope::Topic,
-            Kind::Transport => Scope::Bare,
+            Kind::Transport | Kind::FilterSubscribe => Scope::Bare,
         }
     }
 }
@@ -113,6 +129,9 @@ const STORAGE_ORDER: [Kind; KINDS] = [
     Kind::Graft,
     Kind::Prune,
     Kind::Subscribe,
+    Kind::FilterPush,
+    Kind::Lightpush,
+    Kind::FilterSubscribe,
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -187,6 +206,39 @@ pub fn classify(part: &RpcPart, duplicate: bool, msgs: &MessageTable) -> Cell {
         RpcPart::IDontWant { msg } => of(Kind::IDontWant, msg),
         RpcPart::Graft { topic } => topic_only(Kind::Graft, topic),
         RpcPart::Prune { topic, .. } => topic_only(Kind::Prune, topic),
+    }
+}
+
+/// Classifies one transmission of a light protocol (the message's class and topic where it
+/// carries or answers one; its payload where it carries it).
+pub fn classify_light(rpc: &LightRpc, msgs: &MessageTable) -> Cell {
+    let of = |kind, m: crate::ids::MsgIdx, carries: bool| {
+        let meta = msgs.get(m);
+        Cell {
+            kind,
+            class: Some(meta.class),
+            topic: Some(meta.topic),
+            payload: if carries {
+                u64::from(meta.payload_len)
+            } else {
+                0
+            },
+        }
+    };
+    match *rpc {
+        LightRpc::FilterSubscribe { .. }
+        | LightRpc::FilterSubscribed { .. }
+        | LightRpc::FilterPing
+        | LightRpc::FilterPong => Cell {
+            kind: Kind::FilterSubscribe,
+            class: None,
+            topic: None,
+            payload: 0,
+        },
+        LightRpc::FilterPush { msg, .. } => of(Kind::FilterPush, msg, true),
+        LightRpc::FilterPushAck { msg } => of(Kind::FilterPush, msg, false),
+        LightRpc::Lightpush { msg } => of(Kind::Lightpush, msg, true),
+        LightRpc::LightpushAck { msg } => of(Kind::Lightpush, msg, false),
     }
 }
 
@@ -334,6 +386,32 @@ impl Accounting {
         }
         if measuring && overhead > 0 {
             self.add(node, dir, Cell::TRANSPORT, u64::from(overhead));
+        }
+        total
+    }
+
+    /// Counts a light-protocol transmission of `bytes` (its `overhead` below it apart) that
+    /// `node` sent or received, as `cell`. Returns the bytes; per-node counters count only
+    /// while `measuring`, the totals always.
+    pub fn on_light(
+        &mut self,
+        node: PeerId,
+        dir: Direction,
+        cell: Cell,
+        bytes: u32,
+        overhead: u32,
+        measuring: bool,
+    ) -> u64 {
+        if measuring {
+            self.add(node, dir, cell, u64::from(bytes));
+            if overhead > 0 {
+                self.add(node, dir, Cell::TRANSPORT, u64::from(overhead));
+            }
+        }
+        let total = u64::from(bytes) + u64::from(overhead);
+        match dir {
+            Direction::Out => self.sent_total += total,
+            Direction::In => self.received_total += total,
         }
         total
     }

@@ -1,3 +1,4 @@
 //! Protocol state machines. Each is sans-IO: no clock, no global RNG, no sockets.
 
 pub mod gossipsub;
+pub mod waku;

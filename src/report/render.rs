@@ -33,6 +33,7 @@ struct NodeCsv<'a> {
     run_id: &'a str,
     node: u32,
     class: &'a str,
+    role: &'a str,
     region: &'a str,
     connections: u32,
     outbound: u32,
@@ -180,6 +181,9 @@ fn nodes_csv(run: Run<'_>, sc: &Scenario, out: &RunOutput) -> Vec<u8> {
             run_id: run.run_id,
             node: v,
             class: &sc.node_classes[out.world.node_class[i] as usize].name,
+            role: sc.node_classes[out.world.node_class[i] as usize]
+                .role
+                .name(),
             region: match &sc.latency {
                 LatencySpec::Regions { names, .. } => &names[out.world.region[i] as usize],
                 _ => "-",
@@ -204,7 +208,7 @@ fn mesh_csv(run: Run<'_>, sc: &Scenario, out: &RunOutput) -> Vec<u8> {
                 run_id: run.run_id,
                 node: v,
                 topic: &sc.topics[t].name,
-                subscribed: out.world.subscribed[t][v],
+                subscribed: out.world.subscribed[t][v] && out.world.relay[v],
                 mesh_degree: mesh,
                 topic_peers: peers,
             })

@@ -299,11 +299,12 @@ impl Summary {
     fn mesh(&mut self, sc: &Scenario, out: &RunOutput) {
         for (t, topic) in sc.topics.iter().enumerate() {
             let degs: Vec<f64> = (0..sc.nodes as usize)
-                .filter(|&v| out.world.subscribed[t][v])
+                .filter(|&v| out.world.subscribed[t][v] && out.world.relay[v])
                 .map(|v| f64::from(out.mesh[v][t].0))
                 .collect();
             let min = degs.iter().copied().fold(f64::INFINITY, f64::min);
             let min = if min.is_finite() { min } else { 0.0 };
+            let degs_len = degs.len();
             let d = dist(degs);
             let _ = writeln!(
                 self.text,
@@ -317,13 +318,13 @@ impl Summary {
             self.row(format!("mesh.{}.degree_min", topic.name), min);
             self.row(format!("mesh.{}.degree_max", topic.name), d[3]);
             let (nodes, conn, mesh) = (
-                out.world.subscribed[t].iter().filter(|&&s| s).count(),
+                degs_len,
                 out.world.topic_components[t],
                 out.mesh_components[t],
             );
             let _ = writeln!(
                 self.text,
-                "           {}: {nodes} nodes · {conn} connection component(s) · {mesh} mesh component(s){}",
+                "           {}: {nodes} relays · {conn} connection component(s) · {mesh} mesh component(s){}",
                 topic.name,
                 if mesh > 1 { " (the topic's mesh is split)" } else { "" }
             );
@@ -333,9 +334,14 @@ impl Summary {
         }
     }
 
-    /// Connections per node: mean, min, max, components, and the degree histogram.
+    /// Connections per relay (light clients have none): mean, min, max, components, and the
+    /// degree histogram.
     fn connections(&mut self, out: &RunOutput) {
-        let degrees = &out.world.degrees;
+        let degrees: Vec<u32> = (out.world.degrees.iter().zip(&out.world.relay))
+            .filter(|(_, &r)| r)
+            .map(|(&d, _)| d)
+            .collect();
+        let degrees = &degrees;
         let dmin = degrees.iter().min().copied().unwrap_or(0);
         let d = dist(degrees.iter().map(|&d| f64::from(d)).collect());
         let components = out.world.components;

@@ -64,6 +64,43 @@ pub struct NodeClass {
     pub topics: Option<Vec<TopicId>>,
     /// Its region weights (one per region of the matrix), when it sets its own.
     pub regions: Option<Vec<f64>>,
+    /// Relay, or a light client of service nodes (then `light` says how).
+    pub role: Role,
+    pub light: Option<LightSpec>,
+    /// A relay class: light clients each of its nodes serves by filter at most.
+    pub filter_slots: u32,
+}
+
+/// What a node does in the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// A gossipsub relay (it may serve light clients).
+    Relay,
+    /// No relay: it follows its topics by filter and publishes by lightpush through
+    /// service nodes.
+    Light,
+}
+
+impl Role {
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Relay => "relay",
+            Role::Light => "light",
+        }
+    }
+}
+
+/// How the clients of a light class reach the network.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LightSpec {
+    /// The class (index) whose nodes serve them.
+    pub service: usize,
+    /// Service nodes per client.
+    pub service_peers: u32,
+    /// Of those, how many each publication is lightpushed to.
+    pub lightpush_peers: u32,
+    /// How often a client pings its filter services.
+    pub filter_ping: SimTime,
 }
 
 /// A set of nodes.
@@ -153,6 +190,23 @@ impl Scenario {
         }
     }
 
+    /// Whether any class is a light client.
+    pub fn has_light(&self) -> bool {
+        self.node_classes.iter().any(|c| c.role == Role::Light)
+    }
+
+    /// How many relay nodes are in topic `t` (its mesh's nodes, the model's N).
+    pub fn relays_in(&self, t: TopicId) -> u32 {
+        let light_in: u32 = self
+            .node_classes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.role == Role::Light)
+            .map(|(k, _)| class_share_of_topic(&self.node_classes, &self.topics[t.idx()], t, k))
+            .sum();
+        self.subscribers(t).saturating_sub(light_in)
+    }
+
     /// How many nodes are in topic `t` (the simulator subscribes exactly this many).
     pub fn subscribers(&self, t: TopicId) -> u32 {
         subscribers(&self.node_classes, &self.topics[t.idx()], t)
@@ -185,6 +239,34 @@ pub fn subscribers(classes: &[NodeClass], t: &TopicSpec, id: TopicId) -> u32 {
         .map(|c| c.count)
         .sum();
     listed + rule_picks(classes, &t.subscribers)
+}
+
+/// How many of class `k`'s nodes are in topic `id` (spec `t`): exact, but for a fraction
+/// rule its expected share of the picks.
+fn class_share_of_topic(classes: &[NodeClass], t: &TopicSpec, id: TopicId, k: usize) -> u32 {
+    let c = &classes[k];
+    if let Some(ts) = &c.topics {
+        return if ts.contains(&id) { c.count } else { 0 };
+    }
+    match t.subscribers {
+        Selector::All => c.count,
+        Selector::Class(x) => {
+            if x == k {
+                c.count
+            } else {
+                0
+            }
+        }
+        Selector::Fraction(_) => {
+            let pool: u32 = classes
+                .iter()
+                .filter(|c| c.topics.is_none())
+                .map(|c| c.count)
+                .sum();
+            let picks = rule_picks(classes, &t.subscribers);
+            (f64::from(picks) * f64::from(c.count) / f64::from(pool.max(1))).round() as u32
+        }
+    }
 }
 
 /// How many nodes a topic's subscriber rule picks: among the nodes of the classes that list

@@ -134,6 +134,18 @@ pub struct RawNodeClass {
     /// With regional latency: this class's region weights.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub regions: BTreeMap<String, f64>,
+    /// relay | light
+    pub role: Option<String>,
+    /// A light class: the class whose nodes serve it (filter and lightpush).
+    pub service: Option<String>,
+    /// A light class: service nodes per client.
+    pub service_peers: Option<u64>,
+    /// A light class: of those, how many each publication is lightpushed to.
+    pub lightpush_peers: Option<u64>,
+    /// A light class: how often a client pings its filter services.
+    pub filter_ping: Option<Duration>,
+    /// A relay class: light clients a node serves by filter at most.
+    pub filter_slots: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, Default)]

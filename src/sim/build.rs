@@ -5,9 +5,11 @@
 //! one part of a scenario does not shift the draws of another.
 
 use super::conns::SlotTable;
+use super::light::LightNodes;
 use super::parallel::{cut_latency, hand_over, partition, MAX_WINDOW};
 use super::partition::{Ctx, Partition};
 use super::publisher::Publisher;
+use super::services;
 use super::{Options, Sim, SimError, World};
 use crate::ids::{ClassId, PeerId, SimTime, TopicId};
 use crate::message::MessageTable;
@@ -16,7 +18,7 @@ use crate::net::topology::{self, Graph, Shards};
 use crate::net::{latency, Interfaces, Links};
 use crate::protocol::gossipsub::{GossipsubConfig, Peer};
 use crate::rng::{SimRng, Streams};
-use crate::scenario::{LatencySpec, Scenario, Selector, TopologySpec};
+use crate::scenario::{LatencySpec, Role, Scenario, Selector, TopologySpec};
 use crate::traffic::Generator;
 use std::sync::Arc;
 
@@ -45,6 +47,12 @@ pub enum Stream {
     Publishers,
     /// A traffic class's arrivals and sizes (index: the class).
     Traffic,
+    /// Which service nodes each light client uses.
+    ServicePeers,
+    /// Each service link's latency.
+    ServiceLatency,
+    /// A light client's first filter ping (index: the node).
+    LightPhase,
 }
 
 impl Stream {
@@ -60,6 +68,9 @@ impl Stream {
             Stream::TopicSubscribers => "topic_subscribers",
             Stream::Publishers => "publishers",
             Stream::Traffic => "traffic",
+            Stream::ServicePeers => "service_peers",
+            Stream::ServiceLatency => "service_latency",
+            Stream::LightPhase => "light_phase",
         }
     }
 
@@ -160,10 +171,16 @@ pub(super) fn topic_components(graph: &Graph, subscribed: &[Vec<bool>]) -> Vec<u
         .collect()
 }
 
-/// Each edge of the graph with its one-way latency.
-fn draw_links(sc: &Scenario, graph: &Graph, region: &[u16], st: &Streams) -> Links {
+/// Each edge of the graph with its one-way latency, and the service links (drawn apart).
+fn draw_links(
+    sc: &Scenario,
+    graph: &Graph,
+    region: &[u16],
+    service: &[(u32, u32, SimTime)],
+    st: &Streams,
+) -> Links {
     let mut rng = Stream::Latency.of(st, 0);
-    let list: Vec<(u32, u32, SimTime)> = graph
+    let mut list: Vec<(u32, u32, SimTime)> = graph
         .edges
         .iter()
         .map(|&(a, b)| {
@@ -171,6 +188,7 @@ fn draw_links(sc: &Scenario, graph: &Graph, region: &[u16], st: &Streams) -> Lin
             (a, b, latency::sample(&sc.latency, ra, rb, &mut rng))
         })
         .collect();
+    list.extend_from_slice(service);
     Links::new(sc.nodes, &list)
 }
 
@@ -311,6 +329,7 @@ fn make_partitions(
     mut peers: Vec<Option<Peer>>,
     links: &Links,
     node_class: &[u16],
+    light: impl Fn(&[PeerId]) -> LightNodes,
     opts: Options,
 ) -> Vec<Partition> {
     let tables: Vec<SlotTable> = members
@@ -334,30 +353,73 @@ fn make_partitions(
             let ifs = Interfaces::new(up, down);
             let class = nodes.iter().map(|v| node_class[v.idx()]).collect();
             let (topics, classes) = (sc.topics.len(), sc.node_classes.len());
-            Partition::new(id as u16, nodes, mine, conns, ifs, acct, count)
+            let lights = light(&nodes);
+            let mut p = Partition::new(id as u16, nodes, mine, conns, ifs, acct, count)
                 .with_classes(class, topics, classes)
-                .with_shortcuts(opts.shortcuts)
+                .with_light(lights)
+                .with_shortcuts(opts.shortcuts);
+            p.queue_heartbeats();
+            p
         })
         .collect()
 }
 
-/// Who the nodes are, which topics they are in, and how they connect: the first steps of
-/// building a run.
-fn connect(sc: &Scenario, st: &Streams) -> Result<(Nodes, Vec<Vec<bool>>, Graph), SimError> {
+/// What a world is built on: who the nodes are, which topics they receive, which of them
+/// relay, and how the relays connect.
+struct Base {
+    nodes: Nodes,
+    /// Per topic: who receives it (relays in it and light clients that follow it).
+    subscribed: Vec<Vec<bool>>,
+    /// Per node: whether it relays.
+    relay: Vec<bool>,
+    graph: Graph,
+}
+
+impl Base {
+    /// Per topic, the relays in it (the mesh's nodes): `subscribed` when every node relays.
+    fn relays_in(&self) -> std::borrow::Cow<'_, [Vec<bool>]> {
+        if self.relay.iter().all(|&r| r) {
+            return std::borrow::Cow::Borrowed(&self.subscribed);
+        }
+        let masks = self
+            .subscribed
+            .iter()
+            .map(|m| m.iter().zip(&self.relay).map(|(&s, &r)| s && r).collect());
+        std::borrow::Cow::Owned(masks.collect())
+    }
+}
+
+/// The first steps of building a run: node classes and regions, topics, and the relays'
+/// connections (a light node has none: it dials and accepts nothing).
+fn connect(sc: &Scenario, st: &Streams) -> Result<Base, SimError> {
     let nodes = Nodes::draw(sc, st);
     let subscribed = subscriptions(sc, &nodes.class, st);
+    let relay = nodes
+        .class
+        .iter()
+        .map(|&c| sc.node_classes[usize::from(c)].role == Role::Relay)
+        .collect();
+    let mut base = Base {
+        nodes,
+        subscribed,
+        relay,
+        graph: Graph {
+            nodes: sc.nodes,
+            edges: Vec::new(),
+        },
+    };
     let shards = match sc.topology {
-        TopologySpec::ShardAware { .. } => Shards::from_masks(sc.nodes, &subscribed),
+        TopologySpec::ShardAware { .. } => Shards::from_masks(sc.nodes, &base.relays_in()),
         _ => Shards::default(),
     };
-    let graph = topology::build(
+    base.graph = topology::build(
         &sc.topology,
         sc.nodes,
-        &dial_limits(sc, &nodes.class),
+        &dial_limits(sc, &base.nodes.class),
         &shards,
         &mut Stream::Topology.of(st, 0),
     )?;
-    Ok((nodes, subscribed, graph))
+    Ok(base)
 }
 
 /// How a topic's nodes are connected, as a run of the scenario would connect them.
@@ -371,10 +433,11 @@ pub struct TopicPeering {
 /// Each topic's peering, without building the rest of a run (for `validate`): the same
 /// draws as a run, so the same graph.
 pub fn peering(sc: &Scenario) -> Result<Vec<TopicPeering>, SimError> {
-    let (_, subscribed, graph) = connect(sc, &Streams::new(sc.seed))?;
-    Ok(subscribed
+    let base = connect(sc, &Streams::new(sc.seed))?;
+    let relays = base.relays_in();
+    Ok(relays
         .iter()
-        .zip(topic_components(&graph, &subscribed))
+        .zip(topic_components(&base.graph, &relays))
         .map(|(mask, components)| TopicPeering {
             nodes: mask.iter().filter(|&&s| s).count() as u32,
             components,
@@ -387,8 +450,11 @@ impl Sim {
     pub fn with_options(sc: Arc<Scenario>, opts: Options) -> Result<Sim, SimError> {
         let st = Streams::new(sc.seed);
         let n = sc.nodes as usize;
-        let (nodes, subscribed, graph) = connect(&sc, &st)?;
-        let links = draw_links(&sc, &graph, &nodes.region, &st);
+        let base = connect(&sc, &st)?;
+        let services = services::assign(&sc, &base.nodes.class, &st)?;
+        let service_links = services::links(&sc, &services, &base.nodes.region, &st);
+        drop(services);
+        let links = draw_links(&sc, &base.graph, &base.nodes.region, &service_links, &st);
         let (part, lookahead) = cut(n, opts.threads, &links);
         let count = part.iter().map(|&p| p as usize + 1).max().unwrap_or(1);
         let mut local = vec![0u32; n];
@@ -398,15 +464,35 @@ impl Sim {
             local[v] = m.len() as u32;
             m.push(PeerId(v as u32));
         }
-        let mut peers = make_peers(&sc, &nodes.class, &st);
-        let topic_subscribers = subscribed
+        let mut peers = make_peers(&sc, &base.nodes.class, &st);
+        let topic_subscribers = base
+            .subscribed
             .iter()
             .map(|m| m.iter().filter(|&&s| s).count() as u32)
             .collect();
-        let gens = generators(&sc, &nodes.class, &st);
-        open_connections(&mut peers, &graph, &subscribed);
-        let parts = make_partitions(&sc, members, peers, &links, &nodes.class, opts);
+        let gens = generators(&sc, &base.nodes.class, &st);
+        let relays = base.relays_in();
+        open_connections(&mut peers, &base.graph, &relays);
+        let topic_components = topic_components(&base.graph, &relays);
+        drop(relays);
+        let light = |nodes: &[PeerId]| {
+            services::light_nodes(
+                &sc,
+                nodes,
+                &base.nodes.class,
+                &base.subscribed,
+                &service_links,
+                &st,
+            )
+        };
+        let parts = make_partitions(&sc, members, peers, &links, &base.nodes.class, light, opts);
         drop(links);
+        let Base {
+            nodes,
+            subscribed,
+            relay,
+            graph,
+        } = base;
         let mut sim = Sim {
             publisher: Publisher {
                 gens,
@@ -421,12 +507,16 @@ impl Sim {
             lookahead,
             world: World {
                 degrees: graph.degrees(),
-                components: graph.components(),
-                topic_components: topic_components(&graph, &subscribed),
+                components: {
+                    let relays: Vec<u32> = (0..sc.nodes).filter(|&v| relay[v as usize]).collect();
+                    graph.components_among(&relays)
+                },
+                topic_components,
                 class_subscribers: class_subscribers(&sc, &nodes.class, &subscribed),
                 node_class: nodes.class,
                 region: nodes.region,
                 subscribed,
+                relay,
             },
             sc,
         };
@@ -448,6 +538,7 @@ impl Sim {
             for i in 0..s.peers.len() {
                 s.drain(i as u32, SimTime::ZERO, &cx);
             }
+            s.start_light(&cx);
         }
         hand_over(&mut self.parts, &self.part, &self.local);
     }

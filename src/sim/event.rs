@@ -8,6 +8,7 @@
 
 use super::shortcuts::Carries;
 use crate::ids::{MsgIdx, PeerId, SimTime, MAX_NODES};
+use crate::protocol::waku::LightRpc;
 
 // Order of the events of one peer at one instant. The application's inputs come first (its
 // publication, then a validation it finished), then deliveries by sender, then arrivals
@@ -20,6 +21,9 @@ pub(super) const RANK_VALIDATED: u64 = 1;
 pub(super) const RANK_DELIVER: u64 = 2;
 pub(super) const RANK_ARRIVE: u64 = 3;
 pub(super) const RANK_HEARTBEAT: u64 = 4;
+// A light client's timer has its heartbeat's rank (a light node has no relay heartbeat); a
+// light-protocol transmission arrives and is delivered at the ranks of an RPC's, by sender
+// (a sender's uplink and a receiver's downlink are FIFO, so two never share an instant).
 
 /// Orders events of one instant: by target peer, then kind, then `disc` (the sender for a
 /// transmission, the message for publish and validation).
@@ -60,11 +64,33 @@ pub(super) enum Event {
         peer: u32,
         msg: MsgIdx,
     },
+    /// The first byte of a light-protocol transmission reaches `to`; its last at `last`.
+    LightArrive {
+        to: u32,
+        from: PeerId,
+        rpc: LightRpc,
+        last: SimTime,
+    },
+    /// A light-protocol transmission has fully arrived at `to`.
+    LightDeliver {
+        to: u32,
+        from: PeerId,
+        rpc: LightRpc,
+    },
+    /// Light client `peer`'s timer (its filter pings).
+    LightTimer(u32),
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The queue holds millions of events: a light transmission travels inline without
+    /// making any event larger than an RPC's arrival.
+    #[test]
+    fn an_event_is_32_bytes() {
+        assert_eq!(std::mem::size_of::<Event>(), 32);
+    }
 
     /// Peer first, then rank, then the discriminator: the order the ranks document.
     #[test]

@@ -6,6 +6,7 @@
 use crate::ids::{PeerId, SimTime};
 use crate::prefetch::prefetch;
 use crate::protocol::gossipsub::RpcPart;
+use crate::protocol::waku::LightRpc;
 use smallvec::SmallVec;
 
 /// Parts an RPC slot keeps room for when freed (most RPCs have one or a few).
@@ -38,7 +39,13 @@ pub(super) struct Outgoing {
     pub last: SimTime,
     pub to: PeerId,
     pub from: PeerId,
-    pub flight: InFlight,
+    pub what: Carried,
+}
+
+/// What a transmission carries: a gossipsub RPC, or a light protocol's.
+pub(super) enum Carried {
+    Rpc(InFlight),
+    Light(LightRpc),
 }
 
 /// A partition's RPCs in flight, by slot. Slots are reused last-in first-out.

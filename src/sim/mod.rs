@@ -18,10 +18,12 @@ mod build;
 mod conns;
 mod event;
 mod flight;
+mod light;
 mod parallel;
 mod partition;
 mod prefetch;
 mod publisher;
+mod services;
 mod shortcuts;
 
 pub use build::{peering, Stream, TopicPeering};
@@ -41,6 +43,9 @@ use std::sync::Arc;
 pub enum SimError {
     #[error(transparent)]
     Topology(#[from] topology::TopologyError),
+    /// Light clients could not all be given their service nodes.
+    #[error("service nodes: {0}")]
+    Service(String),
 }
 
 /// How a run is stepped. Nothing here changes a result byte (the event count aside).
@@ -71,6 +76,8 @@ pub struct World {
     pub components: usize,
     /// Per topic: components of the connections among its nodes.
     pub topic_components: Vec<usize>,
+    /// Per node: whether it relays (light clients do not).
+    pub relay: Vec<bool>,
     /// Per topic × node class: the class's nodes in the topic.
     pub class_subscribers: Vec<u32>,
     pub subscribed: Vec<Vec<bool>>,
@@ -138,7 +145,7 @@ impl Sim {
         self.finish(end)
     }
 
-    /// Components of topic `t`'s meshes among its nodes, as the peers hold them now.
+    /// Components of topic `t`'s meshes among its relays, as the peers hold them now.
     fn mesh_components(&self, t: TopicId) -> usize {
         let n = self.sc.nodes;
         let mut sets = petgraph::unionfind::UnionFind::<u32>::new(n as usize);
@@ -149,9 +156,9 @@ impl Sim {
                 }
             }
         }
-        let mask = &self.world.subscribed[t.idx()];
+        let (mask, relay) = (&self.world.subscribed[t.idx()], &self.world.relay);
         let mut roots: Vec<u32> = (0..n)
-            .filter(|&v| mask[v as usize])
+            .filter(|&v| mask[v as usize] && relay[v as usize])
             .map(|v| sets.find(v))
             .collect();
         roots.sort_unstable();
@@ -181,11 +188,19 @@ impl Sim {
         let mut outbound = vec![0u32; n];
         let (mut events, mut in_flight) = (0u64, 0u64);
         let partitions = self.parts.len();
+        let cx = partition::Ctx {
+            sc: &self.sc,
+            msgs: &self.msgs,
+            topic_len: &self.topic_len,
+            part: &self.part,
+            local: &self.local,
+        };
         for mut s in self.parts {
             while let Some((_, ev)) = s.queue.pop() {
                 if let Event::Deliver { slot, .. } | Event::Arrive { slot, .. } = ev {
                     in_flight += u64::from(s.flights[slot].bytes);
                 }
+                in_flight += light::in_flight(&ev, &cx);
             }
             events += s.events;
             acct.add_totals(&s.acct);

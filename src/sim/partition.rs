@@ -7,7 +7,8 @@
 
 use super::conns::SlotTable;
 use super::event::{key, Event, RANK_ARRIVE, RANK_DELIVER, RANK_HEARTBEAT, RANK_VALIDATED};
-use super::flight::{Flights, Outgoing};
+use super::flight::{Carried, Flights, Outgoing};
+use super::light::LightNodes;
 use super::shortcuts::Carries;
 use crate::engine::{EventQueue, WheelQueue};
 use crate::ids::{MsgIdx, PeerId, SimTime};
@@ -62,7 +63,9 @@ pub(super) struct Partition {
     pub acct: Accounting,
     pub delivery: Delivery,
     /// Each local node's class (its deliveries' group).
-    class: Vec<u16>,
+    pub class: Vec<u16>,
+    /// Light clients and services among its nodes.
+    pub light: LightNodes,
     pub events: u64,
     /// Whether arrivals may be settled without a delivery event (see `shortcuts`).
     pub shortcuts: bool,
@@ -70,8 +73,8 @@ pub(super) struct Partition {
 }
 
 impl Partition {
-    /// A partition of `nodes`, with their peers and connections, every heartbeat queued, in
-    /// a run of `partitions`; shortcuts on.
+    /// A partition of `nodes`, with their peers and connections, in a run of `partitions`;
+    /// shortcuts on. Nothing is queued until `start`.
     pub fn new(
         id: u16,
         nodes: Vec<PeerId>,
@@ -81,14 +84,6 @@ impl Partition {
         acct: Accounting,
         partitions: usize,
     ) -> Self {
-        let mut queue = WheelQueue::default();
-        for (i, p) in peers.iter().enumerate() {
-            queue.push(
-                p.poll_timeout(),
-                key(p.id(), RANK_HEARTBEAT, 0),
-                Event::Heartbeat(i as u32),
-            );
-        }
         Partition {
             id,
             tally: vec![Tally::default(); nodes.len()],
@@ -96,12 +91,13 @@ impl Partition {
             peers,
             conns,
             ifs,
-            queue,
+            queue: WheelQueue::default(),
             flights: Flights::default(),
             outbox: (0..partitions).map(|_| Vec::new()).collect(),
             acct,
             delivery: Delivery::new(0, 0),
             class: Vec::new(),
+            light: LightNodes::default(),
             events: 0,
             shortcuts: true,
             scratch_shares: Vec::new(),
@@ -118,6 +114,26 @@ impl Partition {
         self
     }
 
+    /// Its light clients and services.
+    pub fn with_light(mut self, light: LightNodes) -> Self {
+        self.light = light;
+        self
+    }
+
+    /// Queues every relay's first heartbeat (a light client has none: its timer is queued
+    /// when it starts).
+    pub fn queue_heartbeats(&mut self) {
+        for (i, p) in self.peers.iter().enumerate() {
+            if !self.light.is_client(i) {
+                self.queue.push(
+                    p.poll_timeout(),
+                    key(p.id(), RANK_HEARTBEAT, 0),
+                    Event::Heartbeat(i as u32),
+                );
+            }
+        }
+    }
+
     /// With `on` false, every RPC takes the plain path: an arrival, then a delivery.
     pub fn with_shortcuts(mut self, on: bool) -> Self {
         self.shortcuts = on;
@@ -126,8 +142,22 @@ impl Partition {
 
     /// Takes a transmission from another partition.
     pub fn accept(&mut self, o: Outgoing, local: &[u32]) {
-        let slot = self.flights.put(o.flight);
-        self.push_arrive(o.to, o.from, slot, o.first, o.last, local);
+        match o.what {
+            Carried::Rpc(flight) => {
+                let slot = self.flights.put(flight);
+                self.push_arrive(o.to, o.from, slot, o.first, o.last, local);
+            }
+            Carried::Light(rpc) => self.queue.push(
+                o.first,
+                key(o.to, RANK_ARRIVE, u64::from(o.from.0)),
+                Event::LightArrive {
+                    to: local[o.to.idx()],
+                    from: o.from,
+                    rpc,
+                    last: o.last,
+                },
+            ),
+        }
     }
 
     /// Queues the arrival at `to` (a peer of this partition) of the RPC in `slot`: its first
@@ -197,14 +227,32 @@ impl Partition {
                 }
                 Event::Validated { peer, msg } => {
                     self.before_input(&ev);
-                    self.peers[peer as usize].handle_validated(t, msg, cx.msgs);
+                    self.validated(peer, t, msg, cx);
                     self.drain(peer, t, cx);
                 }
                 Event::Publish { peer, msg } => {
+                    if self.light.is_client(peer as usize) {
+                        self.light_publish(peer, msg, t, cx);
+                        continue;
+                    }
                     self.before_input(&ev);
                     self.peers[peer as usize].handle_publish(t, msg, cx.msgs);
                     self.drain(peer, t, cx);
+                    self.serve(peer, msg, 0, t, cx);
                 }
+                Event::LightArrive {
+                    to,
+                    from,
+                    rpc,
+                    last,
+                } => {
+                    self.light_arrive(t, to, from, rpc, last, cx);
+                }
+                Event::LightDeliver { to, from, rpc } => {
+                    self.before_input(&ev);
+                    self.light_deliver(t, to, from, rpc, cx);
+                }
+                Event::LightTimer(p) => self.light_timer(p, t, cx),
             }
         }
     }
@@ -285,7 +333,7 @@ impl Partition {
                 }
                 PeerEvent::Validate { msg } => {
                     if cx.sc.validation_delay == SimTime::ZERO {
-                        self.peers[v].handle_validated(now, msg, cx.msgs);
+                        self.validated(p, now, msg, cx);
                     } else {
                         self.queue.push(
                             now + cx.sc.validation_delay,
@@ -295,6 +343,14 @@ impl Partition {
                     }
                 }
             }
+        }
+    }
+
+    /// Local peer `p` accepts `msg`: its relay forwards it, and a service pushes it to its
+    /// light clients.
+    fn validated(&mut self, p: u32, now: SimTime, msg: MsgIdx, cx: &Ctx<'_>) {
+        if let Some(hops) = self.peers[p as usize].handle_validated(now, msg, cx.msgs) {
+            self.serve(p, msg, hops, now, cx);
         }
     }
 
@@ -343,7 +399,7 @@ impl Partition {
                 last,
                 to: t.to,
                 from,
-                flight,
+                what: Carried::Rpc(flight),
             });
         }
     }

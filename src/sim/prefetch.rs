@@ -72,6 +72,8 @@ impl Partition {
             | Event::Publish { peer: p, .. } => {
                 prefetch_lines(&self.peers[p as usize], Peer::HOT_LINES);
             }
+            // Light protocols are rare next to relay traffic: nothing worth a hint.
+            Event::LightArrive { .. } | Event::LightDeliver { .. } | Event::LightTimer(_) => {}
         }
     }
 }

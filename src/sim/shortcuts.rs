@@ -84,9 +84,11 @@ impl Partition {
         }
         let (p, below) = match *ev {
             Event::Publish { peer, .. } | Event::Validated { peer, .. } => (peer, 0),
-            Event::Deliver { to, from, .. } => (to, u64::from(from.0) + 1),
-            Event::Heartbeat(p) => (p, u64::MAX),
-            Event::Arrive { .. } => return,
+            Event::Deliver { to, from, .. } | Event::LightDeliver { to, from, .. } => {
+                (to, u64::from(from.0) + 1)
+            }
+            Event::Heartbeat(p) | Event::LightTimer(p) => (p, u64::MAX),
+            Event::Arrive { .. } | Event::LightArrive { .. } => return,
         };
         self.peers[p as usize].set_deliveries_before(below);
     }

@@ -438,11 +438,15 @@ impl Peer {
     }
 
     /// The application's verdict on `m` (always "accept" today: invalid messages come with
-    /// the validation issue). Forwards it to the mesh.
-    pub fn handle_validated(&mut self, now: SimTime, m: MsgIdx, msgs: &MessageTable) {
-        let Some(first) = self.validating.iter().position(|p| p.msg == m) else {
-            return;
-        };
+    /// the validation issue). Forwards it to the mesh. Returns the hops it came over, if it
+    /// was waiting for this verdict.
+    pub fn handle_validated(
+        &mut self,
+        now: SimTime,
+        m: MsgIdx,
+        msgs: &MessageTable,
+    ) -> Option<u16> {
+        let first = self.validating.iter().position(|p| p.msg == m)?;
         let hops = self.validating[first].hops;
         let topic = msgs.get(m).topic;
         self.mcache.put(CacheEntry {
@@ -463,6 +467,7 @@ impl Peer {
         self.unwanted_by(m, msgs.get(m).published_at, now, &mut exclude);
         self.forward(m, topic, hops, &exclude);
         self.scratch_slots = exclude;
+        Some(hops)
     }
 
     /// Adds to `slots` every neighbour that sent IDONTWANT for `m` (published at

@@ -29,9 +29,27 @@ impl Validator<'_> {
             if !(share.is_finite() && share > 0.0) {
                 return self.err(p("share"), format!("must be > 0, got {share}"));
             }
-            let (preset, gossipsub) = self.class_gossipsub(i, c, scenario)?;
-            let dial = self.class_dial(i, c, nodes, topology)?;
+            let role = self.class_role(i, c, topology)?;
+            let (preset, gossipsub, dial) = match role {
+                Role::Relay => {
+                    let (preset, gossipsub) = self.class_gossipsub(i, c, scenario)?;
+                    (preset, gossipsub, self.class_dial(i, c, nodes, topology)?)
+                }
+                // It runs no relay: no dials, and nobody's dials reach it.
+                Role::Light => (
+                    scenario.0.to_string(),
+                    scenario.1.clone(),
+                    topology.dials().map(|_| (0, 0)),
+                ),
+            };
             let regions = self.class_regions(i, c, latency)?;
+            let filter_slots = match c.filter_slots {
+                Some(s) if s > u64::from(u32::MAX) => {
+                    return self.err(p("filter_slots"), format!("at most {}, got {s}", u32::MAX))
+                }
+                Some(s) => s as u32,
+                None => crate::protocol::waku::FILTER_SLOTS,
+            };
             out.push(NodeClass {
                 name,
                 share,
@@ -43,6 +61,9 @@ impl Validator<'_> {
                 dial,
                 topics: None,
                 regions,
+                role,
+                light: None,
+                filter_slots,
             });
         }
         // Largest-remainder rounding: counts add up to `nodes` exactly.
@@ -125,6 +146,160 @@ impl Validator<'_> {
             );
         }
         Ok(Some((out as u32, max.min(u64::from(u32::MAX)) as u32)))
+    }
+
+    /// Class `i`'s role, and that it sets only keys its role takes.
+    fn class_role(&self, i: usize, c: &RawNodeClass, topology: &TopologySpec) -> R<Role> {
+        let p = |f: &str| format!("node_class[{i}].{f}");
+        let role = match c.role.as_deref().unwrap_or("relay") {
+            "relay" => Role::Relay,
+            "light" => Role::Light,
+            o => {
+                return self.err(
+                    p("role"),
+                    format!("unknown role \"{o}\" (known: relay, light)"),
+                )
+            }
+        };
+        let light_keys = [
+            ("service", c.service.is_some()),
+            ("service_peers", c.service_peers.is_some()),
+            ("lightpush_peers", c.lightpush_peers.is_some()),
+            ("filter_ping", c.filter_ping.is_some()),
+        ];
+        let relay_keys = [
+            ("preset", c.preset.is_some()),
+            ("gossipsub", c.gossipsub.is_some()),
+            ("outbound", c.outbound.is_some()),
+            ("max_connections", c.max_connections.is_some()),
+            ("filter_slots", c.filter_slots.is_some()),
+        ];
+        let (wrong, why) = match role {
+            Role::Relay => (&light_keys[..], "only for role = \"light\""),
+            Role::Light => (
+                &relay_keys[..],
+                "a light node runs no relay and serves no one",
+            ),
+        };
+        if let Some((k, _)) = wrong.iter().find(|(_, set)| *set) {
+            return self.err(p(k), why);
+        }
+        if role == Role::Light && topology.dials().is_none() {
+            return self.err(
+                p("role"),
+                "light nodes need a topology where nodes dial (random_dial or shard_aware): a regular graph would connect them",
+            );
+        }
+        Ok(role)
+    }
+
+    /// Each light class's service: a relay class that exists, has nodes, is in every topic
+    /// its clients follow (it lists its own topics) and has filter slots for every client's
+    /// service peers; and the light keys' bounds.
+    pub(super) fn class_services(
+        &self,
+        raw: &[RawNodeClass],
+        classes: &mut [NodeClass],
+        topics: &[TopicSpec],
+    ) -> R<()> {
+        for (i, rc) in raw.iter().enumerate() {
+            if classes[i].role != Role::Light {
+                continue;
+            }
+            let p = |f: &str| format!("node_class[{i}].{f}");
+            let Some(name) = &rc.service else {
+                return self.err(p("service"), "missing: a light class needs the class that serves it, e.g. service = \"fleet\"");
+            };
+            let Some(s) = classes.iter().position(|c| &c.name == name) else {
+                let known: Vec<&str> = classes.iter().map(|k| k.name.as_str()).collect();
+                return self.err(
+                    p("service"),
+                    format!("no node class \"{name}\" (classes: {})", known.join(", ")),
+                );
+            };
+            let sc = &classes[s];
+            if sc.role != Role::Relay {
+                return self.err(
+                    p("service"),
+                    format!("class \"{name}\" is a light class: service nodes relay"),
+                );
+            }
+            if sc.count == 0 {
+                return self.err(p("service"), format!("node class \"{name}\" has no nodes"));
+            }
+            let Some(own) = &sc.topics else {
+                return self.err(p("service"), format!("class \"{name}\" must list its own `topics`, so that every service node relays what its clients follow"));
+            };
+            let follows = |t: usize| {
+                let id = TopicId(t as u16);
+                match &classes[i].topics {
+                    Some(ts) => ts.contains(&id),
+                    None => match topics[t].subscribers {
+                        Selector::All | Selector::Fraction(_) => true,
+                        Selector::Class(c) => c == i,
+                    },
+                }
+            };
+            if let Some(t) =
+                (0..topics.len()).find(|&t| follows(t) && !own.contains(&TopicId(t as u16)))
+            {
+                return self.err(p("service"), format!("class \"{name}\" is not in topic \"{}\", which this class follows: add it to its `topics`", topics[t].name));
+            }
+            let peers = rc
+                .service_peers
+                .unwrap_or(u64::from(crate::protocol::waku::SERVICE_PEERS));
+            if peers == 0 || peers > u64::from(sc.count) {
+                return self.err(
+                    p("service_peers"),
+                    format!(
+                        "must be between 1 and the {} node(s) of class \"{name}\", got {peers}",
+                        sc.count
+                    ),
+                );
+            }
+            let push = rc
+                .lightpush_peers
+                .unwrap_or(u64::from(crate::protocol::waku::LIGHTPUSH_PEERS))
+                .min(peers);
+            if push == 0 || rc.lightpush_peers.is_some_and(|x| x > peers) {
+                return self.err(
+                    p("lightpush_peers"),
+                    format!(
+                        "must be between 1 and service_peers ({peers}), got {}",
+                        rc.lightpush_peers.unwrap_or(0)
+                    ),
+                );
+            }
+            let ping = rc
+                .filter_ping
+                .map_or(crate::protocol::waku::FILTER_PING, |d| d.0);
+            let ping = self.positive(&p("filter_ping"), ping)?;
+            classes[i].light = Some(LightSpec {
+                service: s,
+                service_peers: peers as u32,
+                lightpush_peers: push as u32,
+                filter_ping: ping,
+            });
+        }
+        // Every service class has a slot for each of its clients' service peers.
+        for (s, sc) in classes.iter().enumerate() {
+            let need: u64 = classes
+                .iter()
+                .filter_map(|c| {
+                    c.light
+                        .filter(|l| l.service == s)
+                        .map(|l| u64::from(c.count) * u64::from(l.service_peers))
+                })
+                .sum();
+            let have = u64::from(sc.count) * u64::from(sc.filter_slots);
+            if need > have {
+                return self.err(
+                    format!("node_class[{s}].filter_slots"),
+                    format!("{need} light-client subscriptions (clients × service_peers) need a filter slot each, and class \"{}\" has {} node(s) × {} slot(s) = {have}", sc.name, sc.count, sc.filter_slots),
+                );
+            }
+        }
+        Ok(())
     }
 
     /// Class `i`'s own region weights, with regional latency only.

@@ -210,6 +210,7 @@ impl Validator<'_> {
         )?;
         let topics = self.topics(&raw.topic, &node_classes, nodes)?;
         self.class_topics(&raw.node_class, &mut node_classes, &topics)?;
+        self.class_services(&raw.node_class, &mut node_classes, &topics)?;
         let traffic = self.traffic(
             &raw.traffic,
             &topics,

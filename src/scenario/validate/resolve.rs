@@ -55,8 +55,16 @@ pub fn resolve_toml(s: &Scenario) -> String {
 fn resolve_class(c: &NodeClass, s: &Scenario) -> RawNodeClass {
     // A class that runs the scenario's parameters says nothing more; one with its
     // own writes its stack and every parameter.
-    let own = c.preset != s.preset || c.gossipsub != s.gossipsub;
-    let topology = topology_dial(s);
+    let relay = c.role == Role::Relay;
+    let own = relay && (c.preset != s.preset || c.gossipsub != s.gossipsub);
+    let topology = topology_dial(s).filter(|_| relay);
+    let light = c.light;
+    // A relay class's filter slots: where they differ from nwaku's, or it serves clients.
+    let serves = s.node_classes.iter().any(|l| {
+        l.light
+            .is_some_and(|l| s.node_classes[l.service].name == c.name)
+    });
+    let slots = relay && (serves || c.filter_slots != crate::protocol::waku::FILTER_SLOTS);
     RawNodeClass {
         name: Some(c.name.clone()),
         share: Some(c.share),
@@ -70,10 +78,12 @@ fn resolve_class(c: &NodeClass, s: &Scenario) -> RawNodeClass {
         // Likewise dials and cap, where they differ from the topology's.
         outbound: c
             .dial
+            .filter(|_| relay)
             .filter(|d| Some(d.0) != topology.map(|t| t.0))
             .map(|d| u64::from(d.0)),
         max_connections: c
             .dial
+            .filter(|_| relay)
             .filter(|d| Some(d.1) != topology.map(|t| t.1))
             .map(|d| u64::from(d.1)),
         topics: c
@@ -86,6 +96,12 @@ fn resolve_class(c: &NodeClass, s: &Scenario) -> RawNodeClass {
             }
             _ => Default::default(),
         },
+        role: (!relay).then(|| c.role.name().to_string()),
+        service: light.map(|l| s.node_classes[l.service].name.clone()),
+        service_peers: light.map(|l| u64::from(l.service_peers)),
+        lightpush_peers: light.map(|l| u64::from(l.lightpush_peers)),
+        filter_ping: light.map(|l| Duration(l.filter_ping)),
+        filter_slots: slots.then_some(u64::from(c.filter_slots)),
     }
 }
 

@@ -1,0 +1,250 @@
+//! Light clients and the service nodes that serve them, inside a partition: each node's
+//! light client or service (from `protocol::waku`), its service links, and what their
+//! outputs become (transmissions on those links, deliveries, messages a service relays or
+//! pushes). A light-protocol transmission travels like an RPC (the sender's uplink, the
+//! link's latency, the receiver's downlink, loss), inline in its events.
+
+use super::event::{key, Event, RANK_ARRIVE, RANK_DELIVER, RANK_HEARTBEAT};
+use super::flight::{Carried, Outgoing};
+use super::partition::{Ctx, Partition};
+use crate::engine::EventQueue;
+use crate::ids::{MsgIdx, PeerId, SimTime};
+use crate::metrics::{classify_light, Direction};
+use crate::net::lost;
+use crate::protocol::waku::wire::{self, LightCtx};
+use crate::protocol::waku::{LightClient, LightRpc, Service, WakuOut};
+
+/// The light side of a partition's nodes, by local index (empty when the run has no light
+/// client).
+#[derive(Default)]
+pub(super) struct LightNodes {
+    pub client: Vec<Option<LightClient>>,
+    pub service: Vec<Option<Service>>,
+    /// Each node's service links: (other end, one-way latency), sorted by the other end.
+    pub links: Vec<Vec<(PeerId, SimTime)>>,
+}
+
+impl LightNodes {
+    pub fn is_client(&self, v: usize) -> bool {
+        self.client.get(v).is_some_and(Option::is_some)
+    }
+
+    fn latency(&self, v: usize, to: PeerId) -> SimTime {
+        let row = &self.links[v];
+        let i = row
+            .binary_search_by_key(&to, |l| l.0)
+            .expect("light transmissions go over service links");
+        row[i].1
+    }
+}
+
+/// Bytes of `rpc` on the wire, and the transport's below it.
+fn sized(rpc: LightRpc, cx: &Ctx<'_>) -> (u32, u32) {
+    let lx = LightCtx {
+        topic_len: cx.topic_len,
+        msgs: cx.msgs,
+        content_topic_len: cx.sc.wire.content_topic_len,
+    };
+    let size = wire::size(rpc, &lx);
+    (size, cx.sc.transport.overhead(size))
+}
+
+/// Bytes in flight of a light event at the end of a run (0 for other events).
+pub(super) fn in_flight(ev: &Event, cx: &Ctx<'_>) -> u64 {
+    match *ev {
+        Event::LightArrive { rpc, .. } | Event::LightDeliver { rpc, .. } => {
+            let (size, overhead) = sized(rpc, cx);
+            u64::from(size) + u64::from(overhead)
+        }
+        _ => 0,
+    }
+}
+
+impl Partition {
+    /// t = 0: every light client subscribes at its services.
+    pub(super) fn start_light(&mut self, cx: &Ctx<'_>) {
+        for v in 0..self.light.client.len() {
+            if let Some(c) = &mut self.light.client[v] {
+                c.handle_start();
+                let at = c.poll_timeout();
+                if at != SimTime::MAX {
+                    let k = key(self.nodes[v], RANK_HEARTBEAT, 1);
+                    self.queue.push(at, k, Event::LightTimer(v as u32));
+                }
+                self.drain_light(v as u32, SimTime::ZERO, cx);
+            }
+        }
+    }
+
+    /// Light client `p`'s timer.
+    pub(super) fn light_timer(&mut self, p: u32, now: SimTime, cx: &Ctx<'_>) {
+        let c = self.light.client[p as usize]
+            .as_mut()
+            .expect("timers are light clients'");
+        c.handle_timeout(now);
+        let at = c.poll_timeout();
+        self.queue.push(
+            at,
+            key(self.nodes[p as usize], RANK_HEARTBEAT, 1),
+            Event::LightTimer(p),
+        );
+        self.drain_light(p, now, cx);
+    }
+
+    /// Light client `p` publishes `m` (by lightpush).
+    pub(super) fn light_publish(&mut self, p: u32, m: MsgIdx, now: SimTime, cx: &Ctx<'_>) {
+        let c = self.light.client[p as usize]
+            .as_mut()
+            .expect("a light publisher is a light client");
+        c.handle_publish(now, m);
+        self.drain_light(p, now, cx);
+    }
+
+    /// Relay `p` now has `m`, `hops` from its publisher: a service pushes it to its
+    /// clients on the topic.
+    pub(super) fn serve(&mut self, p: u32, m: MsgIdx, hops: u16, now: SimTime, cx: &Ctx<'_>) {
+        if let Some(Some(s)) = self.light.service.get_mut(p as usize) {
+            s.handle_message(m, cx.msgs.get(m).topic, hops);
+            self.drain_light(p, now, cx);
+        }
+    }
+
+    /// The first byte of a light transmission reaches `to`: it books the downlink, and is
+    /// delivered when its last byte is in.
+    pub(super) fn light_arrive(
+        &mut self,
+        now: SimTime,
+        to: u32,
+        from: PeerId,
+        rpc: LightRpc,
+        last: SimTime,
+        cx: &Ctx<'_>,
+    ) {
+        let (size, overhead) = sized(rpc, cx);
+        let bytes = u64::from(size) + u64::from(overhead);
+        let done = self.ifs.receive(now, to as usize, bytes, last);
+        self.queue.push(
+            done,
+            key(self.nodes[to as usize], RANK_DELIVER, u64::from(from.0)),
+            Event::LightDeliver { to, from, rpc },
+        );
+    }
+
+    /// A light transmission has fully arrived at `to`: counted, then handed to its client
+    /// or service.
+    pub(super) fn light_deliver(
+        &mut self,
+        now: SimTime,
+        to: u32,
+        from: PeerId,
+        rpc: LightRpc,
+        cx: &Ctx<'_>,
+    ) {
+        let v = to as usize;
+        let (size, overhead) = sized(rpc, cx);
+        let cell = classify_light(&rpc, cx.msgs);
+        self.acct.on_light(
+            PeerId(to),
+            Direction::In,
+            cell,
+            size,
+            overhead,
+            cx.measuring(now),
+        );
+        if let Some(c) = &mut self.light.client[v] {
+            c.handle_rpc(now, from, rpc);
+        } else if let Some(s) = &mut self.light.service[v] {
+            s.handle_rpc(from, rpc);
+        }
+        self.drain_light(to, now, cx);
+    }
+
+    /// Carries out what `p`'s light client or service wants.
+    fn drain_light(&mut self, p: u32, now: SimTime, cx: &Ctx<'_>) {
+        let v = p as usize;
+        loop {
+            let out = match (&mut self.light.client[v], &mut self.light.service[v]) {
+                (Some(c), _) => c.poll(),
+                (None, Some(s)) => s.poll(),
+                (None, None) => None,
+            };
+            let Some(out) = out else { break };
+            match out {
+                WakuOut::Send { to, rpc } => self.light_send(p, to, rpc, now, cx),
+                WakuOut::Received { msg, hops } => self.first_copy(v, msg, hops, now, cx),
+                WakuOut::Duplicate { msg } => {
+                    self.tally[v].duplicates += 1;
+                    self.delivery.on_duplicate(msg);
+                }
+                WakuOut::Relay { msg } => {
+                    // A copy its relay already has is not published again (gossipsub drops
+                    // an already-seen publication), nor pushed twice.
+                    if !self.peers[v].has_seen(msg) {
+                        // The service has the message now: its first copy, from its client.
+                        self.first_copy(v, msg, 1, now, cx);
+                        self.peers[v].handle_publish(now, msg, cx.msgs);
+                        self.drain(p, now, cx);
+                        self.serve(p, msg, 0, now, cx);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Local node `v`'s first copy of `msg`, `hops` from its publisher.
+    fn first_copy(&mut self, v: usize, msg: MsgIdx, hops: u16, now: SimTime, cx: &Ctx<'_>) {
+        self.tally[v].received += 1;
+        let meta = cx.msgs.get(msg);
+        let lat = now.saturating_sub(meta.published_at);
+        let group = self
+            .delivery
+            .group(meta.topic.idx(), usize::from(self.class[v]));
+        let measured = cx.measuring(meta.published_at);
+        self.delivery
+            .on_first_arrival(msg, lat, hops, measured, group);
+    }
+
+    /// Puts light transmission `rpc` from local node `p` to `to` on the network.
+    fn light_send(&mut self, p: u32, to: PeerId, rpc: LightRpc, now: SimTime, cx: &Ctx<'_>) {
+        let v = p as usize;
+        let from = self.nodes[v];
+        let (size, overhead) = sized(rpc, cx);
+        let cell = classify_light(&rpc, cx.msgs);
+        let bytes = self.acct.on_light(
+            PeerId(p),
+            Direction::Out,
+            cell,
+            size,
+            overhead,
+            cx.measuring(now),
+        );
+        let (first, last) = self.ifs.send(now, v, self.light.latency(v, to), bytes);
+        let count = self.tally[v].sent;
+        self.tally[v].sent += 1;
+        if lost(cx.sc.loss, cx.sc.seed, from, count) {
+            self.acct.dropped_total += bytes;
+            return;
+        }
+        let dest = cx.part[to.idx()];
+        if dest == self.id {
+            self.queue.push(
+                first,
+                key(to, RANK_ARRIVE, u64::from(from.0)),
+                Event::LightArrive {
+                    to: cx.local[to.idx()],
+                    from,
+                    rpc,
+                    last,
+                },
+            );
+        } else {
+            self.outbox[usize::from(dest)].push(Outgoing {
+                first,
+                last,
+                to,
+                from,
+                what: Carried::Light(rpc),
+            });
+        }
+    }
+}
