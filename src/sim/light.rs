@@ -191,19 +191,6 @@ impl Partition {
         }
     }
 
-    /// Local node `v`'s first copy of `msg`, `hops` from its publisher.
-    fn first_copy(&mut self, v: usize, msg: MsgIdx, hops: u16, now: SimTime, cx: &Ctx<'_>) {
-        self.tally[v].received += 1;
-        let meta = cx.msgs.get(msg);
-        let lat = now.saturating_sub(meta.published_at);
-        let group = self
-            .delivery
-            .group(meta.topic.idx(), usize::from(self.class[v]));
-        let measured = cx.measuring(meta.published_at);
-        self.delivery
-            .on_first_arrival(msg, lat, hops, measured, group);
-    }
-
     /// Puts light transmission `rpc` from local node `p` to `to` on the network.
     fn light_send(&mut self, p: u32, to: PeerId, rpc: LightRpc, now: SimTime, cx: &Ctx<'_>) {
         let v = p as usize;

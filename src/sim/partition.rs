@@ -316,21 +316,7 @@ impl Partition {
                 break;
             };
             match ev {
-                PeerEvent::Received { msg, hops, .. } => {
-                    self.tally[v].received += 1;
-                    let meta = cx.msgs.get(msg);
-                    let lat = now.saturating_sub(meta.published_at);
-                    let group = self
-                        .delivery
-                        .group(meta.topic.idx(), usize::from(self.class[v]));
-                    self.delivery.on_first_arrival(
-                        msg,
-                        lat,
-                        hops,
-                        cx.measuring(meta.published_at),
-                        group,
-                    );
-                }
+                PeerEvent::Received { msg, hops, .. } => self.first_copy(v, msg, hops, now, cx),
                 PeerEvent::Validate { msg } => {
                     if cx.sc.validation_delay == SimTime::ZERO {
                         self.validated(p, now, msg, cx);
@@ -344,6 +330,27 @@ impl Partition {
                 }
             }
         }
+    }
+
+    /// Local node `v`'s first copy of `msg`, `hops` from its publisher (by relay, a
+    /// filter push, or a client's lightpush).
+    pub(super) fn first_copy(
+        &mut self,
+        v: usize,
+        msg: MsgIdx,
+        hops: u16,
+        now: SimTime,
+        cx: &Ctx<'_>,
+    ) {
+        self.tally[v].received += 1;
+        let meta = cx.msgs.get(msg);
+        let lat = now.saturating_sub(meta.published_at);
+        let group = self
+            .delivery
+            .group(meta.topic.idx(), usize::from(self.class[v]));
+        let measured = cx.measuring(meta.published_at);
+        self.delivery
+            .on_first_arrival(msg, lat, hops, measured, group);
     }
 
     /// Local peer `p` accepts `msg`: its relay forwards it, and a service pushes it to its
