@@ -1,7 +1,7 @@
 //! Per-message delivery statistics: who got each message, how fast (first arrival), over how
-//! many hops, and how many duplicate copies arrived. Run-wide latency percentiles come from an
-//! HDR histogram (3 significant digits), and so do those of each group of deliveries (a
-//! topic's messages to one class of receivers).
+//! many hops, and how many duplicate copies arrived. Latency percentiles come from an HDR
+//! histogram (3 significant digits) per group of deliveries (a topic's messages to one class
+//! of receivers); any set of groups, the whole run included, is their sum.
 
 use crate::ids::{MsgIdx, SimTime};
 use hdrhistogram::Histogram;
@@ -30,6 +30,22 @@ pub struct Group {
     pub latency_us: Histogram<u64>,
 }
 
+impl Group {
+    /// `groups` together: their counts summed, their histograms merged (exact: the same
+    /// counts as one histogram of every delivery).
+    pub fn sum<'a>(groups: impl IntoIterator<Item = &'a Group>) -> Group {
+        let mut all = Group::default();
+        for g in groups {
+            all.expected += g.expected;
+            all.delivered += g.delivered;
+            all.latency_us
+                .add(&g.latency_us)
+                .expect("auto-resizing histograms of the same precision");
+        }
+        all
+    }
+}
+
 impl Default for Group {
     fn default() -> Self {
         Group {
@@ -45,8 +61,6 @@ pub struct Delivery {
     /// Receiver classes: group `topic × classes + class`.
     pub classes: usize,
     pub groups: Vec<Group>,
-    /// First-arrival latency (µs) of every delivery of a measured message.
-    pub latency_us: Histogram<u64>,
     /// Hop count of every delivery of a measured message.
     pub hops: Vec<u64>,
 }
@@ -58,7 +72,6 @@ impl Delivery {
             msgs: Vec::new(),
             classes,
             groups: vec![Group::default(); topics * classes],
-            latency_us: Histogram::new(3).expect("3 significant digits is valid"),
             hops: Vec::new(),
         }
     }
@@ -110,9 +123,6 @@ impl Delivery {
         s.hops_sum += u64::from(hops);
         s.hops_max = s.hops_max.max(hops);
         if measured {
-            self.latency_us
-                .record(latency.0 / 1000)
-                .expect("auto-resizing histogram");
             let g = &mut self.groups[group];
             g.delivered += 1;
             g.latency_us
@@ -143,9 +153,6 @@ impl Delivery {
             s.hops_max = s.hops_max.max(o.hops_max);
             s.duplicates += o.duplicates;
         }
-        self.latency_us
-            .add(&other.latency_us)
-            .expect("auto-resizing histograms of the same precision");
         for (g, o) in self.groups.iter_mut().zip(&other.groups) {
             g.expected += o.expected;
             g.delivered += o.delivered;

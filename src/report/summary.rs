@@ -203,7 +203,8 @@ impl Summary {
             full += usize::from(s.delivered >= s.expected);
         }
         let ratio = ratio(del, exp);
-        let [p50, p95, p99, max_ms] = latency_ms(&out.delivery.latency_us);
+        let all = Group::sum(&out.delivery.groups);
+        let [p50, p95, p99, max_ms] = latency_ms(&all.latency_us);
         let hops = &out.delivery.hops;
         let hop_n: u64 = hops.iter().sum();
         let hop_sum: u64 = hops.iter().enumerate().map(|(k, &c)| k as u64 * c).sum();
@@ -265,16 +266,10 @@ impl Summary {
         name: &str,
         groups: impl Iterator<Item = &'a Group>,
     ) {
-        let (mut exp, mut del) = (0u64, 0u64);
-        let mut h = Histogram::<u64>::new(3).expect("3 significant digits is valid");
-        for g in groups {
-            exp += g.expected;
-            del += g.delivered;
-            h.add(&g.latency_us)
-                .expect("auto-resizing histograms of the same precision");
-        }
+        let g = Group::sum(groups);
+        let (exp, del) = (g.expected, g.delivered);
         let ratio = ratio(del, exp);
-        let [p50, p95, p99, max] = latency_ms(&h);
+        let [p50, p95, p99, max] = latency_ms(&g.latency_us);
         if line {
             let label = format!("{} {name}", what.replace('_', " "));
             let _ = writeln!(

@@ -329,7 +329,7 @@ fn make_partitions(
     mut peers: Vec<Option<Peer>>,
     links: &Links,
     node_class: &[u16],
-    light: impl Fn(&[PeerId]) -> LightNodes,
+    mut light: impl FnMut(&[PeerId]) -> LightNodes,
     opts: Options,
 ) -> Vec<Partition> {
     let tables: Vec<SlotTable> = members
@@ -465,23 +465,19 @@ impl Sim {
             m.push(PeerId(v as u32));
         }
         let mut peers = make_peers(&sc, &base.nodes.class, &st);
-        let topic_subscribers = base
-            .subscribed
-            .iter()
-            .map(|m| m.iter().filter(|&&s| s).count() as u32)
-            .collect();
         let gens = generators(&sc, &base.nodes.class, &st);
         let relays = base.relays_in();
         open_connections(&mut peers, &base.graph, &relays);
         let topic_components = topic_components(&base.graph, &relays);
         drop(relays);
+        let mut rows = services::rows(&sc, &service_links);
         let light = |nodes: &[PeerId]| {
             services::light_nodes(
                 &sc,
                 nodes,
                 &base.nodes.class,
                 &base.subscribed,
-                &service_links,
+                &mut rows,
                 &st,
             )
         };
@@ -496,7 +492,6 @@ impl Sim {
         let mut sim = Sim {
             publisher: Publisher {
                 gens,
-                topic_subscribers,
                 delivery: Delivery::new(sc.topics.len(), sc.node_classes.len()),
             },
             msgs: MessageTable::default(),

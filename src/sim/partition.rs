@@ -74,7 +74,7 @@ pub(super) struct Partition {
 
 impl Partition {
     /// A partition of `nodes`, with their peers and connections, in a run of `partitions`;
-    /// shortcuts on. Nothing is queued until `start`.
+    /// shortcuts on. Nothing is queued until `queue_heartbeats`.
     pub fn new(
         id: u16,
         nodes: Vec<PeerId>,

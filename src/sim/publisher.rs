@@ -13,8 +13,6 @@ use crate::traffic::Generator;
 
 pub(super) struct Publisher {
     pub gens: Vec<Generator>,
-    /// Subscribers per topic.
-    pub topic_subscribers: Vec<u32>,
     pub delivery: Delivery,
 }
 
@@ -64,14 +62,15 @@ impl Publisher {
             });
             let t = topic.idx();
             let own = world.subscribed[t][who.idx()];
-            let expected = self.topic_subscribers[t] - u32::from(own);
+            let classes = self.delivery.classes;
+            let receivers = &world.class_subscribers[t * classes..(t + 1) * classes];
+            let expected = receivers.iter().sum::<u32>() - u32::from(own);
             let measured = sc.measuring(at);
             self.delivery.on_publish(m, expected, measured);
             if measured {
-                let classes = self.delivery.classes;
                 let mine = usize::from(world.node_class[who.idx()]);
-                for c in 0..classes {
-                    let n = world.class_subscribers[t * classes + c] - u32::from(own && c == mine);
+                for (c, &r) in receivers.iter().enumerate() {
+                    let n = r - u32::from(own && c == mine);
                     let g = self.delivery.group(t, c);
                     self.delivery.expect(g, n);
                 }

@@ -97,24 +97,36 @@ pub(super) fn links(
         .collect()
 }
 
-/// The light clients and services among `nodes` (one partition's, in id order): each
-/// client with its services, topics and first ping; each node that serves a client with its
-/// service; everyone's service links.
-pub(super) fn light_nodes(
-    sc: &Scenario,
-    nodes: &[PeerId],
-    node_class: &[u16],
-    subscribed: &[Vec<bool>],
-    links: &[(u32, u32, SimTime)],
-    st: &Streams,
-) -> LightNodes {
+/// Each node's service links, (other end, latency) sorted by the other end (empty without
+/// light clients).
+pub(super) fn rows(sc: &Scenario, links: &[(u32, u32, SimTime)]) -> Vec<Vec<(PeerId, SimTime)>> {
     if !sc.has_light() {
-        return LightNodes::default();
+        return Vec::new();
     }
     let mut by_node: Vec<Vec<(PeerId, SimTime)>> = vec![Vec::new(); sc.nodes as usize];
     for &(c, s, lat) in links {
         by_node[c as usize].push((PeerId(s), lat));
         by_node[s as usize].push((PeerId(c), lat));
+    }
+    for row in &mut by_node {
+        row.sort_unstable_by_key(|l| l.0);
+    }
+    by_node
+}
+
+/// The light clients and services among `nodes` (one partition's, in id order): each
+/// client with its services, topics and first ping; each node that serves a client with its
+/// service; their service links, taken from `rows`.
+pub(super) fn light_nodes(
+    sc: &Scenario,
+    nodes: &[PeerId],
+    node_class: &[u16],
+    subscribed: &[Vec<bool>],
+    rows: &mut [Vec<(PeerId, SimTime)>],
+    st: &Streams,
+) -> LightNodes {
+    if !sc.has_light() {
+        return LightNodes::default();
     }
     // Content topics per topic: one per application class published there.
     let mut content = vec![0u16; sc.topics.len()];
@@ -124,8 +136,7 @@ pub(super) fn light_nodes(
     let mut out = LightNodes::default();
     for &v in nodes {
         let class = &sc.node_classes[usize::from(node_class[v.idx()])];
-        let mut row = std::mem::take(&mut by_node[v.idx()]);
-        row.sort_unstable_by_key(|l| l.0);
+        let row = std::mem::take(&mut rows[v.idx()]);
         let client = class.light.map(|l| {
             let topics = (0..sc.topics.len())
                 .filter(|&t| subscribed[t][v.idx()])
