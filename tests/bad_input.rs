@@ -782,3 +782,101 @@ fn bad_light_clients() {
         assert!(!text.contains('\n'));
     }
 }
+
+fn with_store(store: &str, client: &str) -> String {
+    format!("{BASE}[[topic]]\nname = \"a\"\n[[topic]]\nname = \"b\"\nsubscribers = {{ class = \"desktop\" }}\n[[node_class]]\nname = \"archive\"\nrole = \"store\"\n{store}\n[[node_class]]\nname = \"desktop\"\n{client}\n")
+}
+
+/// Store classes and their clients: the store keys on the roles that take them, a store
+/// class that exists, has the store role and nodes, lists its topics and keeps every topic
+/// its clients may be in; the interval and page within their bounds; a run short enough
+/// for the window bounds.
+#[test]
+fn bad_store() {
+    let ok = with_store("topics = [\"a\", \"b\"]", "store = \"archive\"");
+    parse_str(&ok, "s.toml", "s", None).unwrap();
+    let cases = [
+        (
+            with_store("topics = [\"a\", \"b\"]", "store = \"cloud\""),
+            "node_class[1].store",
+            "no node class \"cloud\"",
+        ),
+        (
+            with_store("topics = [\"a\", \"b\"]", "store = \"desktop\""),
+            "node_class[1].store",
+            "the class asked must have role = \"store\"",
+        ),
+        (
+            with_store("", "store = \"archive\""),
+            "node_class[1].store",
+            "must list its own `topics`",
+        ),
+        (
+            with_store("topics = [\"a\"]", "store = \"archive\""),
+            "node_class[1].store",
+            "a store query on topic \"b\", which no node of store class \"archive\" keeps",
+        ),
+        (
+            with_store(
+                "topics = [\"a\", \"b\"]",
+                "store = \"archive\"\nstore_page = 101",
+            ),
+            "node_class[1].store_page",
+            "between 1 and 100",
+        ),
+        (
+            with_store(
+                "topics = [\"a\", \"b\"]",
+                "store = \"archive\"\nstore_page = 0",
+            ),
+            "node_class[1].store_page",
+            "between 1 and 100",
+        ),
+        (
+            with_store(
+                "topics = [\"a\", \"b\"]",
+                "store = \"archive\"\nstore_interval = \"0s\"",
+            ),
+            "node_class[1].store_interval",
+            "greater than zero",
+        ),
+        (
+            with_store("topics = [\"a\", \"b\"]", "store_page = 10"),
+            "node_class[1].store_page",
+            "only with `store`",
+        ),
+        (
+            with_store("topics = [\"a\", \"b\"]", "retention = \"1h\""),
+            "node_class[1].retention",
+            "only for role = \"store\"",
+        ),
+        (
+            with_store("topics = [\"a\", \"b\"]\nretention = \"0s\"", ""),
+            "node_class[0].retention",
+            "greater than zero",
+        ),
+        (
+            with_store("topics = [\"a\", \"b\"]\nstore = \"archive\"", ""),
+            "node_class[0].store",
+            "a store node keeps its own history",
+        ),
+        (
+            with_store("topics = [\"a\", \"b\"]\nservice = \"archive\"", ""),
+            "node_class[0].service",
+            "only for role = \"light\"",
+        ),
+        (
+            with_store("topics = [\"a\", \"b\"]", "store = \"archive\"")
+                .replace("duration = \"30s\"", "duration = \"1300h\""),
+            "time.duration",
+            "a run with store queries ends within 49 days",
+        ),
+    ];
+    for (src, path, words) in cases {
+        let e = err(&src);
+        let text = e.to_string();
+        assert_eq!(e.path, path, "{text}");
+        assert!(text.contains(words), "{text:?} should mention {words:?}");
+        assert!(!text.contains('\n'));
+    }
+}

@@ -795,3 +795,152 @@ size = "2000B"
         }
     }
 }
+
+/// Desktop relays and mobile light clients check their topic's history at store nodes
+/// every 10 s, 5 hashes a page: every store keeps every message, each client is told of
+/// each message published in its windows once (the windows tile time), page by page,
+/// bytes balance, and the files do not depend on threads or shortcuts.
+#[test]
+fn store_clients_page_through_what_the_stores_keep() {
+    let src = r#"
+nodes = 200
+seed = 3
+[time]
+warmup = "40s"
+duration = "120s"
+drain = "5s"
+[topology]
+outbound = 6
+max_connections = 24
+[latency]
+kind = "uniform"
+min = "10ms"
+max = "50ms"
+[[node_class]]
+name = "fleet"
+share = 0.1
+topics = ["a"]
+[[node_class]]
+name = "desktop"
+share = 0.45
+store = "archive"
+store_interval = "10s"
+store_page = 5
+[[node_class]]
+name = "mobile"
+share = 0.4
+role = "light"
+service = "fleet"
+store = "archive"
+store_interval = "10s"
+store_page = 5
+[[node_class]]
+name = "archive"
+share = 0.05
+role = "store"
+topics = ["a"]
+[[topic]]
+name = "a"
+[[traffic]]
+class = "chat"
+topic = "a"
+rate = "60/hour"
+size = "2000B"
+"#;
+    let sc = scenario(src);
+    let q = sc.node_classes[1].store.expect("desktops ask a store");
+    assert_eq!((q.store, q.interval.as_secs_f64(), q.page), (3, 10.0, 5));
+    let out = run(&sc);
+    let w = &out.world;
+    let a = &out.acct;
+    assert_eq!(
+        a.sent_total,
+        a.received_total + a.dropped_total + out.in_flight_end
+    );
+    let d = &out.delivery;
+    for c in 0..4 {
+        let g = &d.groups[d.group(0, c)];
+        assert_eq!(g.delivered, g.expected, "class {c} gets every message live");
+    }
+    // Every store keeps every message (retention is two days).
+    let all = out.msgs.len() as u64;
+    assert_eq!(out.stores.len(), 10);
+    for s in &out.stores {
+        assert_eq!(w.node_class[s.node.idx()], 3);
+        assert!(
+            s.archived <= all && s.archived + 5 >= all,
+            "{} of {all} archived",
+            s.archived
+        );
+    }
+    // Each client hears of the messages published in its windows: about the measured
+    // time, 20 s earlier.
+    let clients = (0..200)
+        .filter(|&v| w.node_class[v] == 1 || w.node_class[v] == 2)
+        .count() as f64;
+    let from = sc.warmup.as_secs_f64() - 20.0;
+    let to = sc.measure_end().as_secs_f64() - 20.0;
+    let window = (0..out.msgs.len())
+        .map(|m| {
+            out.msgs
+                .get(gossipsim::MsgIdx(m as u32))
+                .published_at
+                .as_secs_f64()
+        })
+        .filter(|&t| t >= from && t < to)
+        .count() as f64;
+    let hashes: u64 = out.stores.iter().map(|s| s.hashes).sum();
+    let pages: u64 = out.stores.iter().map(|s| s.pages).sum();
+    let ratio = hashes as f64 / (clients * window);
+    assert!(
+        (0.9..1.1).contains(&ratio),
+        "{hashes} hashes for {clients} clients × {window} messages"
+    );
+    // Pages of 5: at least hashes / 5 of them, at most one more per check.
+    let checks = clients * 12.0;
+    assert!(
+        pages * 5 >= hashes && (pages as f64) <= hashes as f64 / 5.0 + checks * 1.1,
+        "{pages} pages for {hashes} hashes"
+    );
+    let kind = |class: u16, dir: Direction, k: Kind| -> u64 {
+        (0..200u32)
+            .filter(|&v| w.node_class[v as usize] == class)
+            .map(|v| a.node_bytes(PeerId(v), dir, |x| x == k))
+            .sum()
+    };
+    for c in [1, 2] {
+        assert!(kind(c, Direction::Out, Kind::StoreQuery) > 0);
+        assert!(kind(c, Direction::In, Kind::StoreResponse) > 0);
+    }
+    assert_eq!(
+        kind(0, Direction::Out, Kind::StoreQuery),
+        0,
+        "the fleet asks nothing"
+    );
+    assert_eq!(kind(3, Direction::In, Kind::StoreResponse), 0);
+    assert!(kind(3, Direction::Out, Kind::StoreResponse) > 0);
+    assert!(kind(3, Direction::Out, Kind::Forwarded) > 0, "stores relay");
+    let one = files(&sc);
+    let opts = gossipsim::sim::Options {
+        threads: 2,
+        shortcuts: false,
+    };
+    let two = Sim::with_options(Arc::new(sc.clone()), opts)
+        .unwrap()
+        .run(&mut |_, _| {});
+    let two = render_files(&sc, &two, &Summary::new(&sc, &two));
+    for ((name, a), (_, b)) in one.iter().zip(&two) {
+        if *name == "summary.csv" {
+            let strip = |x: &[u8]| {
+                String::from_utf8_lossy(x)
+                    .lines()
+                    .filter(|l| !l.contains(",events,"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            assert_eq!(strip(a), strip(b));
+        } else {
+            assert!(a == b, "{name} differs with 2 threads and no shortcuts");
+        }
+    }
+}

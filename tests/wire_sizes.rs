@@ -435,7 +435,13 @@ proptest! {
             data_len: env.data_len(payload as u32),
         });
         let topic_len: Vec<u32> = TOPICS.iter().map(|s| s.len() as u32).collect();
-        let cx = LightCtx { topic_len: &topic_len, msgs: &msgs, content_topic_len: ct_len };
+        let per_topic = vec![1u16; TOPICS.len()];
+        let cx = LightCtx {
+            topic_len: &topic_len,
+            msgs: &msgs,
+            content_topic_len: ct_len,
+            content_topics: &per_topic,
+        };
         let rid = "f".repeat(64);
         let topic = TOPICS[t].to_string();
         let data = waku(payload, &env);
@@ -496,6 +502,110 @@ proptest! {
         let opens = LightRpc::FilterPush { msg: m, hops: 2, opens: true };
         let later = LightRpc::FilterPush { msg: m, hops: 2, opens: false };
         prop_assert_eq!(size(opens, &cx), size(later, &cx) + size(LightRpc::FilterPushAck { msg: m }, &cx));
+    }
+}
+
+// Waku store v3 (nwaku `waku_store/rpc_codec.nim`), as prost messages.
+#[derive(Clone, PartialEq, prost::Message)]
+struct StoreQueryRequest {
+    #[prost(string, tag = "1")]
+    request_id: String,
+    #[prost(bool, tag = "2")]
+    include_data: bool,
+    #[prost(string, optional, tag = "10")]
+    pubsub_topic: Option<String>,
+    #[prost(string, repeated, tag = "11")]
+    content_topics: Vec<String>,
+    #[prost(sint64, optional, tag = "12")]
+    time_start: Option<i64>,
+    #[prost(sint64, optional, tag = "13")]
+    time_end: Option<i64>,
+    #[prost(bytes = "vec", repeated, tag = "20")]
+    message_hashes: Vec<Vec<u8>>,
+    #[prost(bytes = "vec", optional, tag = "51")]
+    pagination_cursor: Option<Vec<u8>>,
+    #[prost(bool, tag = "52")]
+    pagination_forward: bool,
+    #[prost(uint64, optional, tag = "53")]
+    pagination_limit: Option<u64>,
+}
+#[derive(Clone, PartialEq, prost::Message)]
+struct WakuMessageKeyValue {
+    #[prost(bytes = "vec", optional, tag = "1")]
+    message_hash: Option<Vec<u8>>,
+    #[prost(bytes = "vec", optional, tag = "2")]
+    message: Option<Vec<u8>>,
+    #[prost(string, optional, tag = "3")]
+    pubsub_topic: Option<String>,
+}
+#[derive(Clone, PartialEq, prost::Message)]
+struct StoreQueryResponse {
+    #[prost(string, tag = "1")]
+    request_id: String,
+    #[prost(uint32, optional, tag = "10")]
+    status_code: Option<u32>,
+    #[prost(string, optional, tag = "11")]
+    status_desc: Option<String>,
+    #[prost(message, repeated, tag = "20")]
+    messages: Vec<WakuMessageKeyValue>,
+    #[prost(bytes = "vec", optional, tag = "51")]
+    pagination_cursor: Option<Vec<u8>>,
+}
+
+proptest! {
+    /// Every store transmission's size equals its stream negotiation plus its prost
+    /// encoding: a hash-only query over a window of real timestamps (any time from 2020 to
+    /// 2100), with a cursor or not, and the answer page with its hashes and cursor.
+    #[test]
+    fn store_sizes_match_prost(
+        t in 0usize..2,
+        content_topics in 1u16..20,
+        ct_len in 1u32..80,
+        start in 1_577_836_800_000_000_000i64..4_102_444_800_000_000_000,
+        span in 0i64..100_000_000_000_000,
+        limit in 1u64..=100,
+        count in 0u16..=100,
+        cursor in any::<bool>(),
+    ) {
+        use gossipsim::protocol::waku::wire::{size, LightCtx, STORE};
+        use gossipsim::protocol::waku::LightRpc;
+        let msgs = MessageTable::default();
+        let topic_len: Vec<u32> = TOPICS.iter().map(|s| s.len() as u32).collect();
+        let per_topic = vec![content_topics; TOPICS.len()];
+        let cx = LightCtx {
+            topic_len: &topic_len,
+            msgs: &msgs,
+            content_topic_len: ct_len,
+            content_topics: &per_topic,
+        };
+        let rid = "f".repeat(64);
+        let hash = vec![0xab; 32];
+        let query = StoreQueryRequest {
+            request_id: rid.clone(),
+            include_data: false,
+            pubsub_topic: Some(TOPICS[t].to_string()),
+            content_topics: vec!["c".repeat(ct_len as usize); content_topics.into()],
+            time_start: Some(start),
+            time_end: Some(start + span),
+            message_hashes: Vec::new(),
+            pagination_cursor: cursor.then(|| hash.clone()),
+            pagination_forward: false,
+            pagination_limit: Some(limit),
+        };
+        let rpc = LightRpc::StoreQuery { topic: TopicId(t as u16), cursor, start_ms: 0, end_ms: 1 };
+        prop_assert_eq!(size(rpc, &cx) as usize, negotiation(STORE) + query.encoded_len_delimited_());
+        let answer = StoreQueryResponse {
+            request_id: rid,
+            status_code: Some(200),
+            status_desc: Some("OK".into()),
+            messages: vec![
+                WakuMessageKeyValue { message_hash: Some(hash.clone()), message: None, pubsub_topic: None };
+                count.into()
+            ],
+            pagination_cursor: cursor.then_some(hash),
+        };
+        let rpc = LightRpc::StoreResponse { topic: TopicId(t as u16), count, more: cursor };
+        prop_assert_eq!(size(rpc, &cx) as usize, negotiation(STORE) + answer.encoded_len_delimited_());
     }
 }
 

@@ -32,9 +32,13 @@ pub enum Kind {
     FilterPush,
     /// Waku lightpush: a light client's message to a service node, and the response.
     Lightpush,
+    /// Waku store: a client's query (each page's request).
+    StoreQuery,
+    /// Waku store: a store node's response page.
+    StoreResponse,
 }
 
-pub const KINDS: usize = 14;
+pub const KINDS: usize = 16;
 
 impl Kind {
     pub const ALL: [Kind; KINDS] = [
@@ -52,6 +56,8 @@ impl Kind {
         Kind::FilterSubscribe,
         Kind::FilterPush,
         Kind::Lightpush,
+        Kind::StoreQuery,
+        Kind::StoreResponse,
     ];
 
     pub fn name(self) -> &'static str {
@@ -70,6 +76,8 @@ impl Kind {
             Kind::FilterSubscribe => "filter_subscribe",
             Kind::FilterPush => "filter_push",
             Kind::Lightpush => "lightpush",
+            Kind::StoreQuery => "store_query",
+            Kind::StoreResponse => "store_response",
         }
     }
 
@@ -109,7 +117,11 @@ impl Kind {
             | Kind::IDontWant
             | Kind::FilterPush
             | Kind::Lightpush => Scope::ClassTopic,
-            Kind::Subscribe | Kind::Graft | Kind::Prune => Scope::Topic,
+            Kind::Subscribe
+            | Kind::Graft
+            | Kind::Prune
+            | Kind::StoreQuery
+            | Kind::StoreResponse => Scope::Topic,
             Kind::Transport | Kind::FilterSubscribe => Scope::Bare,
         }
     }
@@ -132,6 +144,8 @@ const STORAGE_ORDER: [Kind; KINDS] = [
     Kind::FilterPush,
     Kind::Lightpush,
     Kind::FilterSubscribe,
+    Kind::StoreQuery,
+    Kind::StoreResponse,
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -239,6 +253,18 @@ pub fn classify_light(rpc: &LightRpc, msgs: &MessageTable) -> Cell {
         LightRpc::FilterPushAck { msg } => of(Kind::FilterPush, msg, false),
         LightRpc::Lightpush { msg } => of(Kind::Lightpush, msg, true),
         LightRpc::LightpushAck { msg } => of(Kind::Lightpush, msg, false),
+        LightRpc::StoreQuery { topic, .. } => Cell {
+            kind: Kind::StoreQuery,
+            class: None,
+            topic: Some(topic),
+            payload: 0,
+        },
+        LightRpc::StoreResponse { topic, .. } => Cell {
+            kind: Kind::StoreResponse,
+            class: None,
+            topic: Some(topic),
+            payload: 0,
+        },
     }
 }
 

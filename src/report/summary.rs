@@ -67,6 +67,7 @@ impl Summary {
         s.delivery(sc, out, &measured);
         s.mesh(sc, out);
         s.connections(out);
+        s.stores(sc, out);
         s.conservation(out);
         s
     }
@@ -355,6 +356,40 @@ impl Summary {
         }
         for (d, c) in hist {
             self.row(format!("connections.degree_{d}"), c);
+        }
+    }
+
+    /// Per store class: its nodes' archives at the end and the queries they answered, mean
+    /// per node (pages and hashes per measured second).
+    fn stores(&mut self, sc: &Scenario, out: &RunOutput) {
+        let secs = sc.duration.as_secs_f64();
+        for (k, class) in sc.node_classes.iter().enumerate() {
+            if class.role != crate::scenario::Role::Store {
+                continue;
+            }
+            let mine: Vec<_> = out
+                .stores
+                .iter()
+                .filter(|s| usize::from(out.world.node_class[s.node.idx()]) == k)
+                .collect();
+            let n = mine.len().max(1) as f64;
+            let mean = |f: fn(&crate::sim::StoreLoad) -> u64| {
+                mine.iter().map(|s| f(s) as f64).sum::<f64>() / n
+            };
+            let archived = mean(|s| s.archived);
+            let pages = mean(|s| s.pages) / secs;
+            let hashes = mean(|s| s.hashes) / secs;
+            let _ = writeln!(
+                self.text,
+                "store      {}: {} node(s) · archive {archived:.1} messages each at the end · answers {pages:.3} pages/s ({hashes:.1} hashes/s) each",
+                class.name,
+                mine.len()
+            );
+            let name = &class.name;
+            self.row(format!("store.{name}.nodes"), mine.len());
+            self.row(format!("store.{name}.archived"), format!("{archived:.1}"));
+            self.row(format!("store.{name}.pages_per_s"), format!("{pages:.4}"));
+            self.row(format!("store.{name}.hashes_per_s"), format!("{hashes:.3}"));
         }
     }
 

@@ -64,11 +64,16 @@ pub struct NodeClass {
     pub topics: Option<Vec<TopicId>>,
     /// Its region weights (one per region of the matrix), when it sets its own.
     pub regions: Option<Vec<f64>>,
-    /// Relay, or a light client of service nodes (then `light` says how).
+    /// Relay, store (a relay that archives), or a light client of service nodes (then
+    /// `light` says how).
     pub role: Role,
     pub light: Option<LightSpec>,
-    /// A relay class: light clients each of its nodes serves by filter at most.
+    /// A relay or store class: light clients each of its nodes serves by filter at most.
     pub filter_slots: u32,
+    /// A store class: how long its nodes keep a message.
+    pub retention: SimTime,
+    /// Whether and how its nodes query a store class's nodes for history.
+    pub store: Option<StoreSpec>,
 }
 
 /// What a node does in the network.
@@ -79,6 +84,8 @@ pub enum Role {
     /// No relay: it follows its topics by filter and publishes by lightpush through
     /// service nodes.
     Light,
+    /// A relay that also keeps its topics' messages and answers store queries.
+    Store,
 }
 
 impl Role {
@@ -86,8 +93,28 @@ impl Role {
         match self {
             Role::Relay => "relay",
             Role::Light => "light",
+            Role::Store => "store",
         }
     }
+
+    /// Whether its nodes run the relay (gossipsub).
+    pub fn relays(self) -> bool {
+        match self {
+            Role::Relay | Role::Store => true,
+            Role::Light => false,
+        }
+    }
+}
+
+/// How a class's nodes check their topics' history at a store node.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StoreSpec {
+    /// The store class (index) whose nodes they ask; each node asks one.
+    pub store: usize,
+    /// How often each node checks.
+    pub interval: SimTime,
+    /// Hashes asked for per page.
+    pub page: u32,
 }
 
 /// How the clients of a light class reach the network.
@@ -162,6 +189,9 @@ pub struct Scenario {
     pub node_classes: Vec<NodeClass>,
     pub topics: Vec<TopicSpec>,
     pub traffic: Vec<TrafficClass>,
+    /// Per topic: its content topics, one per application class published there (at
+    /// least one), what a filter or store request names.
+    pub content_topics: Vec<u16>,
     /// The scenario as TOML with every default filled in.
     pub resolved_toml: String,
 }
@@ -190,9 +220,12 @@ impl Scenario {
         }
     }
 
-    /// Whether any class is a light client.
-    pub fn has_light(&self) -> bool {
-        self.node_classes.iter().any(|c| c.role == Role::Light)
+    /// Whether any node speaks a request-response protocol: a light client (filter,
+    /// lightpush) or a store client. Without, a run builds none of their machinery.
+    pub fn has_waku(&self) -> bool {
+        self.node_classes
+            .iter()
+            .any(|c| c.role == Role::Light || c.store.is_some())
     }
 
     /// How many relay nodes are in topic `t` (its mesh's nodes, the model's N).

@@ -134,7 +134,7 @@ pub struct RawNodeClass {
     /// With regional latency: this class's region weights.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub regions: BTreeMap<String, f64>,
-    /// relay | light
+    /// relay | light | store
     pub role: Option<String>,
     /// A light class: the class whose nodes serve it (filter and lightpush).
     pub service: Option<String>,
@@ -144,8 +144,16 @@ pub struct RawNodeClass {
     pub lightpush_peers: Option<u64>,
     /// A light class: how often a client pings its filter services.
     pub filter_ping: Option<Duration>,
-    /// A relay class: light clients a node serves by filter at most.
+    /// A relay or store class: light clients a node serves by filter at most.
     pub filter_slots: Option<u64>,
+    /// A store class: how long its nodes keep a message.
+    pub retention: Option<Duration>,
+    /// The store class whose nodes this class's nodes check their history at.
+    pub store: Option<String>,
+    /// With `store`: how often a node checks.
+    pub store_interval: Option<Duration>,
+    /// With `store`: hashes asked for per page.
+    pub store_page: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, Default)]

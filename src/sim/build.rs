@@ -18,7 +18,7 @@ use crate::net::topology::{self, Graph, Shards};
 use crate::net::{latency, Interfaces, Links};
 use crate::protocol::gossipsub::{GossipsubConfig, Peer};
 use crate::rng::{SimRng, Streams};
-use crate::scenario::{LatencySpec, Role, Scenario, Selector, TopologySpec};
+use crate::scenario::{LatencySpec, Scenario, Selector, TopologySpec};
 use crate::traffic::Generator;
 use std::sync::Arc;
 
@@ -53,6 +53,12 @@ pub enum Stream {
     ServiceLatency,
     /// A light client's first filter ping (index: the node).
     LightPhase,
+    /// Which store node each store client asks.
+    StorePeers,
+    /// Each new store link's latency.
+    StoreLatency,
+    /// A store client's first check (index: the node).
+    StorePhase,
 }
 
 impl Stream {
@@ -71,6 +77,9 @@ impl Stream {
             Stream::ServicePeers => "service_peers",
             Stream::ServiceLatency => "service_latency",
             Stream::LightPhase => "light_phase",
+            Stream::StorePeers => "store_peers",
+            Stream::StoreLatency => "store_latency",
+            Stream::StorePhase => "store_phase",
         }
     }
 
@@ -397,7 +406,7 @@ fn connect(sc: &Scenario, st: &Streams) -> Result<Base, SimError> {
     let relay = nodes
         .class
         .iter()
-        .map(|&c| sc.node_classes[usize::from(c)].role == Role::Relay)
+        .map(|&c| sc.node_classes[usize::from(c)].role.relays())
         .collect();
     let mut base = Base {
         nodes,
@@ -452,9 +461,18 @@ impl Sim {
         let n = sc.nodes as usize;
         let base = connect(&sc, &st)?;
         let services = services::assign(&sc, &base.nodes.class, &st)?;
-        let service_links = services::links(&sc, &services, &base.nodes.region, &st);
-        drop(services);
-        let links = draw_links(&sc, &base.graph, &base.nodes.region, &service_links, &st);
+        let stores = services::stores(&sc, &base.nodes.class, &st);
+        let mut service_links = services::links(&sc, &services, &base.nodes.region, &st);
+        let mut links = draw_links(&sc, &base.graph, &base.nodes.region, &service_links, &st);
+        let (store_rows, fresh) =
+            services::store_links(&sc, &stores, &services, &links, &base.nodes.region, &st);
+        if !fresh.is_empty() {
+            let mut all: Vec<(u32, u32, SimTime)> =
+                links.iter().map(|(a, b, l)| (a.0, b.0, l)).collect();
+            all.extend_from_slice(&fresh);
+            links = Links::new(sc.nodes, &all);
+        }
+        service_links.extend_from_slice(&store_rows);
         let (part, lookahead) = cut(n, opts.threads, &links);
         let count = part.iter().map(|&p| p as usize + 1).max().unwrap_or(1);
         let mut local = vec![0u32; n];
@@ -471,16 +489,17 @@ impl Sim {
         let topic_components = topic_components(&base.graph, &relays);
         drop(relays);
         let mut rows = services::rows(&sc, &service_links);
-        let light = |nodes: &[PeerId]| {
-            services::light_nodes(
-                &sc,
-                nodes,
-                &base.nodes.class,
-                &base.subscribed,
-                &mut rows,
-                &st,
-            )
+        let serves = services::serving(n, &services);
+        let limits = services::limits(&sc, &base.nodes.class, &stores);
+        let who = services::Roles {
+            node_class: &base.nodes.class,
+            subscribed: &base.subscribed,
+            services: &services,
+            serves: &serves,
+            stores: &stores,
+            limits: &limits,
         };
+        let light = |nodes: &[PeerId]| services::light_nodes(&sc, nodes, &who, &mut rows, &st);
         let parts = make_partitions(&sc, members, peers, &links, &base.nodes.class, light, opts);
         drop(links);
         let Base {

@@ -1,7 +1,8 @@
-//! Light clients and the service nodes that serve them, inside a partition: each node's
-//! light client or service (from `protocol::waku`), its service links, and what their
-//! outputs become (transmissions on those links, deliveries, messages a service relays or
-//! pushes). A light-protocol transmission travels like an RPC (the sender's uplink, the
+//! Light clients and the service nodes that serve them, store clients and store nodes,
+//! inside a partition: each node's light client, service, store client and store (from
+//! `protocol::waku`), its service and store links, and what their outputs become
+//! (transmissions on those links, deliveries, messages a service relays or pushes, messages
+//! a store archives). A light-protocol transmission travels like an RPC (the sender's uplink, the
 //! link's latency, the receiver's downlink, loss), inline in its events.
 
 use super::event::{key, Event, RANK_ARRIVE, RANK_DELIVER, RANK_HEARTBEAT};
@@ -12,21 +13,59 @@ use crate::ids::{MsgIdx, PeerId, SimTime};
 use crate::metrics::{classify_light, Direction};
 use crate::net::lost;
 use crate::protocol::waku::wire::{self, LightCtx};
-use crate::protocol::waku::{LightClient, LightRpc, Service, WakuOut};
+use crate::protocol::waku::{LightClient, LightRpc, Service, Store, StoreClient, WakuOut};
 
-/// The light side of a partition's nodes, by local index (empty when the run has no light
-/// client).
+/// The request-response side of a partition's nodes, by local index (empty when the run
+/// has no light or store client).
 #[derive(Default)]
 pub(super) struct LightNodes {
     pub client: Vec<Option<LightClient>>,
     pub service: Vec<Option<Service>>,
-    /// Each node's service links: (other end, one-way latency), sorted by the other end.
+    pub store_client: Vec<Option<StoreClient>>,
+    pub store: Vec<Option<Store>>,
+    /// A store node's pages answered and hashes sent while measuring.
+    pub served: Vec<(u64, u64)>,
+    /// Each node's service and store links: (other end, one-way latency), sorted by the
+    /// other end.
     pub links: Vec<Vec<(PeerId, SimTime)>>,
 }
 
 impl LightNodes {
+    /// Local node `v`'s store: messages archived, (pages answered, hashes sent) while
+    /// measuring. `None` for a node that stores nothing.
+    pub fn store_load(&self, v: usize) -> Option<(u64, (u64, u64))> {
+        let s = self.store.get(v)?.as_ref()?;
+        Some((s.archived_total() as u64, self.served[v]))
+    }
+
     pub fn is_client(&self, v: usize) -> bool {
         self.client.get(v).is_some_and(Option::is_some)
+    }
+
+    /// When node `v` next wants its timer: its light client's pings, its store client's
+    /// checks.
+    fn timeout(&self, v: usize) -> SimTime {
+        let c = self.client[v]
+            .as_ref()
+            .map_or(SimTime::MAX, LightClient::poll_timeout);
+        let s = self.store_client[v]
+            .as_ref()
+            .map_or(SimTime::MAX, StoreClient::poll_timeout);
+        c.min(s)
+    }
+
+    /// The next thing node `v`'s protocols want done.
+    fn poll(&mut self, v: usize) -> Option<WakuOut> {
+        if let Some(o) = self.client[v].as_mut().and_then(LightClient::poll) {
+            return Some(o);
+        }
+        if let Some(o) = self.service[v].as_mut().and_then(Service::poll) {
+            return Some(o);
+        }
+        if let Some(o) = self.store_client[v].as_mut().and_then(StoreClient::poll) {
+            return Some(o);
+        }
+        self.store[v].as_mut().and_then(Store::poll)
     }
 
     fn latency(&self, v: usize, to: PeerId) -> SimTime {
@@ -44,6 +83,7 @@ fn sized(rpc: LightRpc, cx: &Ctx<'_>) -> (u32, u32) {
         topic_len: cx.topic_len,
         msgs: cx.msgs,
         content_topic_len: cx.sc.wire.content_topic_len,
+        content_topics: &cx.sc.content_topics,
     };
     let size = wire::size(rpc, &lx);
     (size, cx.sc.transport.overhead(size))
@@ -61,33 +101,39 @@ pub(super) fn in_flight(ev: &Event, cx: &Ctx<'_>) -> u64 {
 }
 
 impl Partition {
-    /// t = 0: every light client subscribes at its services.
+    /// t = 0: every light client subscribes at its services; light and store clients set
+    /// their timers (one per node).
     pub(super) fn start_light(&mut self, cx: &Ctx<'_>) {
         for v in 0..self.light.client.len() {
             if let Some(c) = &mut self.light.client[v] {
                 c.handle_start();
-                let at = c.poll_timeout();
-                if at != SimTime::MAX {
-                    let k = key(self.nodes[v], RANK_HEARTBEAT, 1);
-                    self.queue.push(at, k, Event::LightTimer(v as u32));
-                }
-                self.drain_light(v as u32, SimTime::ZERO, cx);
             }
+            let at = self.light.timeout(v);
+            if at != SimTime::MAX {
+                let k = key(self.nodes[v], RANK_HEARTBEAT, 1);
+                self.queue.push(at, k, Event::LightTimer(v as u32));
+            }
+            self.drain_light(v as u32, SimTime::ZERO, cx);
         }
     }
 
-    /// Light client `p`'s timer.
+    /// Node `p`'s light or store client timer.
     pub(super) fn light_timer(&mut self, p: u32, now: SimTime, cx: &Ctx<'_>) {
-        let c = self.light.client[p as usize]
-            .as_mut()
-            .expect("timers are light clients'");
-        c.handle_timeout(now);
-        let at = c.poll_timeout();
-        self.queue.push(
-            at,
-            key(self.nodes[p as usize], RANK_HEARTBEAT, 1),
-            Event::LightTimer(p),
-        );
+        let v = p as usize;
+        if let Some(c) = &mut self.light.client[v] {
+            c.handle_timeout(now);
+        }
+        if let Some(s) = &mut self.light.store_client[v] {
+            s.handle_timeout(now);
+        }
+        let at = self.light.timeout(v);
+        if at != SimTime::MAX {
+            self.queue.push(
+                at,
+                key(self.nodes[v], RANK_HEARTBEAT, 1),
+                Event::LightTimer(p),
+            );
+        }
         self.drain_light(p, now, cx);
     }
 
@@ -101,9 +147,14 @@ impl Partition {
     }
 
     /// Relay `p` now has `m`, `hops` from its publisher: a service pushes it to its
-    /// clients on the topic.
+    /// clients on the topic; a store archives it.
     pub(super) fn serve(&mut self, p: u32, m: MsgIdx, hops: u16, now: SimTime, cx: &Ctx<'_>) {
-        if let Some(Some(s)) = self.light.service.get_mut(p as usize) {
+        let v = p as usize;
+        if let Some(Some(st)) = self.light.store.get_mut(v) {
+            let meta = cx.msgs.get(m);
+            st.handle_message(now, m, meta.topic, meta.published_at);
+        }
+        if let Some(Some(s)) = self.light.service.get_mut(v) {
             s.handle_message(m, cx.msgs.get(m).topic, hops);
             self.drain_light(p, now, cx);
         }
@@ -151,10 +202,25 @@ impl Partition {
             overhead,
             cx.measuring(now),
         );
-        if let Some(c) = &mut self.light.client[v] {
-            c.handle_rpc(now, from, rpc);
-        } else if let Some(s) = &mut self.light.service[v] {
-            s.handle_rpc(from, rpc);
+        let l = &mut self.light;
+        match rpc {
+            LightRpc::StoreQuery { .. } => {
+                if let Some(s) = &mut l.store[v] {
+                    s.handle_rpc(now, from, rpc);
+                }
+            }
+            LightRpc::StoreResponse { .. } => {
+                if let Some(c) = &mut l.store_client[v] {
+                    c.handle_rpc(rpc);
+                }
+            }
+            _ => {
+                if let Some(c) = &mut l.client[v] {
+                    c.handle_rpc(now, from, rpc);
+                } else if let Some(s) = &mut l.service[v] {
+                    s.handle_rpc(from, rpc);
+                }
+            }
         }
         self.drain_light(to, now, cx);
     }
@@ -162,15 +228,18 @@ impl Partition {
     /// Carries out what `p`'s light client or service wants.
     fn drain_light(&mut self, p: u32, now: SimTime, cx: &Ctx<'_>) {
         let v = p as usize;
-        loop {
-            let out = match (&mut self.light.client[v], &mut self.light.service[v]) {
-                (Some(c), _) => c.poll(),
-                (None, Some(s)) => s.poll(),
-                (None, None) => None,
-            };
-            let Some(out) = out else { break };
+        while let Some(out) = self.light.poll(v) {
             match out {
-                WakuOut::Send { to, rpc } => self.light_send(p, to, rpc, now, cx),
+                WakuOut::Send { to, rpc } => {
+                    if let LightRpc::StoreResponse { count, .. } = rpc {
+                        if cx.measuring(now) {
+                            let s = &mut self.light.served[v];
+                            s.0 += 1;
+                            s.1 += u64::from(count);
+                        }
+                    }
+                    self.light_send(p, to, rpc, now, cx);
+                }
                 WakuOut::Received { msg, hops } => self.first_copy(v, msg, hops, now, cx),
                 WakuOut::Duplicate { msg } => {
                     self.tally[v].duplicates += 1;

@@ -97,12 +97,25 @@ pub struct RunOutput {
     /// Per topic: components of its nodes' meshes at the end (a mesh link either way joins).
     pub mesh_components: Vec<usize>,
     pub outbound: Vec<u32>,
+    /// Each store node (by id): its load.
+    pub stores: Vec<StoreLoad>,
     pub events: u64,
     pub in_flight_end: u64,
     pub end: SimTime,
     /// How the run was cut: partitions and the window length between barriers.
     pub partitions: usize,
     pub lookahead: SimTime,
+}
+
+/// What a store node carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreLoad {
+    pub node: PeerId,
+    /// Messages in its archive at the end.
+    pub archived: u64,
+    /// Query pages answered and hashes sent while measuring.
+    pub pages: u64,
+    pub hashes: u64,
 }
 
 /// Called after each window with the simulated time and events so far, for progress display.
@@ -186,6 +199,7 @@ impl Sim {
         let (mut received, mut duplicates) = (vec![0u64; n], vec![0u64; n]);
         let mut mesh: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n];
         let mut outbound = vec![0u32; n];
+        let mut stores = Vec::new();
         let (mut events, mut in_flight) = (0u64, 0u64);
         let partitions = self.parts.len();
         let cx = partition::Ctx {
@@ -218,8 +232,17 @@ impl Sim {
                     })
                     .collect();
                 outbound[v.idx()] = p.outbound_connections() as u32;
+                if let Some((archived, (pages, hashes))) = s.light.store_load(i) {
+                    stores.push(StoreLoad {
+                        node: *v,
+                        archived,
+                        pages,
+                        hashes,
+                    });
+                }
             }
         }
+        stores.sort_unstable_by_key(|s| s.node);
         RunOutput {
             world: self.world,
             mesh_components,
@@ -230,6 +253,7 @@ impl Sim {
             duplicates,
             mesh,
             outbound,
+            stores,
             events,
             in_flight_end: in_flight,
             end,

@@ -1,17 +1,19 @@
-//! World building for light clients: which service nodes each client uses (drawn within
-//! the services' filter slots), the service links and their latencies, and each
-//! partition's light clients and services. Its own streams, so that a scenario's relays
-//! draw the same with light clients as without.
+//! World building for light clients and store clients: which service nodes each light
+//! client uses (drawn within the services' filter slots), which store node each store
+//! client asks, the links to them and their latencies, and each partition's light
+//! clients, services, store clients and stores. Its own streams, so that a scenario's
+//! relays draw the same with these as without.
 
 use super::build::Stream;
 use super::light::LightNodes;
 use super::SimError;
 use crate::ids::{PeerId, SimTime, TopicId};
-use crate::net::latency;
-use crate::protocol::waku::{LightClient, Service};
+use crate::net::{latency, Links};
+use crate::protocol::waku::{LightClient, Service, Store, StoreClient};
 use crate::rng::Streams;
 use crate::scenario::{Role, Scenario};
 use rand::Rng;
+use std::collections::BTreeMap;
 
 /// Each node's service nodes (a light client's; empty for a relay), drawn client by client
 /// in id order among its service class's nodes with a filter slot left.
@@ -22,7 +24,7 @@ pub(super) fn assign(
 ) -> Result<Vec<Vec<PeerId>>, SimError> {
     let n = sc.nodes as usize;
     let mut out = vec![Vec::new(); n];
-    if !sc.has_light() {
+    if !sc.has_waku() {
         return Ok(out);
     }
     let mut rng = Stream::ServicePeers.of(st, 0);
@@ -78,6 +80,56 @@ fn pick(pool: &[u32], mine: &[PeerId], rng: &mut crate::rng::SimRng) -> Option<u
     (!free.is_empty()).then(|| free[rng.gen_range(0..free.len())])
 }
 
+/// A link: its two ends and its one-way latency.
+type LinkSpec = (u32, u32, SimTime);
+
+/// Each store client's store node, drawn uniformly among its store class's nodes, client
+/// by client in id order.
+pub(super) fn stores(sc: &Scenario, node_class: &[u16], st: &Streams) -> Vec<Option<PeerId>> {
+    let mut rng = Stream::StorePeers.of(st, 0);
+    let mut of_class: Vec<Vec<u32>> = vec![Vec::new(); sc.node_classes.len()];
+    for (v, &c) in node_class.iter().enumerate() {
+        of_class[usize::from(c)].push(v as u32);
+    }
+    node_class
+        .iter()
+        .map(|&c| {
+            let q = sc.node_classes[usize::from(c)].store?;
+            let pool = &of_class[q.store];
+            Some(PeerId(pool[rng.gen_range(0..pool.len())]))
+        })
+        .collect()
+}
+
+/// The links store clients ask their stores over: `links`' own where the two are
+/// connected already (a relay connection or a service link), else a new one with its own
+/// latency draw. Returns the links the light rows need (all but the service links, which
+/// are there already) and those that `links` lacks.
+pub(super) fn store_links(
+    sc: &Scenario,
+    stores: &[Option<PeerId>],
+    services: &[Vec<PeerId>],
+    links: &Links,
+    region: &[u16],
+    st: &Streams,
+) -> (Vec<LinkSpec>, Vec<LinkSpec>) {
+    let mut rng = Stream::StoreLatency.of(st, 0);
+    let (mut rows, mut fresh) = (Vec::new(), Vec::new());
+    for (c, s) in stores.iter().enumerate() {
+        let Some(s) = *s else { continue };
+        if services[c].contains(&s) {
+            continue;
+        }
+        let lat = links.latency(PeerId(c as u32), s).unwrap_or_else(|| {
+            let l = latency::sample(&sc.latency, region[c], region[s.idx()], &mut rng);
+            fresh.push((c as u32, s.0, l));
+            l
+        });
+        rows.push((c as u32, s.0, lat));
+    }
+    (rows, fresh)
+}
+
 /// Each (client, service) link with its one-way latency, in client order.
 pub(super) fn links(
     sc: &Scenario,
@@ -97,10 +149,10 @@ pub(super) fn links(
         .collect()
 }
 
-/// Each node's service links, (other end, latency) sorted by the other end (empty without
-/// light clients).
+/// Each node's service and store links, (other end, latency) sorted by the other end
+/// (empty without light or store clients).
 pub(super) fn rows(sc: &Scenario, links: &[(u32, u32, SimTime)]) -> Vec<Vec<(PeerId, SimTime)>> {
-    if !sc.has_light() {
+    if !sc.has_waku() {
         return Vec::new();
     }
     let mut by_node: Vec<Vec<(PeerId, SimTime)>> = vec![Vec::new(); sc.nodes as usize];
@@ -114,50 +166,98 @@ pub(super) fn rows(sc: &Scenario, links: &[(u32, u32, SimTime)]) -> Vec<Vec<(Pee
     by_node
 }
 
-/// The light clients and services among `nodes` (one partition's, in id order): each
-/// client with its services, topics and first ping; each node that serves a client with its
-/// service; their service links, taken from `rows`.
+/// Who each node is to the request-response protocols.
+pub(super) struct Roles<'a> {
+    pub node_class: &'a [u16],
+    pub subscribed: &'a [Vec<bool>],
+    /// A light client's service nodes.
+    pub services: &'a [Vec<PeerId>],
+    /// Whether a node serves a light client.
+    pub serves: &'a [bool],
+    /// A store client's store node.
+    pub stores: &'a [Option<PeerId>],
+    /// Per store node: its clients and the page size each asks for.
+    pub limits: &'a BTreeMap<PeerId, Vec<(PeerId, u32)>>,
+}
+
+/// Per store node: its clients and the page size each asks for.
+pub(super) fn limits(
+    sc: &Scenario,
+    node_class: &[u16],
+    stores: &[Option<PeerId>],
+) -> BTreeMap<PeerId, Vec<(PeerId, u32)>> {
+    let mut out: BTreeMap<PeerId, Vec<(PeerId, u32)>> = BTreeMap::new();
+    for (c, s) in stores.iter().enumerate() {
+        if let (Some(s), Some(q)) = (s, sc.node_classes[usize::from(node_class[c])].store) {
+            out.entry(*s).or_default().push((PeerId(c as u32), q.page));
+        }
+    }
+    out
+}
+
+/// Whether each node is some light client's service node.
+pub(super) fn serving(n: usize, services: &[Vec<PeerId>]) -> Vec<bool> {
+    let mut out = vec![false; n];
+    for s in services.iter().flatten() {
+        out[s.idx()] = true;
+    }
+    out
+}
+
+/// The light clients, services, store clients and stores among `nodes` (one partition's,
+/// in id order): each light client with its services, topics and first ping; each node
+/// that serves a client with its service; each store client with its store, topics and
+/// first check; each store node with its archive; their links, taken from `rows`.
 pub(super) fn light_nodes(
     sc: &Scenario,
     nodes: &[PeerId],
-    node_class: &[u16],
-    subscribed: &[Vec<bool>],
+    who: &Roles<'_>,
     rows: &mut [Vec<(PeerId, SimTime)>],
     st: &Streams,
 ) -> LightNodes {
-    if !sc.has_light() {
+    if !sc.has_waku() {
         return LightNodes::default();
-    }
-    // Content topics per topic: one per application class published there.
-    let mut content = vec![0u16; sc.topics.len()];
-    for t in &sc.traffic {
-        content[t.topic.idx()] += 1;
     }
     let mut out = LightNodes::default();
     for &v in nodes {
-        let class = &sc.node_classes[usize::from(node_class[v.idx()])];
-        let row = std::mem::take(&mut rows[v.idx()]);
+        let class = &sc.node_classes[usize::from(who.node_class[v.idx()])];
+        let topics: Vec<TopicId> = (0..sc.topics.len())
+            .filter(|&t| who.subscribed[t][v.idx()])
+            .map(|t| TopicId(t as u16))
+            .collect();
         let client = class.light.map(|l| {
-            let topics = (0..sc.topics.len())
-                .filter(|&t| subscribed[t][v.idx()])
-                .map(|t| (TopicId(t as u16), content[t].max(1)))
-                .collect();
             let first = Stream::LightPhase
                 .of(st, u64::from(v.0))
                 .gen_range(0..l.filter_ping.0.max(1));
             LightClient::new(
-                row.iter().map(|x| x.0).collect(),
-                topics,
+                who.services[v.idx()].clone(),
+                topics
+                    .iter()
+                    .map(|&t| (t, sc.content_topics[t.idx()]))
+                    .collect(),
                 l.lightpush_peers as usize,
                 l.filter_ping,
                 SimTime(first),
             )
         });
-        let serves = class.role == Role::Relay && !row.is_empty();
+        let store_client = class.store.zip(who.stores[v.idx()]).map(|(q, s)| {
+            let first = Stream::StorePhase
+                .of(st, u64::from(v.0))
+                .gen_range(0..q.interval.0.max(1));
+            StoreClient::new(s, topics.clone(), q.interval, SimTime(first))
+        });
+        let store = (class.role == Role::Store).then(|| {
+            let own = class.topics.as_deref().unwrap_or_default();
+            let limits = who.limits.get(&v).cloned().unwrap_or_default();
+            Store::new(sc.topics.len(), own, class.retention, limits)
+        });
         out.service
-            .push(serves.then(|| Service::new(sc.topics.len())));
+            .push(who.serves[v.idx()].then(|| Service::new(sc.topics.len())));
         out.client.push(client);
-        out.links.push(row);
+        out.store_client.push(store_client);
+        out.store.push(store);
+        out.served.push((0, 0));
+        out.links.push(std::mem::take(&mut rows[v.idx()]));
     }
     out
 }

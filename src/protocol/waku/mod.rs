@@ -1,16 +1,18 @@
-//! Waku's light protocols, sans-IO like the relay: a light client ([`LightClient`]) that
-//! follows topics through filter service nodes (Waku filter v2, RFC 12) and publishes
-//! through lightpush (RFC 19), and the service side ([`Service`]) that a relay node runs for
-//! its light clients. Each exchange is a request on a fresh libp2p stream and its response:
+//! Waku's request-response protocols, sans-IO like the relay: a light client
+//! ([`LightClient`]) that follows topics through filter service nodes (Waku filter v2,
+//! RFC 12) and publishes through lightpush (RFC 19), the service side ([`Service`]) that a
+//! relay node runs for its light clients, and store v3 ([`Store`], [`StoreClient`]). Each exchange is a request on a fresh libp2p stream and its response:
 //! [`LightRpc`] names them, `wire` sizes them. The engine carries them over the client's
 //! service links and feeds the relay's messages to the service.
 
 mod light;
 mod service;
+pub mod store;
 pub mod wire;
 
 pub use light::LightClient;
 pub use service::Service;
+pub use store::{Store, StoreClient};
 
 use crate::ids::{MsgIdx, PeerId, SimTime, TopicId};
 
@@ -50,6 +52,21 @@ pub enum LightRpc {
     Lightpush { msg: MsgIdx },
     /// Service → client: `LightpushResponse` for `msg`.
     LightpushAck { msg: MsgIdx },
+    /// Client → store: `StoreQueryRequest` for the hashes of `topic`'s messages published
+    /// in [`start_ms`, `end_ms`] (ms since the start), the next page after the store's
+    /// cursor for this client when `cursor`.
+    StoreQuery {
+        topic: TopicId,
+        cursor: bool,
+        start_ms: u32,
+        end_ms: u32,
+    },
+    /// Store → client: `StoreQueryResponse` with `count` hashes, and a cursor when `more`.
+    StoreResponse {
+        topic: TopicId,
+        count: u16,
+        more: bool,
+    },
 }
 
 /// What a light client or a service wants done.

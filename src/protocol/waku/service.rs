@@ -53,6 +53,8 @@ impl Service {
             | LightRpc::FilterPong
             | LightRpc::FilterPush { .. }
             | LightRpc::LightpushAck { .. } => return,
+            // Store traffic is the store's and its client's.
+            LightRpc::StoreQuery { .. } | LightRpc::StoreResponse { .. } => return,
         };
         self.out.push_back(WakuOut::Send {
             to: from,

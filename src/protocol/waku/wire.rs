@@ -5,7 +5,8 @@
 //! `writeLp`). A request's bytes are its negotiation and its protobuf; its answer's the
 //! echo and the response. nwaku keeps a filter push stream open: the first push to a
 //! client negotiates it (the client answers with the echo alone), later ones do not.
-//! Protobufs as RFC 12 (filter v2) and RFC 19 (lightpush v2, the version go-waku speaks).
+//! Protobufs as RFC 12 (filter v2), RFC 19 (lightpush v2, the version go-waku speaks) and
+//! store v3 (nwaku `waku_store/rpc_codec.nim`): one query per stream, its response back.
 
 use super::LightRpc;
 use crate::message::MessageTable;
@@ -15,6 +16,15 @@ use crate::protocol::gossipsub::rpc::{len_field, varint_field, varint_len};
 pub const FILTER_SUBSCRIBE: &str = "/vac/waku/filter-subscribe/2.0.0-beta1";
 pub const FILTER_PUSH: &str = "/vac/waku/filter-push/2.0.0-beta1";
 pub const LIGHTPUSH: &str = "/vac/waku/lightpush/2.0.0-beta1";
+pub const STORE: &str = "/vac/waku/store-query/3.0.0";
+
+/// Bytes of a message hash (and so of a store cursor).
+const HASH_LEN: u32 = 32;
+/// A store query's time bound: `sint64` nanoseconds since the epoch, zigzag-encoded; any
+/// time from 1970 to 2116 takes 9 varint bytes, behind a one-byte tag.
+const TIME_FIELD: u32 = 1 + 9;
+/// The largest page size a query asks for (nwaku's `MaxPageSize`): a one-byte varint.
+const LIMIT_MAX: u64 = super::store::MAX_PAGE as u64;
 
 /// multistream-select's header line.
 const MULTISTREAM: &str = "/multistream/1.0.0";
@@ -28,11 +38,13 @@ const STATUS_OK: u64 = 200;
 /// The description nwaku writes with it, and in a lightpush v2 success's `info`.
 const OK: u32 = 2;
 
-/// What sizes depend on: topic name lengths, the message table, the content topic length.
+/// What sizes depend on: topic name lengths, the message table, the content topic length
+/// and each topic's number of content topics.
 pub struct LightCtx<'a> {
     pub topic_len: &'a [u32],
     pub msgs: &'a MessageTable,
     pub content_topic_len: u32,
+    pub content_topics: &'a [u16],
 }
 
 /// One multistream-select line: its length prefix, the text and its newline.
@@ -91,6 +103,30 @@ pub fn size(rpc: LightRpc, cx: &LightCtx<'_>) -> u32 {
             // info = 2 } }.
             let response = varint_field(1, 1) + len_field(2, OK);
             negotiation(LIGHTPUSH) + lp(rid + len_field(3, response))
+        }
+        LightRpc::StoreQuery { topic, cursor, .. } => {
+            // request_id = 1; include_data = 2 (false: not encoded); pubsub_topic = 10;
+            // content_topics = 11; time_start = 12; time_end = 13; pagination_cursor =
+            // 51; pagination_forward = 52 (false: not encoded); pagination_limit = 53.
+            let body = rid
+                + len_field(10, cx.topic_len[topic.idx()])
+                + u32::from(cx.content_topics[topic.idx()]) * len_field(11, cx.content_topic_len)
+                + 2 * TIME_FIELD
+                + if cursor { len_field(51, HASH_LEN) } else { 0 }
+                + varint_field(53, LIMIT_MAX);
+            negotiation(STORE) + lp(body)
+        }
+        LightRpc::StoreResponse { count, more, .. } => {
+            // request_id = 1; status_code = 10; status_desc = 11; messages = 20, each a
+            // WakuMessageKeyValue with its message_hash = 1 alone (no data asked);
+            // pagination_cursor = 51 when there is more.
+            let entry = len_field(20, len_field(1, HASH_LEN));
+            let body = rid
+                + varint_field(10, STATUS_OK)
+                + len_field(11, OK)
+                + u32::from(count) * entry
+                + if more { len_field(51, HASH_LEN) } else { 0 };
+            negotiation(STORE) + lp(body)
         }
     }
 }

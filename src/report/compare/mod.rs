@@ -120,10 +120,16 @@ pub fn compare(
             light.join(", ")
         );
     }
+    if sc.node_classes.iter().any(|c| c.store.is_some()) {
+        let _ = writeln!(
+            out.text,
+            "note: the model has no store: the terms below leave out store queries and responses (store_query, store_response)"
+        );
+    }
     let own: Vec<&str> = sc
         .node_classes
         .iter()
-        .filter(|c| c.role == crate::scenario::Role::Relay && c.gossipsub != sc.gossipsub)
+        .filter(|c| c.role.relays() && c.gossipsub != sc.gossipsub)
         .map(|c| c.name.as_str())
         .collect();
     if !own.is_empty() {
@@ -323,7 +329,11 @@ fn read_ingress(dir: &Path, sc: &Scenario) -> Result<(Vec<SimTerms>, f64)> {
             Kind::Graft | Kind::Prune | Kind::Subscribe => s.control += bytes,
             // The model has no light clients: their protocols are not its terms (the
             // comparison says so when a scenario has light nodes).
-            Kind::FilterSubscribe | Kind::FilterPush | Kind::Lightpush => {}
+            Kind::FilterSubscribe
+            | Kind::FilterPush
+            | Kind::Lightpush
+            | Kind::StoreQuery
+            | Kind::StoreResponse => {}
             Kind::Transport => unreachable!("counted above"),
         }
     }

@@ -31,7 +31,7 @@ impl Validator<'_> {
             }
             let role = self.class_role(i, c, topology)?;
             let (preset, gossipsub, dial) = match role {
-                Role::Relay => {
+                Role::Relay | Role::Store => {
                     let (preset, gossipsub) = self.class_gossipsub(i, c, scenario)?;
                     (preset, gossipsub, self.class_dial(i, c, nodes, topology)?)
                 }
@@ -50,6 +50,10 @@ impl Validator<'_> {
                 Some(s) => s as u32,
                 None => crate::protocol::waku::FILTER_SLOTS,
             };
+            let retention = match c.retention {
+                Some(d) => self.positive(&p("retention"), d.0)?,
+                None => crate::protocol::waku::store::RETENTION,
+            };
             out.push(NodeClass {
                 name,
                 share,
@@ -64,6 +68,8 @@ impl Validator<'_> {
                 role,
                 light: None,
                 filter_slots,
+                retention,
+                store: None,
             });
         }
         // Largest-remainder rounding: counts add up to `nodes` exactly.
@@ -154,10 +160,11 @@ impl Validator<'_> {
         let role = match c.role.as_deref().unwrap_or("relay") {
             "relay" => Role::Relay,
             "light" => Role::Light,
+            "store" => Role::Store,
             o => {
                 return self.err(
                     p("role"),
-                    format!("unknown role \"{o}\" (known: relay, light)"),
+                    format!("unknown role \"{o}\" (known: relay, light, store)"),
                 )
             }
         };
@@ -174,15 +181,35 @@ impl Validator<'_> {
             ("max_connections", c.max_connections.is_some()),
             ("filter_slots", c.filter_slots.is_some()),
         ];
-        let (wrong, why) = match role {
-            Role::Relay => (&light_keys[..], "only for role = \"light\""),
-            Role::Light => (
-                &relay_keys[..],
-                "a light node runs no relay and serves no one",
-            ),
+        let store_keys = [
+            ("store", c.store.is_some()),
+            ("store_interval", c.store_interval.is_some()),
+            ("store_page", c.store_page.is_some()),
+        ];
+        let retention = [("retention", c.retention.is_some())];
+        let wrong: [(&[(&str, bool)], &str); 2] = match role {
+            Role::Relay => [
+                (&light_keys, "only for role = \"light\""),
+                (&retention, "only for role = \"store\""),
+            ],
+            Role::Light => [
+                (&relay_keys, "a light node runs no relay and serves no one"),
+                (&retention, "only for role = \"store\""),
+            ],
+            Role::Store => [
+                (&light_keys, "only for role = \"light\""),
+                (&store_keys, "a store node keeps its own history"),
+            ],
         };
-        if let Some((k, _)) = wrong.iter().find(|(_, set)| *set) {
-            return self.err(p(k), why);
+        for (keys, why) in wrong {
+            if let Some((k, _)) = keys.iter().find(|(_, set)| *set) {
+                return self.err(p(k), why);
+            }
+        }
+        if c.store.is_none() {
+            if let Some((k, _)) = store_keys[1..].iter().find(|(_, set)| *set) {
+                return self.err(p(k), "only with `store` (the store class to ask)");
+            }
         }
         if role == Role::Light && topology.dials().is_none() {
             return self.err(
@@ -218,7 +245,7 @@ impl Validator<'_> {
                 );
             };
             let sc = &classes[s];
-            if sc.role != Role::Relay {
+            if !sc.role.relays() {
                 return self.err(
                     p("service"),
                     format!("class \"{name}\" is a light class: service nodes relay"),
@@ -230,18 +257,8 @@ impl Validator<'_> {
             let Some(own) = &sc.topics else {
                 return self.err(p("service"), format!("class \"{name}\" must list its own `topics`, so that every service node relays what its clients follow"));
             };
-            let follows = |t: usize| {
-                let id = TopicId(t as u16);
-                match &classes[i].topics {
-                    Some(ts) => ts.contains(&id),
-                    None => match topics[t].subscribers {
-                        Selector::All | Selector::Fraction(_) => true,
-                        Selector::Class(c) => c == i,
-                    },
-                }
-            };
-            if let Some(t) =
-                (0..topics.len()).find(|&t| follows(t) && !own.contains(&TopicId(t as u16)))
+            if let Some(t) = (0..topics.len())
+                .find(|&t| may_be_in(classes, topics, i, t) && !own.contains(&TopicId(t as u16)))
             {
                 return self.err(p("service"), format!("class \"{name}\" is not in topic \"{}\", which this class follows: add it to its `topics`", topics[t].name));
             }
@@ -298,6 +315,74 @@ impl Validator<'_> {
                     format!("{need} light-client subscriptions (clients × service_peers) need a filter slot each, and class \"{}\" has {} node(s) × {} slot(s) = {have}", sc.name, sc.count, sc.filter_slots),
                 );
             }
+        }
+        Ok(())
+    }
+
+    /// Each querying class's store: a store class that exists, has nodes and keeps every
+    /// topic the class's nodes may be in; the interval and page bounds. Window bounds
+    /// travel as milliseconds since the start in 32 bits: a run with store queries ends
+    /// within 49 days.
+    pub(super) fn class_stores(
+        &self,
+        raw: &[RawNodeClass],
+        classes: &mut [NodeClass],
+        topics: &[TopicSpec],
+        end: SimTime,
+    ) -> R<()> {
+        for (i, rc) in raw.iter().enumerate() {
+            let Some(name) = &rc.store else { continue };
+            let p = |f: &str| format!("node_class[{i}].{f}");
+            let Some(s) = classes.iter().position(|c| &c.name == name) else {
+                let known: Vec<&str> = classes.iter().map(|k| k.name.as_str()).collect();
+                return self.err(
+                    p("store"),
+                    format!("no node class \"{name}\" (classes: {})", known.join(", ")),
+                );
+            };
+            let st = &classes[s];
+            if st.role != Role::Store {
+                return self.err(
+                    p("store"),
+                    format!("class \"{name}\" has role \"{}\": the class asked must have role = \"store\"", st.role.name()),
+                );
+            }
+            if st.count == 0 {
+                return self.err(p("store"), format!("node class \"{name}\" has no nodes"));
+            }
+            let Some(own) = &st.topics else {
+                return self.err(p("store"), format!("class \"{name}\" must list its own `topics`, so that every store node keeps what its clients ask for"));
+            };
+            if let Some(t) = (0..topics.len())
+                .find(|&t| may_be_in(classes, topics, i, t) && !own.contains(&TopicId(t as u16)))
+            {
+                return self.err(p("store"), format!("a store query on topic \"{}\", which no node of store class \"{name}\" keeps: add it to that class's `topics`", topics[t].name));
+            }
+            let interval = rc
+                .store_interval
+                .map_or(crate::protocol::waku::store::STORE_INTERVAL, |d| d.0);
+            let interval = self.positive(&p("store_interval"), interval)?;
+            let max = crate::protocol::waku::store::MAX_PAGE;
+            let page = rc
+                .store_page
+                .unwrap_or(u64::from(crate::protocol::waku::store::STORE_PAGE));
+            if page == 0 || page > u64::from(max) {
+                return self.err(
+                    p("store_page"),
+                    format!("must be between 1 and {max} (nwaku answers at most {max} per page), got {page}"),
+                );
+            }
+            if end > SimTime::from_millis(u64::from(u32::MAX)) {
+                return self.err(
+                    "time.duration",
+                    "a run with store queries ends within 49 days (warmup + duration + drain)",
+                );
+            }
+            classes[i].store = Some(StoreSpec {
+                store: s,
+                interval,
+                page: page as u32,
+            });
         }
         Ok(())
     }
@@ -375,5 +460,17 @@ impl Validator<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// Whether class `i`'s nodes may be in topic `t`: it lists the topic, or lists none and
+/// the topic's rule may pick its nodes.
+fn may_be_in(classes: &[NodeClass], topics: &[TopicSpec], i: usize, t: usize) -> bool {
+    match &classes[i].topics {
+        Some(ts) => ts.contains(&TopicId(t as u16)),
+        None => match topics[t].subscribers {
+            Selector::All | Selector::Fraction(_) => true,
+            Selector::Class(c) => c == i,
+        },
     }
 }

@@ -211,6 +211,12 @@ impl Validator<'_> {
         let topics = self.topics(&raw.topic, &node_classes, nodes)?;
         self.class_topics(&raw.node_class, &mut node_classes, &topics)?;
         self.class_services(&raw.node_class, &mut node_classes, &topics)?;
+        self.class_stores(
+            &raw.node_class,
+            &mut node_classes,
+            &topics,
+            warmup + duration + drain,
+        )?;
         let traffic = self.traffic(
             &raw.traffic,
             &topics,
@@ -236,6 +242,12 @@ impl Validator<'_> {
             transport: net.transport.unwrap_or_default(),
             wire,
             node_classes,
+            content_topics: (0..topics.len())
+                .map(|t| {
+                    let n = traffic.iter().filter(|c| c.topic.idx() == t).count();
+                    n.clamp(1, usize::from(u16::MAX)) as u16
+                })
+                .collect(),
             topics,
             traffic,
             resolved_toml: String::new(),

@@ -55,7 +55,7 @@ pub fn resolve_toml(s: &Scenario) -> String {
 fn resolve_class(c: &NodeClass, s: &Scenario) -> RawNodeClass {
     // A class that runs the scenario's parameters says nothing more; one with its
     // own writes its stack and every parameter.
-    let relay = c.role == Role::Relay;
+    let relay = c.role.relays();
     let own = relay && (c.preset != s.preset || c.gossipsub != s.gossipsub);
     let topology = topology_dial(s).filter(|_| relay);
     let light = c.light;
@@ -96,12 +96,16 @@ fn resolve_class(c: &NodeClass, s: &Scenario) -> RawNodeClass {
             }
             _ => Default::default(),
         },
-        role: (!relay).then(|| c.role.name().to_string()),
+        role: (c.role != Role::Relay).then(|| c.role.name().to_string()),
         service: light.map(|l| s.node_classes[l.service].name.clone()),
         service_peers: light.map(|l| u64::from(l.service_peers)),
         lightpush_peers: light.map(|l| u64::from(l.lightpush_peers)),
         filter_ping: light.map(|l| Duration(l.filter_ping)),
         filter_slots: slots.then_some(u64::from(c.filter_slots)),
+        retention: (c.role == Role::Store).then_some(Duration(c.retention)),
+        store: c.store.map(|q| s.node_classes[q.store].name.clone()),
+        store_interval: c.store.map(|q| Duration(q.interval)),
+        store_page: c.store.map(|q| u64::from(q.page)),
     }
 }
 
