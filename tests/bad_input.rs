@@ -2,6 +2,7 @@
 //! line), never a panic, and leaves nothing in the output directory.
 
 use gossipsim::scenario::{parse_str, ScenarioError};
+use gossipsim::TopicId;
 use std::path::Path;
 use std::process::Command;
 
@@ -739,7 +740,7 @@ fn bad_light_clients() {
     let ok = with_light("topics = [\"a\"]", "service = \"fleet\"");
     parse_str(&ok, "s.toml", "s", None).unwrap();
     let cases = [
-        (with_light("topics = [\"a\"]", ""), "node_class[1].service", "missing: a light class needs the class that serves it"),
+        (with_light("topics = [\"a\"]", ""), "node_class[1].service", "missing: a light class (or a relay class with `light_topics`) needs the class that serves it"),
         (with_light("topics = [\"a\"]", "service = \"cloud\""), "node_class[1].service", "no node class \"cloud\""),
         (with_light("topics = [\"a\"]", "service = \"mobile\""), "node_class[1].service", "is a light class"),
         (with_light("", "service = \"fleet\""), "node_class[1].service", "must list its own `topics`"),
@@ -878,5 +879,190 @@ fn bad_store() {
         assert_eq!(e.path, path, "{text}");
         assert!(text.contains(words), "{text:?} should mention {words:?}");
         assert!(!text.contains('\n'));
+    }
+}
+
+fn with_model(model: &str) -> String {
+    let base = BASE.replace(
+        "[[traffic]]\nclass = \"chat\"",
+        "[[traffic]]\nclass = \"own\"",
+    );
+    format!("{base}[[topic]]\nname = \"c\"\n[[topic]]\nname = \"k\"\n[traffic_model]\n{model}\n")
+}
+
+/// `[traffic_model]`: a shipped name or a file, its shards mapped onto declared topics,
+/// overrides and skips of classes it has; the model's own errors name the model file;
+/// segments within the max message size.
+#[test]
+fn bad_traffic_model() {
+    let ok = with_model("name = \"status-2023\"\ntopics = { community = \"c\", control = \"k\" }");
+    let sc = parse_str(
+        &ok.replace(
+            "preset = \"nwaku\"",
+            "preset = \"nwaku\"\nmax_transmit_size = \"1MiB\"",
+        ),
+        "s.toml",
+        "s",
+        None,
+    )
+    .unwrap();
+    assert_eq!(sc.traffic.len(), 10, "its own and the model's nine");
+    let cases = [
+        (
+            with_model("name = \"status-2030\""),
+            "s.toml",
+            "traffic_model.name",
+            "no shipped model \"status-2030\" (shipped: status-2023",
+        ),
+        (
+            with_model("file = \"nowhere.toml\""),
+            "s.toml",
+            "traffic_model.file",
+            "file not found",
+        ),
+        (
+            with_model("name = \"status-2023\"\nfile = \"x.toml\""),
+            "s.toml",
+            "traffic_model.file",
+            "not both",
+        ),
+        (
+            with_model("members = 10"),
+            "s.toml",
+            "traffic_model",
+            "missing: `name`",
+        ),
+        (
+            with_model("name = \"status-2023\"\ntopics = { lobby = \"c\" }"),
+            "s.toml",
+            "traffic_model.topics.lobby",
+            "the model has no shard \"lobby\" (shards: community, control, one_to_one)",
+        ),
+        (
+            with_model("name = \"status-2023\"\ntopics = { control = \"z\" }"),
+            "s.toml",
+            "traffic_model.topics.control",
+            "no topic \"z\"",
+        ),
+        (
+            with_model("name = \"status-2023\"\nskip = [\"gifs\"]"),
+            "s.toml",
+            "traffic_model.skip[0]",
+            "the model has no class \"gifs\"",
+        ),
+        (
+            with_model("name = \"status-2023\"\nrates = { chat = \"0/hour\" }"),
+            "s.toml",
+            "traffic_model.rates.chat",
+            "must be greater than zero",
+        ),
+        (
+            with_model("name = \"status-2023\"\nmembers = 0"),
+            "s.toml",
+            "traffic_model.members",
+            "must be greater than zero",
+        ),
+        (
+            with_model("name = \"status-2023\"\npublishers = { class = \"cloud\" }"),
+            "s.toml",
+            "traffic_model.publishers.class",
+            "no node class \"cloud\"",
+        ),
+        (
+            with_model("name = \"status-2023\""),
+            "models/traffic/status-2023.toml",
+            "traffic[3].size",
+            "is above the max message size 150KiB",
+        ),
+        (
+            with_model("name = \"status-2023\"").replace("class = \"own\"", "class = \"chat\""),
+            "s.toml",
+            "traffic_model",
+            "the model's class \"chat\" is also a [[traffic]] class",
+        ),
+    ];
+    for (src, file, path, words) in cases {
+        let src = if path == "traffic[3].size" {
+            src
+        } else {
+            src.replace(
+                "preset = \"nwaku\"",
+                "preset = \"nwaku\"\nmax_transmit_size = \"1MiB\"",
+            )
+        };
+        let e = err(&src);
+        let text = e.to_string();
+        assert_eq!((e.file.as_str(), e.path.as_str()), (file, path), "{text}");
+        assert!(text.contains(words), "{text:?} should mention {words:?}");
+        assert!(!text.contains('\n'));
+    }
+    // A model file of the user's: its errors name it and its line.
+    let dir = std::env::temp_dir().join(format!("gossipsim-model-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("m.toml"), "[[traffic]]\nclass = \"x\"\nshard = \"a\"\nrate = \"1/hour\"\nsize = \"10B\"\nsegment = \"0B\"\n").unwrap();
+    std::fs::write(
+        dir.join("n.toml"),
+        "[[traffic]]\nclass = \"x\"\nrate = \"1/hour\"\nsizes = \"10B\"\n",
+    )
+    .unwrap();
+    for (f, path, words, line) in [
+        (
+            "m.toml",
+            "traffic[0].segment",
+            "must be greater than zero",
+            6,
+        ),
+        ("n.toml", "traffic[0].sizes", "unknown field `sizes`", 4),
+    ] {
+        let src = with_model(&format!("file = \"{f}\""));
+        let e = parse_str(&src, "s.toml", "s", Some(&dir)).unwrap_err();
+        assert!(e.file.ends_with(f), "{e}");
+        assert_eq!((e.path.as_str(), e.line), (path, Some(line)), "{e}");
+        assert!(e.to_string().contains(words), "{e}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    // Segments: only with a size, parity within [0, 1].
+    for (extra, path, words) in [
+        ("parity = 0.1", "traffic[0].parity", "only with `segment`"),
+        (
+            "segment = \"1000B\"\nparity = 2.0",
+            "traffic[0].parity",
+            "must be within [0, 1]",
+        ),
+    ] {
+        let e = err(&BASE.replace("rate = \"5/hour\"", &format!("rate = \"5/hour\"\n{extra}")));
+        assert_eq!(e.path, path, "{e}");
+        assert!(e.to_string().contains(words), "{e}");
+    }
+}
+
+/// `light_topics`: on a relay class beside its `topics`, with a service, no overlap.
+#[test]
+fn bad_light_topics() {
+    let two = format!("{BASE}[[topic]]\nname = \"a\"\n[[topic]]\nname = \"k\"\n[[node_class]]\nname = \"fleet\"\nshare = 0.2\ntopics = [\"a\", \"k\"]\n[[node_class]]\nname = \"desktop\"\n");
+    let ok = format!("{two}topics = [\"a\"]\nlight_topics = [\"k\"]\nservice = \"fleet\"\n");
+    let sc = parse_str(&ok, "s.toml", "s", None).unwrap();
+    assert_eq!(
+        sc.node_classes[1].topics,
+        Some(vec![TopicId(0), TopicId(1)])
+    );
+    let cases = [
+        (format!("{two}topics = [\"a\"]\nlight_topics = [\"k\"]\n"), "node_class[1].service", "missing: a light class (or a relay class with `light_topics`)"),
+        (format!("{two}light_topics = [\"k\"]\nservice = \"fleet\"\n"), "node_class[1].light_topics", "list the topics this class relays in `topics` too"),
+        (format!("{two}topics = [\"a\"]\nlight_topics = [\"a\"]\nservice = \"fleet\"\n"), "node_class[1].light_topics", "topic \"a\" is in `topics` too"),
+        (format!("{two}topics = [\"a\"]\nlight_topics = [\"z\"]\nservice = \"fleet\"\n"), "node_class[1].light_topics[0]", "no topic \"z\""),
+        (format!("{two}topics = [\"a\"]\nservice = \"fleet\"\n"), "node_class[1].service", "only for role = \"light\", or a relay class with `light_topics`"),
+        (format!("{two}role = \"light\"\ntopics = [\"a\"]\nlight_topics = [\"k\"]\nservice = \"fleet\"\n"), "node_class[1].light_topics", "a light class follows all its topics by filter"),
+        (
+            format!("{BASE}[[topic]]\nname = \"a\"\n[[topic]]\nname = \"k\"\n[[node_class]]\nname = \"fleet\"\nshare = 0.2\ntopics = [\"a\"]\n[[node_class]]\nname = \"desktop\"\ntopics = [\"a\"]\nlight_topics = [\"k\"]\nservice = \"fleet\"\n"),
+            "node_class[1].service",
+            "class \"fleet\" is not in topic \"k\"",
+        ),
+    ];
+    for (src, path, words) in cases {
+        let e = err(&src);
+        let text = e.to_string();
+        assert_eq!(e.path, path, "{text}");
+        assert!(text.contains(words), "{text:?} should mention {words:?}");
     }
 }

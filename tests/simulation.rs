@@ -944,3 +944,157 @@ size = "2000B"
         }
     }
 }
+
+/// A payload above the segment size goes out as status-go sends it: ceil(payload /
+/// segment) data segments (the last one the rest) and floor(that × parity) parity segments
+/// of the segment size, all at the publication's instant by its publisher.
+#[test]
+fn large_messages_go_out_in_segments() {
+    let src = r#"
+nodes = 30
+seed = 5
+[time]
+warmup = "0s"
+duration = "20s"
+drain = "60s"
+[gossipsub]
+max_transmit_size = "1MiB"
+[[traffic]]
+class = "big"
+rate = "0.1/s"
+per = "network"
+arrival = "periodic"
+size = "10000000B"
+segment = "786432B"
+parity = 0.125
+[[traffic]]
+class = "medium"
+rate = "0.1/s"
+per = "network"
+arrival = "periodic"
+size = "2000000B"
+segment = "786432B"
+parity = 0.125
+"#;
+    let sc = scenario(src);
+    let out = run(&sc);
+    let msgs: Vec<_> = (0..out.msgs.len())
+        .map(|m| *out.msgs.get(gossipsim::MsgIdx(m as u32)))
+        .collect();
+    for (class, data, parity, last) in [
+        (0u16, 13u64, 1u64, 10_000_000 - 12 * 786_432),
+        (1, 3, 0, 2_000_000 - 2 * 786_432),
+    ] {
+        let mine: Vec<_> = msgs.iter().filter(|m| m.class.0 == class).collect();
+        let per = (data + parity) as usize;
+        assert!(
+            !mine.is_empty() && mine.len() % per == 0,
+            "class {class}: {} messages",
+            mine.len()
+        );
+        for p in mine.chunks(per) {
+            assert!(p
+                .iter()
+                .all(|m| m.published_at == p[0].published_at && m.publisher == p[0].publisher));
+            let sizes: Vec<u64> = p.iter().map(|m| u64::from(m.payload_len)).collect();
+            let mut want = vec![786_432u64; per];
+            want[data as usize - 1] = last;
+            assert_eq!(sizes, want, "class {class}");
+        }
+    }
+    let d = &out.delivery;
+    assert_eq!(
+        d.groups[d.group(0, 0)].delivered,
+        d.groups[d.group(0, 0)].expected
+    );
+}
+
+/// A relay class with `light_topics` relays its `topics` and follows the others as a light
+/// client of its service class (RFC 57's desktop on the control shard): it is in no mesh
+/// of the light topic, gets every message there by filter, publishes there by lightpush,
+/// and relays the rest.
+#[test]
+fn relays_follow_their_light_topics_through_services() {
+    let src = r#"
+nodes = 200
+seed = 8
+[time]
+warmup = "20s"
+duration = "60s"
+drain = "5s"
+[topology]
+kind = "shard_aware"
+outbound = 8
+max_connections = 40
+[latency]
+kind = "uniform"
+min = "10ms"
+max = "50ms"
+[[topic]]
+name = "c"
+[[topic]]
+name = "k"
+[[node_class]]
+name = "fleet"
+share = 0.1
+topics = ["c", "k"]
+[[node_class]]
+name = "desktop"
+share = 0.9
+topics = ["c"]
+light_topics = ["k"]
+service = "fleet"
+[[traffic]]
+class = "chat"
+topic = "c"
+rate = "60/hour"
+size = "2000B"
+[[traffic]]
+class = "control"
+topic = "k"
+rate = "60/hour"
+size = "5000B"
+"#;
+    let sc = scenario(src);
+    assert_eq!(sc.node_classes[1].light_topics, vec![TopicId(1)]);
+    assert_eq!(
+        sc.relays_in(TopicId(1)),
+        20,
+        "only the fleet relays the control topic"
+    );
+    let out = run(&sc);
+    let w = &out.world;
+    let d = &out.delivery;
+    for (t, c) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+        let g = &d.groups[d.group(t, c)];
+        assert!(g.expected > 0);
+        assert_eq!(g.delivered, g.expected, "topic {t}, class {c}");
+    }
+    for v in 0..200 {
+        let desktop = w.node_class[v] == 1;
+        assert!(w.relay[v] && w.relaying[0][v], "everyone relays c");
+        assert_eq!(w.relaying[1][v], !desktop, "desktops do not relay k");
+        assert!(w.subscribed[1][v], "but are in it");
+        if desktop {
+            assert_eq!(out.mesh[v][1].0, 0, "no mesh on k");
+        }
+    }
+    let a = &out.acct;
+    assert_eq!(
+        a.sent_total,
+        a.received_total + a.dropped_total + out.in_flight_end
+    );
+    let kind = |class: u16, dir: Direction, k: Kind| -> u64 {
+        (0..200u32)
+            .filter(|&v| w.node_class[v as usize] == class)
+            .map(|v| a.node_bytes(PeerId(v), dir, |x| x == k))
+            .sum()
+    };
+    assert!(
+        kind(1, Direction::Out, Kind::Lightpush) > 0,
+        "desktops lightpush on k"
+    );
+    assert!(kind(1, Direction::In, Kind::FilterPush) > 0);
+    assert!(kind(1, Direction::Out, Kind::Forwarded) > 0, "and relay c");
+    assert_eq!(out.mesh_components, vec![1, 1]);
+}

@@ -208,7 +208,7 @@ fn mesh_csv(run: Run<'_>, sc: &Scenario, out: &RunOutput) -> Vec<u8> {
                 run_id: run.run_id,
                 node: v,
                 topic: &sc.topics[t].name,
-                subscribed: out.world.subscribed[t][v] && out.world.relay[v],
+                subscribed: out.world.relaying[t][v],
                 mesh_degree: mesh,
                 topic_peers: peers,
             })

@@ -295,7 +295,7 @@ impl Summary {
     fn mesh(&mut self, sc: &Scenario, out: &RunOutput) {
         for (t, topic) in sc.topics.iter().enumerate() {
             let degs: Vec<f64> = (0..sc.nodes as usize)
-                .filter(|&v| out.world.subscribed[t][v] && out.world.relay[v])
+                .filter(|&v| out.world.relaying[t][v])
                 .map(|v| f64::from(out.mesh[v][t].0))
                 .collect();
             let min = degs.iter().copied().fold(f64::INFINITY, f64::min);

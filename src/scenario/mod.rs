@@ -62,6 +62,9 @@ pub struct NodeClass {
     /// The topics its nodes are in, when it lists its own (sorted, no repeats); `None`: the
     /// topics' subscriber rules decide.
     pub topics: Option<Vec<TopicId>>,
+    /// A relay class: those of its `topics` it follows as a light client of its `light`
+    /// service instead of relaying them (sorted; empty for the others).
+    pub light_topics: Vec<TopicId>,
     /// Its region weights (one per region of the matrix), when it sets its own.
     pub regions: Option<Vec<f64>>,
     /// Relay, store (a relay that archives), or a light client of service nodes (then
@@ -97,7 +100,7 @@ impl Role {
         }
     }
 
-    /// Whether its nodes run the relay (gossipsub).
+    /// Whether its nodes run the relay (gossipsub) on some topic.
     pub fn relays(self) -> bool {
         match self {
             Role::Relay | Role::Store => true,
@@ -117,7 +120,15 @@ pub struct StoreSpec {
     pub page: u32,
 }
 
-/// How the clients of a light class reach the network.
+impl NodeClass {
+    /// Whether its nodes relay topic `t` when they are in it (else they follow it as light
+    /// clients).
+    pub fn relays_on(&self, t: TopicId) -> bool {
+        self.role.relays() && !self.light_topics.contains(&t)
+    }
+}
+
+/// How the clients of a light class (or of a relay class's light topics) reach the network.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LightSpec {
     /// The class (index) whose nodes serve them.
@@ -155,6 +166,42 @@ pub struct TrafficClass {
     pub size: SizeDist,
     pub publishers: Selector,
     pub arrival: Arrival,
+    /// Messages above a size go out in segments.
+    pub segment: Option<Segmenting>,
+}
+
+/// status-go's segmentation (`protocol/common/message_segmentation.go`): a payload above
+/// `size` goes out as ceil(payload / size) messages of `size` (the last one the rest), and
+/// floor(that × `parity`) Reed-Solomon parity messages of `size` when data and parity are
+/// at most 256 together.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Segmenting {
+    pub size: u64,
+    pub parity: f64,
+}
+
+/// At most this many data and parity segments get parity (status-go's
+/// `segmentsReedsolomonMaxCount`).
+const MAX_RS_SEGMENTS: u64 = 256;
+
+impl Segmenting {
+    /// The payloads `payload` goes out as, in order.
+    pub fn split(&self, payload: u64) -> impl Iterator<Item = u64> {
+        let size = self.size.max(1);
+        let data = payload.div_ceil(size).max(1);
+        let parity = if payload <= size {
+            0
+        } else {
+            let p = (data as f64 * self.parity).floor() as u64;
+            if data + p > MAX_RS_SEGMENTS {
+                0
+            } else {
+                p
+            }
+        };
+        let last = payload - (data - 1) * size;
+        (0..data + parity).map(move |i| if i + 1 == data { last } else { size })
+    }
 }
 
 impl TrafficClass {
@@ -225,7 +272,7 @@ impl Scenario {
     pub fn has_waku(&self) -> bool {
         self.node_classes
             .iter()
-            .any(|c| c.role == Role::Light || c.store.is_some())
+            .any(|c| c.light.is_some() || c.store.is_some())
     }
 
     /// How many relay nodes are in topic `t` (its mesh's nodes, the model's N).
@@ -234,7 +281,7 @@ impl Scenario {
             .node_classes
             .iter()
             .enumerate()
-            .filter(|(_, c)| c.role == Role::Light)
+            .filter(|(_, c)| !c.relays_on(t))
             .map(|(k, _)| class_share_of_topic(&self.node_classes, &self.topics[t.idx()], t, k))
             .sum();
         self.subscribers(t).saturating_sub(light_in)

@@ -29,6 +29,60 @@ pub struct RawScenario {
     pub topic: Vec<RawTopic>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub traffic: Vec<RawTraffic>,
+    /// A shipped or file traffic model whose classes join `traffic`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traffic_model: Option<RawTrafficModel>,
+}
+
+/// `[traffic_model]`: a traffic mix from a model file, mapped onto the scenario.
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawTrafficModel {
+    /// A shipped model (`models/traffic/<name>.toml`, built in).
+    pub name: Option<String>,
+    /// Or a model file (next to the scenario, then the working directory).
+    pub file: Option<String>,
+    /// Community members, for sizes given per member (default: the publishers).
+    pub members: Option<u64>,
+    /// The model's shard names → the scenario's topics.
+    #[serde(default)]
+    pub topics: BTreeMap<String, String>,
+    /// Who publishes the model's classes (default: all).
+    pub publishers: Option<RawSelector>,
+    /// Rates that replace the model's, by class.
+    #[serde(default)]
+    pub rates: BTreeMap<String, RateStr>,
+    /// Classes of the model left out.
+    #[serde(default)]
+    pub skip: Vec<String>,
+}
+
+/// A traffic model file: its classes, each a `[[traffic]]` entry on a named shard of the
+/// model, with its size per member where it grows with the community, and its source.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawModelFile {
+    pub description: Option<String>,
+    #[serde(default)]
+    pub traffic: Vec<RawModelClass>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawModelClass {
+    pub class: Option<String>,
+    /// The model's shard it goes on (mapped by `[traffic_model] topics`).
+    pub shard: Option<String>,
+    pub rate: Option<RateStr>,
+    pub per: Option<String>,
+    pub size: Option<RawSize>,
+    /// Instead of `size`: bytes per community member.
+    pub size_per_member: Option<Size>,
+    pub segment: Option<Size>,
+    pub parity: Option<f64>,
+    pub arrival: Option<String>,
+    /// Where its numbers come from.
+    pub source: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, Default)]
@@ -131,6 +185,9 @@ pub struct RawNodeClass {
     pub max_connections: Option<u64>,
     /// The topics (shards) its nodes are in, instead of the topics' subscriber rules.
     pub topics: Option<Vec<String>>,
+    /// A relay class: more topics it is in, followed by filter and published to by
+    /// lightpush through its `service` class instead of relayed.
+    pub light_topics: Option<Vec<String>>,
     /// With regional latency: this class's region weights.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub regions: BTreeMap<String, f64>,
@@ -175,6 +232,10 @@ pub struct RawTraffic {
     pub publishers: Option<RawSelector>,
     /// poisson | periodic
     pub arrival: Option<String>,
+    /// Messages above this payload go out in segments of it (status-go's segmentation).
+    pub segment: Option<Size>,
+    /// With `segment`: parity segments per data segment (Reed-Solomon).
+    pub parity: Option<f64>,
 }
 
 /// A node set: "all", or `{ fraction = 0.1 }`, or `{ class = "fleet" }`.

@@ -367,7 +367,7 @@ fn make_partitions(
                 .with_classes(class, topics, classes)
                 .with_light(lights)
                 .with_shortcuts(opts.shortcuts);
-            p.queue_heartbeats();
+            p.queue_heartbeats(sc);
             p
         })
         .collect()
@@ -385,15 +385,24 @@ struct Base {
 }
 
 impl Base {
-    /// Per topic, the relays in it (the mesh's nodes): `subscribed` when every node relays.
-    fn relays_in(&self) -> std::borrow::Cow<'_, [Vec<bool>]> {
-        if self.relay.iter().all(|&r| r) {
+    /// Per topic, the relays in it (the mesh's nodes): `subscribed` when every node relays
+    /// every topic it is in.
+    fn relays_in(&self, sc: &Scenario) -> std::borrow::Cow<'_, [Vec<bool>]> {
+        let all = sc
+            .node_classes
+            .iter()
+            .all(|c| c.role.relays() && c.light_topics.is_empty());
+        if all {
             return std::borrow::Cow::Borrowed(&self.subscribed);
         }
-        let masks = self
-            .subscribed
-            .iter()
-            .map(|m| m.iter().zip(&self.relay).map(|(&s, &r)| s && r).collect());
+        let masks = self.subscribed.iter().enumerate().map(|(t, m)| {
+            let t = TopicId(t as u16);
+            let on: Vec<bool> = sc.node_classes.iter().map(|c| c.relays_on(t)).collect();
+            m.iter()
+                .zip(&self.nodes.class)
+                .map(|(&s, &c)| s && on[usize::from(c)])
+                .collect()
+        });
         std::borrow::Cow::Owned(masks.collect())
     }
 }
@@ -418,7 +427,7 @@ fn connect(sc: &Scenario, st: &Streams) -> Result<Base, SimError> {
         },
     };
     let shards = match sc.topology {
-        TopologySpec::ShardAware { .. } => Shards::from_masks(sc.nodes, &base.relays_in()),
+        TopologySpec::ShardAware { .. } => Shards::from_masks(sc.nodes, &base.relays_in(sc)),
         _ => Shards::default(),
     };
     base.graph = topology::build(
@@ -443,7 +452,7 @@ pub struct TopicPeering {
 /// draws as a run, so the same graph.
 pub fn peering(sc: &Scenario) -> Result<Vec<TopicPeering>, SimError> {
     let base = connect(sc, &Streams::new(sc.seed))?;
-    let relays = base.relays_in();
+    let relays = base.relays_in(sc);
     Ok(relays
         .iter()
         .zip(topic_components(&base.graph, &relays))
@@ -484,10 +493,9 @@ impl Sim {
         }
         let mut peers = make_peers(&sc, &base.nodes.class, &st);
         let gens = generators(&sc, &base.nodes.class, &st);
-        let relays = base.relays_in();
-        open_connections(&mut peers, &base.graph, &relays);
-        let topic_components = topic_components(&base.graph, &relays);
-        drop(relays);
+        let relaying = base.relays_in(&sc).into_owned();
+        open_connections(&mut peers, &base.graph, &relaying);
+        let topic_components = topic_components(&base.graph, &relaying);
         let mut rows = services::rows(&sc, &service_links);
         let serves = services::serving(n, &services);
         let limits = services::limits(&sc, &base.nodes.class, &stores);
@@ -530,6 +538,7 @@ impl Sim {
                 node_class: nodes.class,
                 region: nodes.region,
                 subscribed,
+                relaying,
                 relay,
             },
             sc,

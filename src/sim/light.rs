@@ -38,8 +38,12 @@ impl LightNodes {
         Some((s.archived_total() as u64, self.served[v]))
     }
 
-    pub fn is_client(&self, v: usize) -> bool {
-        self.client.get(v).is_some_and(Option::is_some)
+    /// Whether node `v` follows `topic` as a light client (publishes there by lightpush).
+    pub fn follows(&self, v: usize, topic: crate::ids::TopicId) -> bool {
+        self.client
+            .get(v)
+            .and_then(Option::as_ref)
+            .is_some_and(|c| c.follows(topic))
     }
 
     /// When node `v` next wants its timer: its light client's pings, its store client's
@@ -214,10 +218,21 @@ impl Partition {
                     c.handle_rpc(rpc);
                 }
             }
-            _ => {
+            // What a service sends its client.
+            LightRpc::FilterSubscribed { .. }
+            | LightRpc::FilterPong
+            | LightRpc::FilterPush { .. }
+            | LightRpc::LightpushAck { .. } => {
                 if let Some(c) = &mut l.client[v] {
                     c.handle_rpc(now, from, rpc);
-                } else if let Some(s) = &mut l.service[v] {
+                }
+            }
+            // What a client sends its service.
+            LightRpc::FilterSubscribe { .. }
+            | LightRpc::FilterPing
+            | LightRpc::FilterPushAck { .. }
+            | LightRpc::Lightpush { .. } => {
+                if let Some(s) = &mut l.service[v] {
                     s.handle_rpc(from, rpc);
                 }
             }

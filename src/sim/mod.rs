@@ -78,6 +78,8 @@ pub struct World {
     pub topic_components: Vec<usize>,
     /// Per node: whether it relays (light clients do not).
     pub relay: Vec<bool>,
+    /// Per topic × node: whether the node relays the topic (is in its mesh).
+    pub relaying: Vec<Vec<bool>>,
     /// Per topic × node class: the class's nodes in the topic.
     pub class_subscribers: Vec<u32>,
     pub subscribed: Vec<Vec<bool>>,
@@ -169,9 +171,9 @@ impl Sim {
                 }
             }
         }
-        let (mask, relay) = (&self.world.subscribed[t.idx()], &self.world.relay);
+        let mask = &self.world.relaying[t.idx()];
         let mut roots: Vec<u32> = (0..n)
-            .filter(|&v| mask[v as usize] && relay[v as usize])
+            .filter(|&v| mask[v as usize])
             .map(|v| sets.find(v))
             .collect();
         roots.sort_unstable();

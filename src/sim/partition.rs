@@ -120,11 +120,11 @@ impl Partition {
         self
     }
 
-    /// Queues every relay's first heartbeat (a light client has none: its timer is queued
+    /// Queues every relay's first heartbeat (a light node has none: its timer is queued
     /// when it starts).
-    pub fn queue_heartbeats(&mut self) {
+    pub fn queue_heartbeats(&mut self, sc: &Scenario) {
         for (i, p) in self.peers.iter().enumerate() {
-            if !self.light.is_client(i) {
+            if sc.node_classes[usize::from(self.class[i])].role.relays() {
                 self.queue.push(
                     p.poll_timeout(),
                     key(p.id(), RANK_HEARTBEAT, 0),
@@ -231,7 +231,7 @@ impl Partition {
                     self.drain(peer, t, cx);
                 }
                 Event::Publish { peer, msg } => {
-                    if self.light.is_client(peer as usize) {
+                    if self.light.follows(peer as usize, cx.msgs.get(msg).topic) {
                         self.light_publish(peer, msg, t, cx);
                         continue;
                     }

@@ -5,7 +5,7 @@
 
 use super::event::{key, Event, RANK_PUBLISH};
 use super::World;
-use crate::ids::{MsgIdx, PeerId, SimTime};
+use crate::ids::{ClassId, MsgIdx, PeerId, SimTime, TopicId};
 use crate::message::{Message, MessageTable};
 use crate::metrics::Delivery;
 use crate::scenario::Scenario;
@@ -51,32 +51,51 @@ impl Publisher {
             let g = &mut self.gens[k];
             let (who, payload) = g.fire();
             let (class, topic) = (g.class, g.topic);
-            let payload = payload as u32;
-            let m = msgs.push(Message {
-                topic,
-                class,
-                publisher: who,
-                published_at: at,
-                payload_len: payload,
-                data_len: sc.wire.data_len(payload),
-            });
-            let t = topic.idx();
-            let own = world.subscribed[t][who.idx()];
-            let classes = self.delivery.classes;
-            let receivers = &world.class_subscribers[t * classes..(t + 1) * classes];
-            let expected = receivers.iter().sum::<u32>() - u32::from(own);
-            let measured = sc.measuring(at);
-            self.delivery.on_publish(m, expected, measured);
-            if measured {
-                let mine = usize::from(world.node_class[who.idx()]);
-                for (c, &r) in receivers.iter().enumerate() {
-                    let n = r - u32::from(own && c == mine);
-                    let g = self.delivery.group(t, c);
-                    self.delivery.expect(g, n);
-                }
+            let parts: Vec<u64> = match sc.traffic[class.idx()].segment {
+                Some(s) => s.split(payload).collect(),
+                None => vec![payload],
+            };
+            for payload in parts {
+                self.publish(sc, world, msgs, (class, topic, who, at), payload, &mut sink);
             }
-            sink(who, at, m);
         }
+    }
+
+    /// One message of `payload` bytes of `class` on `topic`, by `who` at `at`.
+    fn publish(
+        &mut self,
+        sc: &Scenario,
+        world: &World,
+        msgs: &mut MessageTable,
+        (class, topic, who, at): (ClassId, TopicId, PeerId, SimTime),
+        payload: u64,
+        sink: &mut impl FnMut(PeerId, SimTime, MsgIdx),
+    ) {
+        let payload = payload as u32;
+        let m = msgs.push(Message {
+            topic,
+            class,
+            publisher: who,
+            published_at: at,
+            payload_len: payload,
+            data_len: sc.wire.data_len(payload),
+        });
+        let t = topic.idx();
+        let own = world.subscribed[t][who.idx()];
+        let classes = self.delivery.classes;
+        let receivers = &world.class_subscribers[t * classes..(t + 1) * classes];
+        let expected = receivers.iter().sum::<u32>() - u32::from(own);
+        let measured = sc.measuring(at);
+        self.delivery.on_publish(m, expected, measured);
+        if measured {
+            let mine = usize::from(world.node_class[who.idx()]);
+            for (c, &r) in receivers.iter().enumerate() {
+                let n = r - u32::from(own && c == mine);
+                let g = self.delivery.group(t, c);
+                self.delivery.expect(g, n);
+            }
+        }
+        sink(who, at, m);
     }
 }
 

@@ -233,6 +233,7 @@ pub(super) fn light_nodes(
                 who.services[v.idx()].clone(),
                 topics
                     .iter()
+                    .filter(|&&t| !class.relays_on(t))
                     .map(|&t| (t, sc.content_topics[t.idx()]))
                     .collect(),
                 l.lightpush_peers as usize,

@@ -49,6 +49,11 @@ impl LightClient {
         }
     }
 
+    /// Whether it follows `topic` (and so publishes there by lightpush).
+    pub fn follows(&self, topic: TopicId) -> bool {
+        self.topics.iter().any(|t| t.0 == topic)
+    }
+
     pub fn services(&self) -> &[PeerId] {
         &self.services
     }

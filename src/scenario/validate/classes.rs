@@ -64,6 +64,7 @@ impl Validator<'_> {
                 gossipsub,
                 dial,
                 topics: None,
+                light_topics: Vec::new(),
                 regions,
                 role,
                 light: None,
@@ -187,18 +188,35 @@ impl Validator<'_> {
             ("store_page", c.store_page.is_some()),
         ];
         let retention = [("retention", c.retention.is_some())];
-        let wrong: [(&[(&str, bool)], &str); 2] = match role {
+        let light_topics = [("light_topics", c.light_topics.is_some())];
+        let none: [(&str, bool); 0] = [];
+        // A relay class with light topics follows those as a light client.
+        let relay_light: &[(&str, bool)] = if c.light_topics.is_some() {
+            &none
+        } else {
+            &light_keys
+        };
+        let wrong: [(&[(&str, bool)], &str); 3] = match role {
             Role::Relay => [
-                (&light_keys, "only for role = \"light\""),
+                (
+                    relay_light,
+                    "only for role = \"light\", or a relay class with `light_topics`",
+                ),
                 (&retention, "only for role = \"store\""),
+                (&none, ""),
             ],
             Role::Light => [
                 (&relay_keys, "a light node runs no relay and serves no one"),
                 (&retention, "only for role = \"store\""),
+                (
+                    &light_topics,
+                    "a light class follows all its topics by filter: list them in `topics`",
+                ),
             ],
             Role::Store => [
                 (&light_keys, "only for role = \"light\""),
                 (&store_keys, "a store node keeps its own history"),
+                (&light_topics, "a store node relays all its topics"),
             ],
         };
         for (keys, why) in wrong {
@@ -230,12 +248,12 @@ impl Validator<'_> {
         topics: &[TopicSpec],
     ) -> R<()> {
         for (i, rc) in raw.iter().enumerate() {
-            if classes[i].role != Role::Light {
+            if classes[i].role != Role::Light && classes[i].light_topics.is_empty() {
                 continue;
             }
             let p = |f: &str| format!("node_class[{i}].{f}");
             let Some(name) = &rc.service else {
-                return self.err(p("service"), "missing: a light class needs the class that serves it, e.g. service = \"fleet\"");
+                return self.err(p("service"), "missing: a light class (or a relay class with `light_topics`) needs the class that serves it, e.g. service = \"fleet\"");
             };
             let Some(s) = classes.iter().position(|c| &c.name == name) else {
                 let known: Vec<&str> = classes.iter().map(|k| k.name.as_str()).collect();
@@ -257,8 +275,12 @@ impl Validator<'_> {
             let Some(own) = &sc.topics else {
                 return self.err(p("service"), format!("class \"{name}\" must list its own `topics`, so that every service node relays what its clients follow"));
             };
-            if let Some(t) = (0..topics.len())
-                .find(|&t| may_be_in(classes, topics, i, t) && !own.contains(&TopicId(t as u16)))
+            let follows = |t: usize| {
+                let id = TopicId(t as u16);
+                may_be_in(classes, topics, i, t) && !classes[i].relays_on(id)
+            };
+            if let Some(t) =
+                (0..topics.len()).find(|&t| follows(t) && !own.contains(&TopicId(t as u16)))
             {
                 return self.err(p("service"), format!("class \"{name}\" is not in topic \"{}\", which this class follows: add it to its `topics`", topics[t].name));
             }
@@ -405,8 +427,32 @@ impl Validator<'_> {
             .map(Some)
     }
 
-    /// The classes' own `topics` (the topics exist by now), and then that every topic has
-    /// a subscriber and that no topic's rule picks a class that lists other topics.
+    /// A list of topic names at `path` as ids (sorted), each declared and listed once.
+    fn topic_list(&self, path: &str, names: &[String], topics: &[TopicSpec]) -> R<Vec<TopicId>> {
+        let mut ids = Vec::with_capacity(names.len());
+        for (j, n) in names.iter().enumerate() {
+            let Some(k) = topics.iter().position(|t| &t.name == n) else {
+                return self.err(
+                    format!("{path}[{j}]"),
+                    format!("no topic \"{n}\" (declare it in [[topic]])"),
+                );
+            };
+            let id = TopicId(k as u16);
+            if ids.contains(&id) {
+                return self.err(
+                    format!("{path}[{j}]"),
+                    format!("topic \"{n}\" is listed twice"),
+                );
+            }
+            ids.push(id);
+        }
+        ids.sort_unstable();
+        Ok(ids)
+    }
+
+    /// The classes' own `topics` and `light_topics` (the topics exist by now), and then
+    /// that every topic has a subscriber and that no topic's rule picks a class that lists
+    /// other topics.
     pub(super) fn class_topics(
         &self,
         raw: &[RawNodeClass],
@@ -414,25 +460,29 @@ impl Validator<'_> {
         topics: &[TopicSpec],
     ) -> R<()> {
         for (i, (c, rc)) in classes.iter_mut().zip(raw).enumerate() {
-            let Some(names) = &rc.topics else { continue };
-            let mut ids = Vec::with_capacity(names.len());
-            for (j, n) in names.iter().enumerate() {
-                let Some(k) = topics.iter().position(|t| &t.name == n) else {
+            let Some(names) = &rc.topics else {
+                if rc.light_topics.is_some() {
                     return self.err(
-                        format!("node_class[{i}].topics[{j}]"),
-                        format!("no topic \"{n}\" (declare it in [[topic]])"),
-                    );
-                };
-                let id = TopicId(k as u16);
-                if ids.contains(&id) {
-                    return self.err(
-                        format!("node_class[{i}].topics[{j}]"),
-                        format!("topic \"{n}\" is listed twice"),
+                        format!("node_class[{i}].light_topics"),
+                        "list the topics this class relays in `topics` too (it may be empty)",
                     );
                 }
-                ids.push(id);
+                continue;
+            };
+            let mut ids = self.topic_list(&format!("node_class[{i}].topics"), names, topics)?;
+            if let Some(light) = &rc.light_topics {
+                let path = format!("node_class[{i}].light_topics");
+                let light = self.topic_list(&path, light, topics)?;
+                if light.is_empty() {
+                    return self.err(path, "lists no topic: leave it out");
+                }
+                if let Some(t) = light.iter().find(|t| ids.contains(t)) {
+                    return self.err(path, format!("topic \"{}\" is in `topics` too: a class relays a topic or follows it by filter, not both", topics[t.idx()].name));
+                }
+                ids.extend_from_slice(&light);
+                ids.sort_unstable();
+                c.light_topics = light;
             }
-            ids.sort_unstable();
             c.topics = Some(ids);
         }
         for (k, t) in topics.iter().enumerate() {

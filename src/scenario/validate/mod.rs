@@ -7,6 +7,7 @@
 //! `resolve.rs` the resolved TOML and what follows from the gossipsub parameter declaration.
 
 mod classes;
+mod model;
 mod net;
 mod resolve;
 mod traffic;
@@ -217,15 +218,40 @@ impl Validator<'_> {
             &topics,
             warmup + duration + drain,
         )?;
-        let traffic = self.traffic(
-            &raw.traffic,
+        let own: Vec<(String, RawTraffic)> = (raw.traffic.iter().cloned().enumerate())
+            .map(|(i, t)| (format!("traffic[{i}]"), t))
+            .collect();
+        let check = |v: &Validator<'_>, list: &[(String, RawTraffic)]| {
+            v.traffic(
+                list,
+                &topics,
+                &node_classes,
+                nodes,
+                &gossipsub,
+                &wire,
+                &preset_name,
+            )
+        };
+        let mut traffic = check(self, &own)?;
+        let model = self.traffic_model(
+            raw.traffic_model.as_ref(),
             &topics,
             &node_classes,
             nodes,
-            &gossipsub,
-            &wire,
-            &preset_name,
+            check,
         )?;
+        for t in model {
+            if traffic.iter().any(|o| o.name == t.name) {
+                return self.err(
+                    "traffic_model",
+                    format!("the model's class \"{}\" is also a [[traffic]] class: rename one or `skip` the model's", t.name),
+                );
+            }
+            traffic.push(t);
+        }
+        if traffic.len() > usize::from(u16::MAX) {
+            return self.err("traffic", "too many traffic classes");
+        }
         let mut s = Scenario {
             name,
             seed: raw.seed.unwrap_or(1),

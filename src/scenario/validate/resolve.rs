@@ -44,6 +44,8 @@ pub fn resolve_toml(s: &Scenario) -> String {
             })
             .collect(),
         traffic: s.traffic.iter().map(|t| resolve_traffic(t, s)).collect(),
+        // Its classes are among `traffic` now.
+        traffic_model: None,
     };
     let body = toml::to_string(&raw).expect("a resolved scenario always serializes");
     format!(
@@ -86,10 +88,18 @@ fn resolve_class(c: &NodeClass, s: &Scenario) -> RawNodeClass {
             .filter(|_| relay)
             .filter(|d| Some(d.1) != topology.map(|t| t.1))
             .map(|d| u64::from(d.1)),
-        topics: c
-            .topics
-            .as_ref()
-            .map(|ts| ts.iter().map(|t| s.topics[t.idx()].name.clone()).collect()),
+        topics: c.topics.as_ref().map(|ts| {
+            ts.iter()
+                .filter(|t| !c.light_topics.contains(t))
+                .map(|t| s.topics[t.idx()].name.clone())
+                .collect()
+        }),
+        light_topics: (!c.light_topics.is_empty()).then(|| {
+            c.light_topics
+                .iter()
+                .map(|t| s.topics[t.idx()].name.clone())
+                .collect()
+        }),
         regions: match (&c.regions, &s.latency) {
             (Some(w), LatencySpec::Regions { names, .. }) => {
                 names.iter().cloned().zip(w.iter().copied()).collect()
@@ -161,6 +171,8 @@ fn resolve_traffic(t: &TrafficClass, s: &Scenario) -> RawTraffic {
             .into(),
         ),
         size: Some(resolve_size(&t.size)),
+        segment: t.segment.map(|g| Size(g.size)),
+        parity: t.segment.map(|g| g.parity),
         publishers: Some(resolve_selector(&t.publishers, s)),
         arrival: Some(
             if t.arrival == Arrival::Poisson {

@@ -83,9 +83,11 @@ impl Validator<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
+    /// The traffic classes, each with the key path its errors name (`traffic[i]`, or
+    /// `traffic_model.traffic[j]` for a model's).
     pub(super) fn traffic(
         &self,
-        raw: &[RawTraffic],
+        raw: &[(String, RawTraffic)],
         topics: &[TopicSpec],
         classes: &[NodeClass],
         nodes: u32,
@@ -94,8 +96,8 @@ impl Validator<'_> {
         preset: &str,
     ) -> R<Vec<TrafficClass>> {
         let mut out: Vec<TrafficClass> = Vec::new();
-        for (i, t) in raw.iter().enumerate() {
-            let p = |f: &str| format!("traffic[{i}].{f}");
+        for (at, t) in raw {
+            let p = |f: &str| format!("{at}.{f}");
             let Some(name) = t.class.clone().filter(|n| !n.is_empty()) else {
                 return self.err(
                     p("class"),
@@ -142,8 +144,22 @@ impl Validator<'_> {
                 return self.err(p("size"), "missing: e.g. \"2000B\"");
             };
             let size = self.size(&p("size"), size)?;
-            let max_data =
-                u64::from(wire.data_len(size.max().min(u64::from(u32::MAX) - 1024) as u32));
+            let segment = match (t.segment, t.parity) {
+                (None, None) => None,
+                (None, Some(_)) => return self.err(p("parity"), "only with `segment`"),
+                (Some(Size(0)), _) => return self.err(p("segment"), "must be greater than zero"),
+                (Some(Size(g)), parity) => {
+                    let parity = parity.unwrap_or(0.0);
+                    if !(parity.is_finite() && (0.0..=1.0).contains(&parity)) {
+                        return self
+                            .err(p("parity"), format!("must be within [0, 1], got {parity}"));
+                    }
+                    Some(Segmenting { size: g, parity })
+                }
+            };
+            // What goes out as one message: a segment at most.
+            let largest = segment.map_or(size.max(), |g| size.max().min(g.size));
+            let max_data = u64::from(wire.data_len(largest.min(u64::from(u32::MAX) - 1024) as u32));
             // Every class must take it: a class that runs the scenario's parameters is named
             // by its preset, one with its own by its name too.
             let limits = classes.iter().enumerate().map(|(k, c)| {
@@ -162,10 +178,11 @@ impl Validator<'_> {
                     return self.err(
                         p("size"),
                         format!(
-                            "largest message ({} payload, {} with the Waku envelope) is above the max message size {} ({what})",
-                            units::fmt_size(size.max()),
+                            "largest message ({} payload, {} with the Waku envelope) is above the max message size {} ({what}){}",
+                            units::fmt_size(largest),
                             units::fmt_size(max_data),
-                            units::fmt_size(cfg.max_transmit_size)
+                            units::fmt_size(cfg.max_transmit_size),
+                            if segment.is_some() { "" } else { "; status-go sends larger ones in segments: set `segment`" }
                         ),
                     );
                 }
@@ -180,6 +197,7 @@ impl Validator<'_> {
                 size,
                 publishers,
                 arrival,
+                segment,
             });
         }
         Ok(out)
