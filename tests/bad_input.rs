@@ -1066,3 +1066,55 @@ fn bad_light_topics() {
         assert!(text.contains(words), "{text:?} should mention {words:?}");
     }
 }
+
+/// Node sets of several classes: each class named once, with nodes.
+#[test]
+fn bad_class_lists() {
+    let two = BASE.replace(
+        "[[traffic]]",
+        "[[node_class]]\nname = \"a\"\n[[node_class]]\nname = \"b\"\n[[traffic]]",
+    );
+    let ok = two.replace(
+        "size = \"2000B\"",
+        "size = \"2000B\"\npublishers = { classes = [\"b\", \"a\"] }",
+    );
+    let sc = parse_str(&ok, "s.toml", "s", None).unwrap();
+    assert_eq!(
+        sc.traffic[0].publishers,
+        gossipsim::scenario::Selector::Classes(vec![0, 1])
+    );
+    assert!(
+        sc.resolved_toml.contains("classes = [\"a\", \"b\"]"),
+        "{}",
+        sc.resolved_toml
+    );
+    for (set, path, words) in [
+        (
+            "{ classes = [\"a\", \"a\"] }",
+            "traffic[0].publishers.classes[1]",
+            "listed twice",
+        ),
+        (
+            "{ classes = [\"a\", \"z\"] }",
+            "traffic[0].publishers.classes[1]",
+            "no node class \"z\"",
+        ),
+        (
+            "{ classes = [] }",
+            "traffic[0].publishers.classes",
+            "lists no class",
+        ),
+        (
+            "{ class = \"a\", classes = [\"b\"] }",
+            "traffic[0].publishers",
+            "exactly one of `fraction`, `class` or `classes`",
+        ),
+    ] {
+        let e = err(&two.replace(
+            "size = \"2000B\"",
+            &format!("size = \"2000B\"\npublishers = {set}"),
+        ));
+        assert_eq!(e.path, path, "{e}");
+        assert!(e.to_string().contains(words), "{e}");
+    }
+}

@@ -1054,6 +1054,12 @@ class = "control"
 topic = "k"
 rate = "60/hour"
 size = "5000B"
+[[traffic]]
+class = "backup"
+topic = "k"
+rate = "60/hour"
+size = "3000B"
+to = "relays"
 "#;
     let sc = scenario(src);
     assert_eq!(sc.node_classes[1].light_topics, vec![TopicId(1)]);

@@ -141,14 +141,24 @@ pub struct LightSpec {
     pub filter_ping: SimTime,
 }
 
+impl Selector {
+    /// The classes it names (none for `all` and fractions).
+    pub fn classes(&self) -> &[usize] {
+        match self {
+            Selector::Classes(cs) => cs,
+            Selector::All | Selector::Fraction(_) => &[],
+        }
+    }
+}
+
 /// A set of nodes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Selector {
     All,
     /// `round(fraction × nodes)` nodes drawn at random.
     Fraction(f64),
-    /// Every node of the class (index into `node_classes`).
-    Class(usize),
+    /// Every node of the classes (indices into `node_classes`, sorted, one or more).
+    Classes(Vec<usize>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -168,6 +178,19 @@ pub struct TrafficClass {
     pub arrival: Arrival,
     /// Messages above a size go out in segments.
     pub segment: Option<Segmenting>,
+    /// Who in its topic receives it.
+    pub to: Audience,
+}
+
+/// Who in a topic receives a class's messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Every node in the topic: its relays and the light clients that follow it.
+    All,
+    /// Its relays only: the messages are addressed to a few (a user's own devices, a 1:1
+    /// peer, a requester), so a light client, which filters by content topic, follows none
+    /// of them. Its addressee's own copy is not modelled.
+    Relays,
 }
 
 /// status-go's segmentation (`protocol/common/message_segmentation.go`): a payload above
@@ -263,7 +286,7 @@ impl Scenario {
             Selector::Fraction(f) => {
                 ((f * f64::from(self.nodes)).round() as u32).clamp(1, self.nodes)
             }
-            Selector::Class(c) => self.node_classes[*c].count,
+            Selector::Classes(cs) => cs.iter().map(|&c| self.node_classes[c].count).sum(),
         }
     }
 
@@ -328,10 +351,10 @@ fn class_share_of_topic(classes: &[NodeClass], t: &TopicSpec, id: TopicId, k: us
     if let Some(ts) = &c.topics {
         return if ts.contains(&id) { c.count } else { 0 };
     }
-    match t.subscribers {
+    match &t.subscribers {
         Selector::All => c.count,
-        Selector::Class(x) => {
-            if x == k {
+        Selector::Classes(xs) => {
+            if xs.contains(&k) {
                 c.count
             } else {
                 0
@@ -361,8 +384,11 @@ pub fn rule_picks(classes: &[NodeClass], sel: &Selector) -> u32 {
         Selector::All => pool,
         Selector::Fraction(_) if pool == 0 => 0,
         Selector::Fraction(f) => ((f * f64::from(pool)).round() as u32).clamp(1, pool),
-        Selector::Class(c) if classes[*c].topics.is_none() => classes[*c].count,
-        Selector::Class(_) => 0,
+        Selector::Classes(cs) => cs
+            .iter()
+            .filter(|&&c| classes[c].topics.is_none())
+            .map(|&c| classes[c].count)
+            .sum(),
     }
 }
 

@@ -81,6 +81,7 @@ pub struct RawModelClass {
     pub segment: Option<Size>,
     pub parity: Option<f64>,
     pub arrival: Option<String>,
+    pub to: Option<String>,
     /// Where its numbers come from.
     pub source: Option<String>,
 }
@@ -236,6 +237,8 @@ pub struct RawTraffic {
     pub segment: Option<Size>,
     /// With `segment`: parity segments per data segment (Reed-Solomon).
     pub parity: Option<f64>,
+    /// all | relays: who in the topic receives it.
+    pub to: Option<String>,
 }
 
 /// A node set: "all", or `{ fraction = 0.1 }`, or `{ class = "fleet" }`.
@@ -253,6 +256,8 @@ pub struct SelectorTable {
     pub fraction: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub class: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub classes: Option<Vec<String>>,
 }
 
 /// A size distribution: "2000B" (fixed), or a table with `dist`.

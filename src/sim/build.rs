@@ -249,10 +249,10 @@ fn select(
 ) -> Vec<PeerId> {
     match sel {
         Selector::All => pool.to_vec(),
-        Selector::Class(c) => pool
+        Selector::Classes(cs) => pool
             .iter()
             .copied()
-            .filter(|v| node_class[v.idx()] as usize == *c)
+            .filter(|v| cs.contains(&usize::from(node_class[v.idx()])))
             .collect(),
         Selector::Fraction(_) => {
             let mut v: Vec<PeerId> = rand::seq::index::sample(rng, pool.len(), k as usize)
@@ -535,6 +535,7 @@ impl Sim {
                 },
                 topic_components,
                 class_subscribers: class_subscribers(&sc, &nodes.class, &subscribed),
+                class_relays: class_subscribers(&sc, &nodes.class, &relaying),
                 node_class: nodes.class,
                 region: nodes.region,
                 subscribed,

@@ -159,8 +159,12 @@ impl Partition {
             st.handle_message(now, m, meta.topic, meta.published_at);
         }
         if let Some(Some(s)) = self.light.service.get_mut(v) {
-            s.handle_message(m, cx.msgs.get(m).topic, hops);
-            self.drain_light(p, now, cx);
+            let meta = cx.msgs.get(m);
+            // Light clients follow no content topic of a class addressed to a few.
+            if cx.sc.traffic[meta.class.idx()].to == crate::scenario::Audience::All {
+                s.handle_message(m, meta.topic, hops);
+                self.drain_light(p, now, cx);
+            }
         }
     }
 

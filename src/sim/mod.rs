@@ -82,6 +82,9 @@ pub struct World {
     pub relaying: Vec<Vec<bool>>,
     /// Per topic × node class: the class's nodes in the topic.
     pub class_subscribers: Vec<u32>,
+    /// The same, of the nodes that relay the topic (a class with `to = "relays"` reaches
+    /// only them).
+    pub class_relays: Vec<u32>,
     pub subscribed: Vec<Vec<bool>>,
 }
 

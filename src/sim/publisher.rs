@@ -8,7 +8,7 @@ use super::World;
 use crate::ids::{ClassId, MsgIdx, PeerId, SimTime, TopicId};
 use crate::message::{Message, MessageTable};
 use crate::metrics::Delivery;
-use crate::scenario::Scenario;
+use crate::scenario::{Audience, Scenario};
 use crate::traffic::Generator;
 
 pub(super) struct Publisher {
@@ -81,9 +81,12 @@ impl Publisher {
             data_len: sc.wire.data_len(payload),
         });
         let t = topic.idx();
-        let own = world.subscribed[t][who.idx()];
+        let (receivers, own) = match sc.traffic[class.idx()].to {
+            Audience::All => (&world.class_subscribers, world.subscribed[t][who.idx()]),
+            Audience::Relays => (&world.class_relays, world.relaying[t][who.idx()]),
+        };
         let classes = self.delivery.classes;
-        let receivers = &world.class_subscribers[t * classes..(t + 1) * classes];
+        let receivers = &receivers[t * classes..(t + 1) * classes];
         let expected = receivers.iter().sum::<u32>() - u32::from(own);
         let measured = sc.measuring(at);
         self.delivery.on_publish(m, expected, measured);

@@ -487,7 +487,7 @@ impl Validator<'_> {
         }
         for (k, t) in topics.iter().enumerate() {
             let id = TopicId(k as u16);
-            if let Selector::Class(c) = t.subscribers {
+            for &c in t.subscribers.classes() {
                 let cl = &classes[c];
                 if cl.topics.as_ref().is_some_and(|ts| !ts.contains(&id)) {
                     return self.err(
@@ -520,7 +520,7 @@ fn may_be_in(classes: &[NodeClass], topics: &[TopicSpec], i: usize, t: usize) ->
         Some(ts) => ts.contains(&TopicId(t as u16)),
         None => match topics[t].subscribers {
             Selector::All | Selector::Fraction(_) => true,
-            Selector::Class(c) => c == i,
+            Selector::Classes(ref cs) => cs.contains(&i),
         },
     }
 }

@@ -123,7 +123,7 @@ impl Validator<'_> {
             None => u64::from(match publishers {
                 Selector::All => nodes,
                 Selector::Fraction(f) => ((f * f64::from(nodes)).round() as u32).max(1),
-                Selector::Class(c) => classes[c].count,
+                Selector::Classes(ref cs) => cs.iter().map(|&c| classes[c].count).sum(),
             }),
         };
         let mut out = Vec::new();
@@ -170,6 +170,7 @@ impl Validator<'_> {
                     arrival: c.arrival.clone(),
                     segment: c.segment,
                     parity: c.parity,
+                    to: c.to.clone(),
                 },
             ));
         }

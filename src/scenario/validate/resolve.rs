@@ -173,6 +173,7 @@ fn resolve_traffic(t: &TrafficClass, s: &Scenario) -> RawTraffic {
         size: Some(resolve_size(&t.size)),
         segment: t.segment.map(|g| Size(g.size)),
         parity: t.segment.map(|g| g.parity),
+        to: (t.to == Audience::Relays).then(|| "relays".into()),
         publishers: Some(resolve_selector(&t.publishers, s)),
         arrival: Some(
             if t.arrival == Arrival::Poisson {
@@ -288,10 +289,17 @@ fn resolve_selector(sel: &Selector, s: &Scenario) -> RawSelector {
         Selector::Fraction(f) => RawSelector::Table(SelectorTable {
             fraction: Some(*f),
             class: None,
+            classes: None,
         }),
-        Selector::Class(i) => RawSelector::Table(SelectorTable {
+        Selector::Classes(cs) if cs.len() == 1 => RawSelector::Table(SelectorTable {
             fraction: None,
-            class: Some(s.node_classes[*i].name.clone()),
+            class: Some(s.node_classes[cs[0]].name.clone()),
+            classes: None,
+        }),
+        Selector::Classes(cs) => RawSelector::Table(SelectorTable {
+            fraction: None,
+            class: None,
+            classes: Some(cs.iter().map(|&c| s.node_classes[c].name.clone()).collect()),
         }),
     }
 }

@@ -17,8 +17,8 @@ impl Validator<'_> {
         let sel = match s {
             None => Selector::All,
             Some(RawSelector::All(a)) if a == "all" => Selector::All,
-            Some(RawSelector::All(a)) => return self.err(path, format!("\"{a}\" is not a node set (use \"all\", {{ fraction = 0.1 }} or {{ class = \"name\" }})")),
-            Some(RawSelector::Table(SelectorTable { fraction: Some(f), class: None })) => {
+            Some(RawSelector::All(a)) => return self.err(path, format!("\"{a}\" is not a node set (use \"all\", {{ fraction = 0.1 }}, {{ class = \"name\" }} or {{ classes = [\"a\", \"b\"] }})")),
+            Some(RawSelector::Table(SelectorTable { fraction: Some(f), class: None, classes: None })) => {
                 if !(f.is_finite() && *f > 0.0 && *f <= 1.0) {
                     return self.err(format!("{path}.fraction"), format!("must be within (0, 1], got {f}"));
                 }
@@ -27,19 +27,42 @@ impl Validator<'_> {
                 }
                 Selector::Fraction(*f)
             }
-            Some(RawSelector::Table(SelectorTable { fraction: None, class: Some(c) })) => {
-                let Some(i) = classes.iter().position(|k| &k.name == c) else {
-                    let known: Vec<&str> = classes.iter().map(|k| k.name.as_str()).collect();
-                    return self.err(format!("{path}.class"), format!("no node class \"{c}\" (classes: {})", known.join(", ")));
-                };
-                if classes[i].count == 0 {
-                    return self.err(format!("{path}.class"), format!("node class \"{c}\" has no nodes"));
-                }
-                Selector::Class(i)
+            Some(RawSelector::Table(SelectorTable { fraction: None, class: Some(c), classes: None })) => {
+                Selector::Classes(vec![self.class_named(&format!("{path}.class"), c, classes)?])
             }
-            Some(RawSelector::Table(_)) => return self.err(path, "give exactly one of `fraction` or `class`"),
+            Some(RawSelector::Table(SelectorTable { fraction: None, class: None, classes: Some(cs) })) => {
+                let mut out = Vec::with_capacity(cs.len());
+                for (j, c) in cs.iter().enumerate() {
+                    let i = self.class_named(&format!("{path}.classes[{j}]"), c, classes)?;
+                    if out.contains(&i) {
+                        return self.err(format!("{path}.classes[{j}]"), format!("class \"{c}\" is listed twice"));
+                    }
+                    out.push(i);
+                }
+                if out.is_empty() {
+                    return self.err(format!("{path}.classes"), "lists no class");
+                }
+                out.sort_unstable();
+                Selector::Classes(out)
+            }
+            Some(RawSelector::Table(_)) => return self.err(path, "give exactly one of `fraction`, `class` or `classes`"),
         };
         Ok(sel)
+    }
+
+    /// The index of the class named `c`, which has nodes.
+    fn class_named(&self, path: &str, c: &str, classes: &[NodeClass]) -> R<usize> {
+        let Some(i) = classes.iter().position(|k| k.name == c) else {
+            let known: Vec<&str> = classes.iter().map(|k| k.name.as_str()).collect();
+            return self.err(
+                path,
+                format!("no node class \"{c}\" (classes: {})", known.join(", ")),
+            );
+        };
+        if classes[i].count == 0 {
+            return self.err(path, format!("node class \"{c}\" has no nodes"));
+        }
+        Ok(i)
     }
 
     pub(super) fn topics(
@@ -189,6 +212,11 @@ impl Validator<'_> {
             }
             let publishers =
                 self.selector(&p("publishers"), t.publishers.as_ref(), classes, nodes)?;
+            let to = match t.to.as_deref().unwrap_or("all") {
+                "all" => Audience::All,
+                "relays" => Audience::Relays,
+                o => return self.err(p("to"), format!("unknown \"{o}\" (known: all, relays)")),
+            };
             out.push(TrafficClass {
                 name,
                 topic,
@@ -198,6 +226,7 @@ impl Validator<'_> {
                 publishers,
                 arrival,
                 segment,
+                to,
             });
         }
         Ok(out)
