@@ -744,12 +744,7 @@ size = "2000B"
         a.sent_total,
         a.received_total + a.dropped_total + out.in_flight_end
     );
-    let kind = |class: u16, dir: Direction, k: Kind| -> u64 {
-        (0..200u32)
-            .filter(|&v| w.node_class[v as usize] == class)
-            .map(|v| a.node_bytes(PeerId(v), dir, |x| x == k))
-            .sum()
-    };
+    let kind = |class: u16, dir: Direction, k: Kind| class_bytes(&out, class, dir, k);
     assert!(kind(0, Direction::Out, Kind::FilterPush) > 0);
     assert!(kind(2, Direction::In, Kind::FilterPush) > 0);
     assert!(
@@ -771,29 +766,7 @@ size = "2000B"
         0,
         "mobiles relay nothing"
     );
-    let one = files(&sc);
-    let opts = gossipsim::sim::Options {
-        threads: 2,
-        shortcuts: false,
-    };
-    let two = Sim::with_options(Arc::new(sc.clone()), opts)
-        .unwrap()
-        .run(&mut |_, _| {});
-    let two = render_files(&sc, &two, &Summary::new(&sc, &two));
-    for ((name, a), (_, b)) in one.iter().zip(&two) {
-        if *name == "summary.csv" {
-            let strip = |x: &[u8]| {
-                String::from_utf8_lossy(x)
-                    .lines()
-                    .filter(|l| !l.contains(",events,"))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            };
-            assert_eq!(strip(a), strip(b));
-        } else {
-            assert!(a == b, "{name} differs with 2 threads and no shortcuts");
-        }
-    }
+    same_files_on_two_threads_without_shortcuts(&sc);
 }
 
 /// Desktop relays and mobile light clients check their topic's history at store nodes
@@ -902,12 +875,7 @@ size = "2000B"
         pages * 5 >= hashes && (pages as f64) <= hashes as f64 / 5.0 + checks * 1.1,
         "{pages} pages for {hashes} hashes"
     );
-    let kind = |class: u16, dir: Direction, k: Kind| -> u64 {
-        (0..200u32)
-            .filter(|&v| w.node_class[v as usize] == class)
-            .map(|v| a.node_bytes(PeerId(v), dir, |x| x == k))
-            .sum()
-    };
+    let kind = |class: u16, dir: Direction, k: Kind| class_bytes(&out, class, dir, k);
     for c in [1, 2] {
         assert!(kind(c, Direction::Out, Kind::StoreQuery) > 0);
         assert!(kind(c, Direction::In, Kind::StoreResponse) > 0);
@@ -920,29 +888,7 @@ size = "2000B"
     assert_eq!(kind(3, Direction::In, Kind::StoreResponse), 0);
     assert!(kind(3, Direction::Out, Kind::StoreResponse) > 0);
     assert!(kind(3, Direction::Out, Kind::Forwarded) > 0, "stores relay");
-    let one = files(&sc);
-    let opts = gossipsim::sim::Options {
-        threads: 2,
-        shortcuts: false,
-    };
-    let two = Sim::with_options(Arc::new(sc.clone()), opts)
-        .unwrap()
-        .run(&mut |_, _| {});
-    let two = render_files(&sc, &two, &Summary::new(&sc, &two));
-    for ((name, a), (_, b)) in one.iter().zip(&two) {
-        if *name == "summary.csv" {
-            let strip = |x: &[u8]| {
-                String::from_utf8_lossy(x)
-                    .lines()
-                    .filter(|l| !l.contains(",events,"))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            };
-            assert_eq!(strip(a), strip(b));
-        } else {
-            assert!(a == b, "{name} differs with 2 threads and no shortcuts");
-        }
-    }
+    same_files_on_two_threads_without_shortcuts(&sc);
 }
 
 /// A payload above the segment size goes out as status-go sends it: ceil(payload /
@@ -1090,12 +1036,7 @@ to = "relays"
         a.sent_total,
         a.received_total + a.dropped_total + out.in_flight_end
     );
-    let kind = |class: u16, dir: Direction, k: Kind| -> u64 {
-        (0..200u32)
-            .filter(|&v| w.node_class[v as usize] == class)
-            .map(|v| a.node_bytes(PeerId(v), dir, |x| x == k))
-            .sum()
-    };
+    let kind = |class: u16, dir: Direction, k: Kind| class_bytes(&out, class, dir, k);
     assert!(
         kind(1, Direction::Out, Kind::Lightpush) > 0,
         "desktops lightpush on k"
@@ -1103,4 +1044,40 @@ to = "relays"
     assert!(kind(1, Direction::In, Kind::FilterPush) > 0);
     assert!(kind(1, Direction::Out, Kind::Forwarded) > 0, "and relay c");
     assert_eq!(out.mesh_components, vec![1, 1]);
+}
+
+/// Bytes of kind `k` that the nodes of class `class` sent or received.
+fn class_bytes(out: &gossipsim::RunOutput, class: u16, dir: Direction, k: Kind) -> u64 {
+    (0..out.world.node_class.len() as u32)
+        .filter(|&v| out.world.node_class[v as usize] == class)
+        .map(|v| out.acct.node_bytes(PeerId(v), dir, |x| x == k))
+        .sum()
+}
+
+/// The result files of `sc` come out the same on two threads with every RPC delivered the
+/// plain way (the events count aside).
+fn same_files_on_two_threads_without_shortcuts(sc: &Scenario) {
+    let one = files(sc);
+    let opts = gossipsim::sim::Options {
+        threads: 2,
+        shortcuts: false,
+    };
+    let two = Sim::with_options(Arc::new(sc.clone()), opts)
+        .unwrap()
+        .run(&mut |_, _| {});
+    let two = render_files(sc, &two, &Summary::new(sc, &two));
+    for ((name, a), (_, b)) in one.iter().zip(&two) {
+        if *name == "summary.csv" {
+            let strip = |x: &[u8]| {
+                String::from_utf8_lossy(x)
+                    .lines()
+                    .filter(|l| !l.contains(",events,"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            assert_eq!(strip(a), strip(b));
+        } else {
+            assert!(a == b, "{name} differs with 2 threads and no shortcuts");
+        }
+    }
 }
