@@ -180,16 +180,10 @@ pub(super) fn topic_components(graph: &Graph, subscribed: &[Vec<bool>]) -> Vec<u
         .collect()
 }
 
-/// Each edge of the graph with its one-way latency, and the service links (drawn apart).
-fn draw_links(
-    sc: &Scenario,
-    graph: &Graph,
-    region: &[u16],
-    service: &[(u32, u32, SimTime)],
-    st: &Streams,
-) -> Links {
+/// Each edge of the graph with its one-way latency.
+fn draw_links(sc: &Scenario, graph: &Graph, region: &[u16], st: &Streams) -> Links {
     let mut rng = Stream::Latency.of(st, 0);
-    let mut list: Vec<(u32, u32, SimTime)> = graph
+    let list: Vec<(u32, u32, SimTime)> = graph
         .edges
         .iter()
         .map(|&(a, b)| {
@@ -197,7 +191,6 @@ fn draw_links(
             (a, b, latency::sample(&sc.latency, ra, rb, &mut rng))
         })
         .collect();
-    list.extend_from_slice(service);
     Links::new(sc.nodes, &list)
 }
 
@@ -471,17 +464,15 @@ impl Sim {
         let base = connect(&sc, &st)?;
         let services = services::assign(&sc, &base.nodes.class, &st)?;
         let stores = services::stores(&sc, &base.nodes.class, &st);
-        let mut service_links = services::links(&sc, &services, &base.nodes.region, &st);
-        let mut links = draw_links(&sc, &base.graph, &base.nodes.region, &service_links, &st);
-        let (store_rows, fresh) =
-            services::store_links(&sc, &stores, &services, &links, &base.nodes.region, &st);
+        let mut links = draw_links(&sc, &base.graph, &base.nodes.region, &st);
+        let (service_links, fresh) =
+            services::links(&sc, &services, &stores, &links, &base.nodes.region, &st);
         if !fresh.is_empty() {
             let mut all: Vec<(u32, u32, SimTime)> =
                 links.iter().map(|(a, b, l)| (a.0, b.0, l)).collect();
             all.extend_from_slice(&fresh);
             links = Links::new(sc.nodes, &all);
         }
-        service_links.extend_from_slice(&store_rows);
         let (part, lookahead) = cut(n, opts.threads, &links);
         let count = part.iter().map(|&p| p as usize + 1).max().unwrap_or(1);
         let mut local = vec![0u32; n];

@@ -101,52 +101,42 @@ pub(super) fn stores(sc: &Scenario, node_class: &[u16], st: &Streams) -> Vec<Opt
         .collect()
 }
 
-/// The links store clients ask their stores over: `links`' own where the two are
-/// connected already (a relay connection or a service link), else a new one with its own
-/// latency draw. Returns the links the light rows need (all but the service links, which
-/// are there already) and those that `links` lacks.
-pub(super) fn store_links(
-    sc: &Scenario,
-    stores: &[Option<PeerId>],
-    services: &[Vec<PeerId>],
-    links: &Links,
-    region: &[u16],
-    st: &Streams,
-) -> (Vec<LinkSpec>, Vec<LinkSpec>) {
-    let mut rng = Stream::StoreLatency.of(st, 0);
-    let (mut rows, mut fresh) = (Vec::new(), Vec::new());
-    for (c, s) in stores.iter().enumerate() {
-        let Some(s) = *s else { continue };
-        if services[c].contains(&s) {
-            continue;
-        }
-        let lat = links.latency(PeerId(c as u32), s).unwrap_or_else(|| {
-            let l = latency::sample(&sc.latency, region[c], region[s.idx()], &mut rng);
-            fresh.push((c as u32, s.0, l));
-            l
-        });
-        rows.push((c as u32, s.0, lat));
-    }
-    (rows, fresh)
-}
-
-/// Each (client, service) link with its one-way latency, in client order.
+/// The links light clients reach their services over and store clients their stores:
+/// the relay connection's where the two are connected already (a relay class with light
+/// topics may be a neighbour of its service), else a link of their own with its own
+/// latency draw (drawn either way, so that one pair's reuse moves no other's draw).
+/// Returns every such link, for the light rows, and those `relay` lacks.
 pub(super) fn links(
     sc: &Scenario,
     services: &[Vec<PeerId>],
+    stores: &[Option<PeerId>],
+    relay: &Links,
     region: &[u16],
     st: &Streams,
-) -> Vec<(u32, u32, SimTime)> {
+) -> (Vec<LinkSpec>, Vec<LinkSpec>) {
+    let (mut rows, mut fresh) = (Vec::new(), Vec::new());
+    let mut add = |c: usize, s: PeerId, rng: &mut crate::rng::SimRng| {
+        let drawn = latency::sample(&sc.latency, region[c], region[s.idx()], rng);
+        let lat = relay.latency(PeerId(c as u32), s).unwrap_or_else(|| {
+            fresh.push((c as u32, s.0, drawn));
+            drawn
+        });
+        rows.push((c as u32, s.0, lat));
+    };
     let mut rng = Stream::ServiceLatency.of(st, 0);
-    services
-        .iter()
-        .enumerate()
-        .flat_map(|(c, ss)| ss.iter().map(move |s| (c as u32, s.0)))
-        .map(|(c, s)| {
-            let (rc, rs) = (region[c as usize], region[s as usize]);
-            (c, s, latency::sample(&sc.latency, rc, rs, &mut rng))
-        })
-        .collect()
+    for (c, ss) in services.iter().enumerate() {
+        for &s in ss {
+            add(c, s, &mut rng);
+        }
+    }
+    let mut rng = Stream::StoreLatency.of(st, 0);
+    for (c, s) in stores.iter().enumerate() {
+        // A store that is also a service of the client is asked over that link.
+        if let Some(s) = s.filter(|s| !services[c].contains(s)) {
+            add(c, s, &mut rng);
+        }
+    }
+    (rows, fresh)
 }
 
 /// Each node's service and store links, (other end, latency) sorted by the other end
@@ -261,4 +251,30 @@ pub(super) fn light_nodes(
         out.links.push(std::mem::take(&mut rows[v.idx()]));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A service or store that is a relay neighbour is reached over that connection (its
+    /// latency, no second link); the others get links of their own.
+    #[test]
+    fn relay_neighbours_are_reached_over_their_connection() {
+        let sc = crate::scenario::parse_str(
+            "nodes = 4\n[topology]\noutbound = 1\n[[traffic]]\nclass = \"c\"\nrate = \"1/hour\"\nsize = \"10B\"\n",
+            "s.toml",
+            "s",
+            None,
+        )
+        .unwrap();
+        let relay = Links::new(4, &[(0, 1, SimTime(7)), (2, 3, SimTime(9))]);
+        let services = vec![vec![PeerId(1), PeerId(2)], vec![], vec![], vec![]];
+        let stores = vec![Some(PeerId(2)), None, None, Some(PeerId(2))];
+        let (rows, fresh) = links(&sc, &services, &stores, &relay, &[0; 4], &Streams::new(1));
+        assert_eq!(rows.len(), 3, "0-1 and 0-2 (also 0's store), 3-2");
+        assert_eq!(rows[0], (0, 1, SimTime(7)));
+        assert_eq!(rows[2], (3, 2, SimTime(9)));
+        assert_eq!(fresh, vec![rows[1]], "only 0-2 is new");
+    }
 }
