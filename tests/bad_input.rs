@@ -1118,3 +1118,56 @@ fn bad_class_lists() {
         assert!(e.to_string().contains(words), "{e}");
     }
 }
+
+/// `--set` on the command line: applied and recorded in the resolved scenario; a bad value
+/// names the setting in one line and writes nothing.
+#[test]
+fn cli_sets_keys_on_top_of_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = dir.path().join("s.toml");
+    std::fs::write(&sc, BASE).unwrap();
+    let out_dir = dir.path().join("out");
+    let o = bin()
+        .args([
+            "run",
+            sc.to_str().unwrap(),
+            "--quiet",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ])
+        .args([
+            "--set",
+            "nodes=60",
+            "--set",
+            "traffic[0].size=\"3KB\"",
+            "--set",
+            "gossipsub.mesh_n=8",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let resolved = std::fs::read_to_string(out_dir.join("scenario.resolved.toml")).unwrap();
+    for want in ["nodes = 60", "size = \"3000B\"", "mesh_n = 8"] {
+        assert!(resolved.contains(want), "{want} in {resolved}");
+    }
+    let bad_out = dir.path().join("bad");
+    let o = bin()
+        .args([
+            "run",
+            sc.to_str().unwrap(),
+            "--quiet",
+            "--out",
+            bad_out.to_str().unwrap(),
+        ])
+        .args(["--set", "gossipsub.mesh_n=0"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.starts_with("error: --set gossipsub.mesh_n=0: gossipsub.mesh_n:"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(!bad_out.exists(), "nothing written");
+}

@@ -9,7 +9,7 @@ use crate::estimate::{gib, peak_rss};
 use crate::ids::SimTime;
 use crate::report::{render_files, Summary};
 use crate::rng::fnv1a64;
-use crate::scenario;
+use crate::scenario::{self, Override, Source};
 use crate::sim::{Options, Sim};
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -41,6 +41,9 @@ pub struct BenchArgs {
     /// Time the plain path: settle nothing on arrival (see `run --no-shortcuts`).
     #[arg(long)]
     no_shortcuts: bool,
+    /// Set a scenario key on top of every file (repeatable), e.g. --set nodes=5000.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<Override>,
 }
 
 impl BenchArgs {
@@ -52,10 +55,14 @@ impl BenchArgs {
             duration,
             csv,
             no_shortcuts,
+            set,
         } = self;
         let threads: Vec<usize> = threads.into_iter().map(|t| t as usize).collect();
         let slice = Slice { warmup, duration };
-        bench(&scenarios, &threads, slice, !no_shortcuts, csv.as_deref())
+        let sources: Vec<Source> = (scenarios.into_iter())
+            .map(|p| Source::new(p, set.clone()))
+            .collect();
+        bench(&sources, &threads, slice, !no_shortcuts, csv.as_deref())
     }
 }
 
@@ -71,6 +78,8 @@ pub struct BenchOneArgs {
     duration: Option<crate::SimTime>,
     #[arg(long)]
     no_shortcuts: bool,
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<Override>,
 }
 
 impl BenchOneArgs {
@@ -81,13 +90,14 @@ impl BenchOneArgs {
             warmup,
             duration,
             no_shortcuts,
+            set,
         } = self;
         let slice = Slice { warmup, duration };
         let opts = Options {
             threads: threads as usize,
             shortcuts: !no_shortcuts,
         };
-        bench_one(&scenario, opts, slice)
+        bench_one(&Source::new(scenario, set), opts, slice)
     }
 }
 
@@ -157,11 +167,11 @@ pub struct Slice {
 }
 
 /// Loads `path` with the slice's overrides.
-fn load(path: &Path, slice: Slice) -> Result<scenario::Scenario> {
+fn load(path: &Source, slice: Slice) -> Result<scenario::Scenario> {
     if slice.duration == Some(SimTime::ZERO) {
         bail!("--duration must be greater than zero");
     }
-    let sc = scenario::load(path)?;
+    let sc = path.load()?;
     Ok(if slice.warmup.is_some() || slice.duration.is_some() {
         sc.with_times(slice.warmup, slice.duration)
     } else {
@@ -170,7 +180,7 @@ fn load(path: &Path, slice: Slice) -> Result<scenario::Scenario> {
 }
 
 /// The child: one measured run, printed as one `BENCH` line.
-pub fn bench_one(path: &Path, opts: Options, slice: Slice) -> Result<()> {
+pub fn bench_one(path: &Source, opts: Options, slice: Slice) -> Result<()> {
     let sc = Arc::new(load(path, slice)?);
     let threads = opts.threads;
     let est = crate::estimate::check(&sc, threads, 1, None)?;
@@ -205,7 +215,7 @@ pub fn bench_one(path: &Path, opts: Options, slice: Slice) -> Result<()> {
 /// The parent: runs every (scenario, threads) pair in a child and prints the table.
 /// `shortcuts` false times the plain path (its output hash differs by the events count).
 pub fn bench(
-    paths: &[PathBuf],
+    paths: &[Source],
     threads: &[usize],
     slice: Slice,
     shortcuts: bool,
@@ -235,7 +245,7 @@ pub fn bench(
     );
     let mut rows = Vec::new();
     for p in paths {
-        let name = scenario::name_from_path(p);
+        let name = scenario::name_from_path(&p.path);
         for &t in threads {
             let m = run_child(&exe, p, t, slice, shortcuts)?;
             print_row(&name, &m);
@@ -255,12 +265,21 @@ pub fn bench(
 }
 
 /// Runs `bench-one` on `p` with `t` threads in a child process and reads its measurement.
-fn run_child(exe: &Path, p: &Path, t: usize, slice: Slice, shortcuts: bool) -> Result<Measurement> {
+fn run_child(
+    exe: &Path,
+    p: &Source,
+    t: usize,
+    slice: Slice,
+    shortcuts: bool,
+) -> Result<Measurement> {
     let mut cmd = Command::new(exe);
     cmd.arg("bench-one")
-        .arg(p)
+        .arg(&p.path)
         .arg("--threads")
         .arg(t.to_string());
+    for o in &p.sets {
+        cmd.arg("--set").arg(format!("{}={}", o.path, o.value));
+    }
     if let Some(w) = slice.warmup {
         cmd.arg("--warmup").arg(format!("{}ns", w.0));
     }
@@ -272,13 +291,13 @@ fn run_child(exe: &Path, p: &Path, t: usize, slice: Slice, shortcuts: bool) -> R
     }
     let out = cmd
         .output()
-        .with_context(|| format!("running {}", p.display()))?;
+        .with_context(|| format!("running {}", p.path.display()))?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let Some(m) = stdout.lines().find_map(Measurement::parse) else {
         let err = String::from_utf8_lossy(&out.stderr);
         bail!(
             "{} with {t} thread(s): {}",
-            p.display(),
+            p.path.display(),
             err.lines()
                 .last()
                 .map_or("the run printed no measurement", |l| l

@@ -3,7 +3,7 @@
 
 use super::threads_or_all;
 use crate::protocol::gossipsub::{preset, PRESETS};
-use crate::scenario;
+use crate::scenario::{self, Override};
 use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
@@ -12,12 +12,16 @@ use std::path::PathBuf;
 #[derive(Args, Debug)]
 pub struct ValidateArgs {
     scenario: PathBuf,
+    /// Set a scenario key on top of the file (repeatable), e.g. --set gossipsub.mesh_n=8;
+    /// validated like the file.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<Override>,
 }
 
 impl ValidateArgs {
     pub fn exec(self) -> Result<()> {
         let scenario = self.scenario;
-        let sc = scenario::load(&scenario)?;
+        let sc = scenario::load_with(&scenario, &self.set)?;
         let est = crate::estimate::estimate(&sc, threads_or_all(None));
         println!(
             "{}: ok ({} nodes, {} topic(s), {} traffic class(es), preset {}, {} measured after {} warm-up; estimated peak memory {})",
@@ -60,6 +64,10 @@ impl ValidateArgs {
 #[derive(Args, Debug)]
 pub struct ModelArgs {
     scenario: PathBuf,
+    /// Set a scenario key on top of the file (repeatable), e.g. --set gossipsub.mesh_n=8;
+    /// validated like the file.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<Override>,
     /// Model version (default: both).
     #[arg(long, value_parser = ["2023", "2025"])]
     version: Option<String>,
@@ -78,8 +86,9 @@ impl ModelArgs {
             version,
             nodes,
             topic,
+            set,
         } = self;
-        let sc = scenario::load(&scenario)?;
+        let sc = scenario::load_with(&scenario, &set)?;
         if topic >= sc.topics.len() {
             anyhow::bail!(
                 "--topic {topic}: the scenario has {} topic(s)",

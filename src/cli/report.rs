@@ -4,6 +4,7 @@
 use super::run::run_checked;
 use super::threads_or_all;
 use crate::report;
+use crate::scenario::{Override, Source};
 use crate::sim::Options;
 use anyhow::Result;
 use clap::Args;
@@ -36,6 +37,10 @@ pub struct CompareArgs {
     out: Option<PathBuf>,
     #[arg(long)]
     seed: Option<u64>,
+    /// Set a scenario key on top of the file (repeatable), e.g. --set gossipsub.mesh_n=8;
+    /// validated like the file.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<Override>,
 }
 
 impl CompareArgs {
@@ -47,12 +52,26 @@ impl CompareArgs {
             tolerance,
             out,
             seed,
+            set,
         } = self;
         let dir = if target.is_dir() {
+            if !set.is_empty() {
+                anyhow::bail!(
+                    "--set applies to a scenario file, and {} is a results directory",
+                    target.display()
+                );
+            }
             target
         } else {
             let opts = Options::threads(threads_or_all(None));
-            run_checked(&target, seed, out.clone(), true, opts, None)?
+            run_checked(
+                &Source::new(target, set),
+                seed,
+                out.clone(),
+                true,
+                opts,
+                None,
+            )?
         };
         let version = crate::model::Version::parse(&version).expect("clap checked the value");
         let case = case.map(|c| crate::model::Case::parse(&c).expect("clap checked the value"));

@@ -3,19 +3,23 @@
 
 use super::threads_or_all;
 use crate::report::{self, Summary};
-use crate::scenario::{self, Scenario};
+use crate::scenario::{Override, Scenario, Source};
 use crate::sim::{Options, Sim};
 use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Run a scenario and write results/<scenario>/ (or --out).
 #[derive(Args, Debug)]
 pub struct RunArgs {
     scenario: PathBuf,
+    /// Set a scenario key on top of the file (repeatable), e.g. --set gossipsub.mesh_n=8
+    /// --set 'traffic[0].size="10KB"'; validated like the file, kept in the resolved scenario.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<Override>,
     /// Override the scenario's master seed.
     #[arg(long, conflicts_with = "seeds")]
     seed: Option<u64>,
@@ -49,7 +53,8 @@ impl RunArgs {
             threads: threads_or_all(self.threads),
             shortcuts: !self.no_shortcuts,
         };
-        let (path, out, quiet, limit) = (&self.scenario, self.out, self.quiet, self.memory_limit);
+        let path = &Source::new(self.scenario, self.set);
+        let (out, quiet, limit) = (self.out, self.quiet, self.memory_limit);
         match self.seeds {
             None => run_checked(path, self.seed, out, quiet, opts, limit).map(|_| ()),
             Some(Seeds(seeds)) => run_seeds(path, &seeds, out, quiet, opts, limit),
@@ -88,14 +93,14 @@ fn parse_seeds(s: &str) -> Result<Seeds, String> {
 
 /// `run` for one seed: loads the scenario, checks its memory estimate, runs and reports.
 pub(super) fn run_checked(
-    path: &Path,
+    path: &Source,
     seed: Option<u64>,
     out: Option<PathBuf>,
     quiet: bool,
     opts: Options,
     memory_limit: Option<u64>,
 ) -> Result<PathBuf> {
-    let sc: Scenario = scenario::load(path)?;
+    let sc: Scenario = path.load()?;
     crate::estimate::check(&sc, opts.threads, 1, memory_limit)?;
     run(path, seed, out, quiet, opts)
 }
@@ -103,7 +108,7 @@ pub(super) fn run_checked(
 /// Independent runs of one scenario, one per seed, `opts.threads` at a time (each on one
 /// thread: runs, not partitions, are the unit of parallel work here).
 fn run_seeds(
-    path: &Path,
+    path: &Source,
     seeds: &[u64],
     out: Option<PathBuf>,
     quiet: bool,
@@ -111,7 +116,7 @@ fn run_seeds(
     memory_limit: Option<u64>,
 ) -> Result<()> {
     use rayon::prelude::*;
-    let sc: Scenario = scenario::load(path)?;
+    let sc: Scenario = path.load()?;
     let at_once = opts.threads.min(seeds.len()).max(1);
     let one = Options { threads: 1, ..opts };
     crate::estimate::check(&sc, 1, at_once, memory_limit)?;
@@ -154,13 +159,13 @@ fn run_seeds(
 
 /// Loads, runs and reports one scenario; returns the results directory.
 pub fn run(
-    path: &Path,
+    path: &Source,
     seed: Option<u64>,
     out: Option<PathBuf>,
     quiet: bool,
     opts: Options,
 ) -> Result<PathBuf> {
-    let mut sc: Scenario = scenario::load(path)?;
+    let mut sc: Scenario = path.load()?;
     if let Some(s) = seed {
         sc = sc.with_seed(s);
     }

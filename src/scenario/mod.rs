@@ -13,6 +13,26 @@ use crate::traffic::Pattern;
 use crate::units::Rate;
 use std::path::Path;
 
+pub use validate::{load_with, Override};
+
+/// A scenario file and the keys set on top of it on the command line.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub path: std::path::PathBuf,
+    pub sets: Vec<Override>,
+}
+
+impl Source {
+    pub fn new(path: std::path::PathBuf, sets: Vec<Override>) -> Self {
+        Source { path, sets }
+    }
+
+    /// The validated scenario.
+    pub fn load(&self) -> Result<Scenario, ScenarioError> {
+        validate::load_with(&self.path, &self.sets)
+    }
+}
+
 // The specs the lower layers own, re-exported for readers of a scenario.
 pub use crate::net::latency::LatencySpec;
 pub use crate::net::topology::TopologySpec;

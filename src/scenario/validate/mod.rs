@@ -9,6 +9,7 @@
 mod classes;
 mod model;
 mod net;
+mod overrides;
 mod resolve;
 mod traffic;
 
@@ -21,6 +22,8 @@ use resolve::override_params;
 pub use resolve::{gossipsub_toml, presets_markdown, raw_gossipsub, resolve_toml, shown_params};
 
 /// Reads and validates a scenario file.
+pub use overrides::{load_with, Override};
+
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     let file = path.display().to_string();
     let src = std::fs::read_to_string(path).map_err(|e| ScenarioError {
@@ -105,6 +108,20 @@ fn locate(src: &str, path: &str) -> Option<usize> {
     span.map(|s| line_of(src, s.start))
 }
 
+/// The line of key `path` in `src`, else of the nearest enclosing key written there.
+fn line_for(src: &str, path: &str) -> Option<usize> {
+    locate(src, path).or_else(|| {
+        let mut p = path;
+        while let Some(i) = p.rfind(['.', '[']) {
+            p = &p[..i];
+            if let Some(l) = locate(src, p) {
+                return Some(l);
+            }
+        }
+        None
+    })
+}
+
 struct Validator<'a> {
     src: &'a str,
     file: &'a str,
@@ -116,17 +133,7 @@ type R<T> = Result<T, ScenarioError>;
 impl Validator<'_> {
     fn err<T>(&self, path: impl Into<String>, msg: impl Into<String>) -> R<T> {
         let path = path.into();
-        let line = locate(self.src, &path).or_else(|| {
-            // Fall back to the nearest enclosing key that is written in the file.
-            let mut p = path.as_str();
-            while let Some(i) = p.rfind(['.', '[']) {
-                p = &p[..i];
-                if let Some(l) = locate(self.src, p) {
-                    return Some(l);
-                }
-            }
-            None
-        });
+        let line = line_for(self.src, &path);
         Err(ScenarioError {
             file: self.file.into(),
             line,
