@@ -454,10 +454,11 @@ fn cli_reports_unwritable_output() {
     assert!(stderr.contains("writing results"), "{stderr}");
 }
 
-/// A resolved scenario records data files where they were found (normalized, still relative),
-/// so it loads again from the results directory, e.g. for `compare`.
+/// A resolved scenario carries its data files' data inline: it reads the same and has the
+/// same run id whichever folder the scenario was run from, and loads again from anywhere,
+/// e.g. for `compare`.
 #[test]
-fn resolved_scenario_finds_its_data_files_from_the_results_directory() {
+fn resolved_scenario_stands_alone_from_any_folder() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("sub")).unwrap();
     std::fs::create_dir_all(dir.path().join("data")).unwrap();
@@ -466,22 +467,58 @@ fn resolved_scenario_finds_its_data_files_from_the_results_directory() {
         "region,a,b\na,2,80\nb,80,2\n",
     )
     .unwrap();
-    let src = BASE.replace("nodes = 100", "nodes = 30").replace(
-        "[[traffic]]",
-        "[latency]\nkind = \"regions\"\nfile = \"../data/m.csv\"\n[[traffic]]",
-    );
+    std::fs::write(
+        dir.path().join("data/s.csv"),
+        "size_bytes,weight\n100,1\n900,3\n",
+    )
+    .unwrap();
+    let src = BASE
+        .replace("nodes = 100", "nodes = 30")
+        .replace(
+            "[[traffic]]",
+            "[latency]\nkind = \"regions\"\nfile = \"../data/m.csv\"\n[[traffic]]",
+        )
+        .replace(
+            "size = \"2000B\"",
+            "size = { dist = \"empirical\", file = \"../data/s.csv\" }",
+        );
     std::fs::write(dir.path().join("sub/s.toml"), src).unwrap();
+    let run_in = |cwd: &Path, scenario: &str, out: &Path| {
+        let o = bin()
+            .current_dir(cwd)
+            .args(["run", scenario, "--out", out.to_str().unwrap(), "--quiet"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read_to_string(out.join("scenario.resolved.toml")).unwrap()
+    };
+    let here = run_in(dir.path(), "sub/s.toml", &dir.path().join("out"));
+    let sub = run_in(&dir.path().join("sub"), "s.toml", &dir.path().join("out2"));
+    assert_eq!(here, sub, "the same resolved scenario from either folder");
+    assert!(
+        here.contains("rtt_ms = [[2.0, 80.0], [80.0, 2.0]]"),
+        "{here}"
+    );
+    assert!(here.contains("sizes = [100, 900]"), "{here}");
+    for f in ["summary.csv", "nodes.csv"] {
+        let a = std::fs::read(dir.path().join("out").join(f)).unwrap();
+        let b = std::fs::read(dir.path().join("out2").join(f)).unwrap();
+        assert!(a == b, "{f} differs by folder");
+    }
+    // The resolved scenario reruns as is from elsewhere, and compare reads it there.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let again = run_in(
+        elsewhere.path(),
+        dir.path()
+            .join("out/scenario.resolved.toml")
+            .to_str()
+            .unwrap(),
+        &elsewhere.path().join("o"),
+    );
+    assert_eq!(again, here);
     let o = bin()
-        .current_dir(dir.path())
-        .args(["run", "sub/s.toml", "--out", "out", "--quiet"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let resolved = std::fs::read_to_string(dir.path().join("out/scenario.resolved.toml")).unwrap();
-    assert!(resolved.contains("file = \"data/m.csv\""), "{resolved}");
-    let o = bin()
-        .current_dir(dir.path())
-        .args(["compare", "out"])
+        .current_dir(elsewhere.path())
+        .args(["compare", dir.path().join("out").to_str().unwrap()])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -1170,4 +1207,32 @@ fn cli_sets_keys_on_top_of_the_file() {
     );
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     assert!(!bad_out.exists(), "nothing written");
+}
+
+/// Inline data (what a resolved scenario writes): a square matrix of latencies >= 0 over
+/// distinct regions; sizes with one weight >= 0 each, some positive; not beside a file.
+#[test]
+fn bad_inline_data() {
+    let lat = |body: &str| BASE.replace("[[traffic]]", &format!("[latency]\nkind = \"regions\"\n{body}\n[[traffic]]"));
+    let ok = lat("regions = [\"a\", \"b\"]\nrtt_ms = [[2.0, 80.0], [80.0, 2.0]]");
+    parse_str(&ok, "s.toml", "s", None).unwrap();
+    let size = |t: &str| BASE.replace("size = \"2000B\"", &format!("size = {{ dist = \"empirical\", {t} }}"));
+    parse_str(&size("sizes = [10, 20], weights = [1.0, 0.0]"), "s.toml", "s", None).unwrap();
+    let cases = [
+        (lat("regions = [\"a\", \"b\"]\nrtt_ms = [[2.0, 80.0]]"), "latency.rtt_ms", "1 rows for 2 regions"),
+        (lat("regions = [\"a\", \"b\"]\nrtt_ms = [[2.0, 80.0], [80.0]]"), "latency.rtt_ms[1]", "1 entries for 2 regions"),
+        (lat("regions = [\"a\", \"b\"]\nrtt_ms = [[2.0, -1.0], [80.0, 2.0]]"), "latency.rtt_ms[0][1]", "must be >= 0"),
+        (lat("regions = [\"a\", \"a\"]\nrtt_ms = [[2.0, 1.0], [1.0, 2.0]]"), "latency.regions[1]", "listed twice"),
+        (lat("regions = [\"a\"]"), "latency.rtt_ms", "missing"),
+        (lat("file = \"models/latency/aws-regions-rtt.csv\"\nregions = [\"a\"]\nrtt_ms = [[1.0]]"), "latency.file", "not both"),
+        (size("sizes = [10], weights = [1.0, 2.0]"), "traffic[0].size.weights", "one weight per size"),
+        (size("sizes = [10], weights = [0.0]"), "traffic[0].size.weights", "no size with a positive weight"),
+        (size("sizes = [10, 20], weights = [1.0, -2.0]"), "traffic[0].size.weights[1]", "must be >= 0"),
+        (size("sizes = [10]"), "traffic[0].size.file", "missing"),
+    ];
+    for (src, path, words) in cases {
+        let e = err(&src);
+        assert_eq!(e.path, path, "{e}");
+        assert!(e.to_string().contains(words), "{e}");
+    }
 }

@@ -25,7 +25,6 @@ pub enum LatencySpec {
     },
     /// Nodes placed in regions by weight; a link's latency is half the regions' round trip.
     Regions {
-        file: String,
         names: Vec<String>,
         rtt_ms: Vec<Vec<f64>>,
         weights: Vec<f64>,

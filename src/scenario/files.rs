@@ -34,31 +34,6 @@ pub fn resolve_path(name: &str, scenario_dir: Option<&Path>) -> Result<PathBuf, 
     })
 }
 
-/// The path to record for a data file in a resolved scenario: where it was found, with `.`
-/// and `dir/..` removed, so that the resolved scenario loads from the working directory it was
-/// made in wherever it is stored (relative stays relative: no machine-specific prefix).
-pub fn stored_path(name: &str, dir: Option<&Path>) -> String {
-    let Ok(found) = resolve_path(name, dir) else {
-        return name.to_string();
-    };
-    let mut out = PathBuf::new();
-    for c in found.components() {
-        match c {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir
-                if matches!(
-                    out.components().next_back(),
-                    Some(std::path::Component::Normal(_))
-                ) =>
-            {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out.display().to_string()
-}
-
 /// Opens a CSV data file (`#` starts a comment line) and reads its header row.
 fn read(
     name: &str,

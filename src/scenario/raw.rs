@@ -134,6 +134,9 @@ pub struct RawLatency {
     pub floor: Option<Duration>,
     /// regions: the matrix file (round-trip times in ms) and region weights.
     pub file: Option<String>,
+    /// regions, instead of `file`: the region names and their round-trip matrix in ms.
+    pub regions: Option<Vec<String>>,
+    pub rtt_ms: Option<Vec<Vec<f64>>>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub weights: BTreeMap<String, f64>,
 }
@@ -285,6 +288,11 @@ pub struct SizeDistTable {
     pub sigma: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// empirical, instead of `file`: the sizes in bytes and their weights.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sizes: Option<Vec<u64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weights: Option<Vec<f64>>,
 }
 
 /// Deserializes "a string or a table" with the table's own error messages intact (serde's

@@ -35,7 +35,6 @@ pub enum SizeDist {
         max: u64,
     },
     Empirical {
-        file: String,
         sizes: Vec<u64>,
         weights: Vec<f64>,
     },

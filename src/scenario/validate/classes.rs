@@ -420,11 +420,10 @@ impl Validator<'_> {
             return Ok(None);
         }
         let path = format!("node_class[{i}].regions");
-        let LatencySpec::Regions { names, file, .. } = latency else {
+        let LatencySpec::Regions { names, .. } = latency else {
             return self.err(path, "only with latency.kind = \"regions\"");
         };
-        self.region_weights(&path, &c.regions, names, file)
-            .map(Some)
+        self.region_weights(&path, &c.regions, names).map(Some)
     }
 
     /// A list of topic names at `path` as ids (sorted), each declared and listed once.

@@ -1,6 +1,6 @@
 //! Validation of `[topology]` and `[latency]`.
 
-use super::super::files::{read_latency_matrix, stored_path};
+use super::super::files::read_latency_matrix;
 use super::{Validator, R};
 use crate::ids::SimTime;
 use crate::scenario::raw::{RawLatency, RawTopology};
@@ -109,7 +109,7 @@ impl Validator<'_> {
             "uniform" => &["min", "max"],
             "normal" => &["mean", "std_dev", "floor"],
             "lognormal" => &["median", "sigma", "floor"],
-            "regions" => &["file", "weights", "floor"],
+            "regions" => &["file", "regions", "rtt_ms", "weights", "floor"],
             other => {
                 return self.err(
                     "latency.kind",
@@ -129,6 +129,8 @@ impl Validator<'_> {
             ("sigma", l.sigma.is_some()),
             ("floor", l.floor.is_some()),
             ("file", l.file.is_some()),
+            ("regions", l.regions.is_some()),
+            ("rtt_ms", l.rtt_ms.is_some()),
             ("weights", !l.weights.is_empty()),
         ];
         self.only_keys("latency", "kind", &kind, allowed, &present)?;
@@ -166,15 +168,37 @@ impl Validator<'_> {
     }
 
     /// `kind = "regions"`: the matrix file and the weights of its regions.
+    /// The matrix comes from `file`, or inline as `regions` and `rtt_ms` (what the resolved
+    /// scenario writes, so that it stands alone).
     fn regions(&self, l: &RawLatency, floor: SimTime) -> R<LatencySpec> {
-        let Some(file) = l.file.clone() else {
-            return self.err("latency.file", "missing: required by kind \"regions\"");
+        let (names, rtt_ms) = match (&l.file, &l.regions, &l.rtt_ms) {
+            (Some(file), None, None) => read_latency_matrix(file, self.dir)
+                .or_else(|e| self.err("latency.file", e.to_string()))?,
+            (None, Some(names), Some(rtt)) => self.inline_matrix(names, rtt)?,
+            (Some(_), _, _) => {
+                return self.err(
+                    "latency.file",
+                    "give `file` or `regions` with `rtt_ms`, not both",
+                )
+            }
+            (None, Some(_), None) => {
+                return self.err(
+                    "latency.rtt_ms",
+                    "missing: the round-trip matrix of `regions`, in ms",
+                )
+            }
+            (None, None, Some(_)) => {
+                return self.err("latency.regions", "missing: the region names of `rtt_ms`")
+            }
+            (None, None, None) => {
+                return self.err(
+                    "latency.file",
+                    "missing: required by kind \"regions\" (or `regions` with `rtt_ms`)",
+                )
+            }
         };
-        let (names, rtt_ms) = read_latency_matrix(&file, self.dir)
-            .or_else(|e| self.err("latency.file", e.to_string()))?;
-        let weights = self.region_weights("latency.weights", &l.weights, &names, &file)?;
+        let weights = self.region_weights("latency.weights", &l.weights, &names)?;
         Ok(LatencySpec::Regions {
-            file: stored_path(&file, self.dir),
             names,
             rtt_ms,
             weights,
@@ -182,14 +206,53 @@ impl Validator<'_> {
         })
     }
 
+    /// An inline round-trip matrix: one row per region, one entry per region, in ms >= 0.
+    fn inline_matrix(&self, names: &[String], rtt: &[Vec<f64>]) -> R<(Vec<String>, Vec<Vec<f64>>)> {
+        if names.is_empty() {
+            return self.err("latency.regions", "lists no region");
+        }
+        for (i, n) in names.iter().enumerate() {
+            if names[..i].contains(n) {
+                return self.err(
+                    format!("latency.regions[{i}]"),
+                    format!("region \"{n}\" is listed twice"),
+                );
+            }
+        }
+        if rtt.len() != names.len() {
+            return self.err(
+                "latency.rtt_ms",
+                format!("{} rows for {} regions", rtt.len(), names.len()),
+            );
+        }
+        for (i, row) in rtt.iter().enumerate() {
+            if row.len() != names.len() {
+                return self.err(
+                    format!("latency.rtt_ms[{i}]"),
+                    format!("{} entries for {} regions", row.len(), names.len()),
+                );
+            }
+            if let Some((j, v)) = row
+                .iter()
+                .enumerate()
+                .find(|(_, v)| !(v.is_finite() && **v >= 0.0))
+            {
+                return self.err(
+                    format!("latency.rtt_ms[{i}][{j}]"),
+                    format!("latency must be >= 0, got {v}"),
+                );
+            }
+        }
+        Ok((names.to_vec(), rtt.to_vec()))
+    }
+
     /// Region weights written as `{ region = weight }` at `path`, one per region of the
-    /// matrix `file` (`names`): every region 1 when none is written, else 0 unless named.
+    /// matrix (`names`): every region 1 when none is written, else 0 unless named.
     pub(super) fn region_weights(
         &self,
         path: &str,
         written: &std::collections::BTreeMap<String, f64>,
         names: &[String],
-        file: &str,
     ) -> R<Vec<f64>> {
         let mut weights = vec![if written.is_empty() { 1.0 } else { 0.0 }; names.len()];
         for (k, &w) in written {
@@ -197,7 +260,7 @@ impl Validator<'_> {
                 return self.err(
                     format!("{path}.{k}"),
                     format!(
-                        "no region \"{k}\" in {file} (regions: {})",
+                        "no region \"{k}\" in the latency matrix (regions: {})",
                         names.join(", ")
                     ),
                 );

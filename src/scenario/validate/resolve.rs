@@ -268,14 +268,16 @@ fn resolve_latency(l: &LatencySpec) -> RawLatency {
             (r.median, r.sigma, r.floor) = (d(*median), Some(*sigma), d(*floor));
         }
         LatencySpec::Regions {
-            file,
             names,
+            rtt_ms,
             weights,
             floor,
-            ..
         } => {
+            // The matrix itself, so that the resolved scenario runs from any folder and
+            // reads the same wherever the file was found.
             r.kind = Some("regions".into());
-            r.file = Some(file.clone());
+            r.regions = Some(names.clone());
+            r.rtt_ms = Some(rtt_ms.clone());
             r.floor = d(*floor);
             r.weights = names.iter().cloned().zip(weights.iter().copied()).collect();
         }
@@ -313,6 +315,8 @@ fn resolve_size(d: &SizeDist) -> RawSize {
         median: None,
         sigma: None,
         file: None,
+        sizes: None,
+        weights: None,
     };
     match d {
         SizeDist::Fixed(v) => RawSize::Fixed(Size(*v)),
@@ -335,9 +339,10 @@ fn resolve_size(d: &SizeDist) -> RawSize {
             max: Some(Size(*max)),
             ..blank
         }),
-        SizeDist::Empirical { file, .. } => RawSize::Dist(SizeDistTable {
+        SizeDist::Empirical { sizes, weights } => RawSize::Dist(SizeDistTable {
             dist: "empirical".into(),
-            file: Some(file.clone()),
+            sizes: Some(sizes.clone()),
+            weights: Some(weights.clone()),
             ..blank
         }),
     }

@@ -1,6 +1,6 @@
 //! Validation of `[[topic]]`, `[[traffic]]` and their sizes and node sets.
 
-use super::super::files::{read_size_distribution, stored_path};
+use super::super::files::read_size_distribution;
 use super::{Validator, R};
 use crate::scenario::raw::*;
 use crate::scenario::*;
@@ -253,7 +253,7 @@ impl Validator<'_> {
             "fixed" => &["value"],
             "uniform" => &["min", "max"],
             "lognormal" => &["median", "sigma", "min", "max"],
-            "empirical" => &["file"],
+            "empirical" => &["file", "sizes", "weights"],
             o => {
                 return self.err(
                     f("dist"),
@@ -268,6 +268,8 @@ impl Validator<'_> {
             ("median", t.median.is_some()),
             ("sigma", t.sigma.is_some()),
             ("file", t.file.is_some()),
+            ("sizes", t.sizes.is_some()),
+            ("weights", t.weights.is_some()),
         ];
         self.only_keys(path, "dist", &t.dist, allowed, &present)?;
         let d = match t.dist.as_str() {
@@ -290,16 +292,41 @@ impl Validator<'_> {
                 }
             }
             _ => {
-                let Some(file) = t.file.clone() else {
-                    return self.err(f("file"), "missing: required by dist \"empirical\"");
+                // From a file, or inline (what the resolved scenario writes).
+                let (sizes, weights) = match (&t.file, &t.sizes, &t.weights) {
+                    (Some(file), None, None) => read_size_distribution(file, self.dir)
+                        .or_else(|e| self.err(f("file"), e.to_string()))?,
+                    (None, Some(s), Some(w)) => {
+                        if s.is_empty() || s.len() != w.len() {
+                            return self.err(f("weights"), format!("needs one weight per size ({} sizes, {} weights), at least one", s.len(), w.len()));
+                        }
+                        if let Some((i, x)) = w
+                            .iter()
+                            .enumerate()
+                            .find(|(_, x)| !(x.is_finite() && **x >= 0.0))
+                        {
+                            return self.err(
+                                format!("{path}.weights[{i}]"),
+                                format!("must be >= 0, got {x}"),
+                            );
+                        }
+                        if w.iter().sum::<f64>() <= 0.0 {
+                            return self.err(f("weights"), "no size with a positive weight");
+                        }
+                        (s.clone(), w.clone())
+                    }
+                    (Some(_), _, _) => {
+                        return self
+                            .err(f("file"), "give `file` or `sizes` with `weights`, not both")
+                    }
+                    (None, _, _) => {
+                        return self.err(
+                            f("file"),
+                            "missing: required by dist \"empirical\" (or `sizes` with `weights`)",
+                        )
+                    }
                 };
-                let (sizes, weights) = read_size_distribution(&file, self.dir)
-                    .or_else(|e| self.err(f("file"), e.to_string()))?;
-                SizeDist::Empirical {
-                    file: stored_path(&file, self.dir),
-                    sizes,
-                    weights,
-                }
+                SizeDist::Empirical { sizes, weights }
             }
         };
         self.check_size(path, d)
