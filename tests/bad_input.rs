@@ -1213,11 +1213,27 @@ fn cli_sets_keys_on_top_of_the_file() {
 /// distinct regions; sizes with one weight >= 0 each, some positive; not beside a file.
 #[test]
 fn bad_inline_data() {
-    let lat = |body: &str| BASE.replace("[[traffic]]", &format!("[latency]\nkind = \"regions\"\n{body}\n[[traffic]]"));
+    let lat = |body: &str| {
+        BASE.replace(
+            "[[traffic]]",
+            &format!("[latency]\nkind = \"regions\"\n{body}\n[[traffic]]"),
+        )
+    };
     let ok = lat("regions = [\"a\", \"b\"]\nrtt_ms = [[2.0, 80.0], [80.0, 2.0]]");
     parse_str(&ok, "s.toml", "s", None).unwrap();
-    let size = |t: &str| BASE.replace("size = \"2000B\"", &format!("size = {{ dist = \"empirical\", {t} }}"));
-    parse_str(&size("sizes = [10, 20], weights = [1.0, 0.0]"), "s.toml", "s", None).unwrap();
+    let size = |t: &str| {
+        BASE.replace(
+            "size = \"2000B\"",
+            &format!("size = {{ dist = \"empirical\", {t} }}"),
+        )
+    };
+    parse_str(
+        &size("sizes = [10, 20], weights = [1.0, 0.0]"),
+        "s.toml",
+        "s",
+        None,
+    )
+    .unwrap();
     let cases = [
         (lat("regions = [\"a\", \"b\"]\nrtt_ms = [[2.0, 80.0]]"), "latency.rtt_ms", "1 rows for 2 regions"),
         (lat("regions = [\"a\", \"b\"]\nrtt_ms = [[2.0, 80.0], [80.0]]"), "latency.rtt_ms[1]", "1 entries for 2 regions"),
