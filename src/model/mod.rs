@@ -251,7 +251,7 @@ pub fn latency_s(v: Version, p: &ModelInputs, n: f64) -> f64 {
 mod tests {
     use super::*;
 
-    /// shared/REFERENCE.md §3 reference values at N = 10,000 (MB/h ingress).
+    /// docs/sources.md §3 reference values at N = 10,000 (MB/h ingress).
     #[test]
     fn reference_values() {
         let p = ModelInputs::default();

@@ -1,5 +1,5 @@
 //! Gossipsub parameters: the validated config every peer holds, and the named presets of
-//! `shared/REFERENCE.md` §1. Owns validation of parameter consistency (spec v1.1
+//! `docs/sources.md` §1. Owns validation of parameter consistency (spec v1.1
 //! "Parameters"); knows nothing of TOML.
 
 use crate::ids::SimTime;
@@ -166,7 +166,7 @@ impl GossipsubConfig {
     }
 }
 
-/// Named parameter sets, one per stack. Values from `shared/REFERENCE.md` §1.
+/// Named parameter sets, one per stack. Values from `docs/sources.md` §1.
 pub const PRESETS: &[&str] = &[
     "nwaku",
     "nwaku-2023",

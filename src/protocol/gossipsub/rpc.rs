@@ -282,7 +282,7 @@ mod tests {
         t
     }
 
-    /// The table in shared/REFERENCE.md §2 (a check; the property tests against prost live in
+    /// The table in docs/sources.md §2 (a check; the property tests against prost live in
     /// tests/wire_sizes.rs).
     #[test]
     fn reference_table() {
