@@ -812,13 +812,18 @@ fn bad_light_clients() {
         ),
     ];
     for (src, path, words) in cases {
-        let e = err(&src);
-        let text = e.to_string();
-        assert_eq!(e.path, path, "{text}");
-        assert!(e.line.is_some(), "{text}: a line");
-        assert!(text.contains(words), "{text:?} should mention {words:?}");
-        assert!(!text.contains('\n'));
+        assert!(refused(&src, path, words).line.is_some(), "{path}: a line");
     }
+}
+
+/// `src` is refused at key `path` in one line that mentions `words`; the error.
+fn refused(src: &str, path: &str, words: &str) -> ScenarioError {
+    let e = err(src);
+    let text = e.to_string();
+    assert_eq!(e.path, path, "{text}");
+    assert!(text.contains(words), "{text:?} should mention {words:?}");
+    assert!(!text.contains('\n'), "{text:?}: one line");
+    e
 }
 
 fn with_store(store: &str, client: &str) -> String {
@@ -911,11 +916,7 @@ fn bad_store() {
         ),
     ];
     for (src, path, words) in cases {
-        let e = err(&src);
-        let text = e.to_string();
-        assert_eq!(e.path, path, "{text}");
-        assert!(text.contains(words), "{text:?} should mention {words:?}");
-        assert!(!text.contains('\n'));
+        refused(&src, path, words);
     }
 }
 
@@ -1097,10 +1098,7 @@ fn bad_light_topics() {
         ),
     ];
     for (src, path, words) in cases {
-        let e = err(&src);
-        let text = e.to_string();
-        assert_eq!(e.path, path, "{text}");
-        assert!(text.contains(words), "{text:?} should mention {words:?}");
+        refused(&src, path, words);
     }
 }
 
@@ -1247,8 +1245,6 @@ fn bad_inline_data() {
         (size("sizes = [10]"), "traffic[0].size.file", "missing"),
     ];
     for (src, path, words) in cases {
-        let e = err(&src);
-        assert_eq!(e.path, path, "{e}");
-        assert!(e.to_string().contains(words), "{e}");
+        refused(&src, path, words);
     }
 }

@@ -21,18 +21,11 @@ use std::path::Path;
 use resolve::override_params;
 pub use resolve::{gossipsub_toml, presets_markdown, raw_gossipsub, resolve_toml, shown_params};
 
-/// Reads and validates a scenario file.
 pub use overrides::{load_with, Override};
 
+/// Reads and validates a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    let file = path.display().to_string();
-    let src = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-        file: file.clone(),
-        line: None,
-        path: String::new(),
-        msg: format!("cannot read scenario: {e}"),
-    })?;
-    parse_str(&src, &file, &name_from_path(path), path.parent())
+    load_with(path, &[])
 }
 
 /// Validates scenario text. `file` is used in messages; `default_name` when the file has none;
