@@ -15,6 +15,7 @@ const LAYERS: &[&[&str]] = &[
     &["model", "estimate"],
     &["sim"],
     &["report"],
+    &["sweep"],
     &["cli"],
 ];
 

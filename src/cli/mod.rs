@@ -11,6 +11,7 @@ mod bench;
 mod inspect;
 mod report;
 mod run;
+mod sweep;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -35,6 +36,9 @@ pub enum Cmd {
     /// Simulated vs model, term by term: runs a scenario (or reads a finished run's
     /// directory) and writes compare.csv beside the results.
     Compare(report::CompareArgs),
+    /// Run every point × seed of a sweep file (resumable), or one task of it, or merge
+    /// finished tasks, or write a Slurm / Kubernetes script for a cluster.
+    Sweep(sweep::SweepArgs),
     /// Rerun a baseline's scenarios and fail on any pinned number that moved.
     Check(report::CheckArgs),
     /// Check a scenario without running it.
@@ -92,6 +96,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Cmd::Run(a) => a.exec(),
         Cmd::Model(a) => a.exec(),
         Cmd::Compare(a) => a.exec(),
+        Cmd::Sweep(a) => a.exec(),
         Cmd::Check(a) => a.exec(),
         Cmd::Validate(a) => a.exec(),
         Cmd::Presets(a) => a.exec(),

@@ -66,29 +66,8 @@ impl RunArgs {
 #[derive(Debug, Clone)]
 pub struct Seeds(Vec<u64>);
 
-/// `A..B` (A to B inclusive) or a comma-separated list of seeds.
 fn parse_seeds(s: &str) -> Result<Seeds, String> {
-    let bad = || format!("expected A..B or a list like 1,5,9 of whole numbers, got \"{s}\"");
-    let num = |x: &str| x.trim().parse::<u64>().map_err(|_| bad());
-    let seeds: Vec<u64> = if let Some((a, b)) = s.split_once("..") {
-        let (a, b) = (num(a)?, num(b.trim_start_matches('='))?);
-        if b < a {
-            return Err(format!("empty range \"{s}\": {b} < {a}"));
-        }
-        if b - a >= 10_000 {
-            return Err(format!("\"{s}\" is more than 10000 runs"));
-        }
-        (a..=b).collect()
-    } else {
-        s.split(',').map(num).collect::<Result<_, _>>()?
-    };
-    let mut uniq = seeds.clone();
-    uniq.sort_unstable();
-    uniq.dedup();
-    if uniq.len() != seeds.len() {
-        return Err(format!("\"{s}\" names a seed twice"));
-    }
-    Ok(Seeds(seeds))
+    crate::sweep::parse_seeds(s).map(Seeds)
 }
 
 /// `run` for one seed: loads the scenario, checks its memory estimate, runs and reports.

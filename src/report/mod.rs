@@ -13,7 +13,7 @@ use crate::sim::SimError;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub use render::render_files;
+pub use render::{render_files, RESULT_FILES};
 pub use summary::{Summary, SummaryRow};
 
 /// What a report could not do. Each message names the file (and line) or the run; a

@@ -139,7 +139,18 @@ fn f6(x: f64) -> String {
     format!("{x:.6}")
 }
 
-/// Renders every output file: (file name, contents).
+/// The files of a run's folder, in the order `render_files` gives them.
+pub const RESULT_FILES: [&str; 7] = [
+    "summary.csv",
+    "nodes.csv",
+    "mesh.csv",
+    "bandwidth.csv",
+    "latency.csv",
+    "delivery.csv",
+    "scenario.resolved.toml",
+];
+
+/// Renders every output file: (file name, contents), named as in [`RESULT_FILES`].
 pub fn render_files(
     sc: &Scenario,
     out: &RunOutput,
@@ -150,7 +161,7 @@ pub fn render_files(
         seed: sc.seed,
         run_id: &rid,
     };
-    vec![
+    let files = vec![
         ("summary.csv", summary_csv(run, summary)),
         ("nodes.csv", nodes_csv(run, sc, out)),
         ("mesh.csv", mesh_csv(run, sc, out)),
@@ -161,7 +172,9 @@ pub fn render_files(
             "scenario.resolved.toml",
             sc.resolved_toml.as_bytes().to_vec(),
         ),
-    ]
+    ];
+    debug_assert!(files.iter().map(|f| f.0).eq(RESULT_FILES));
+    files
 }
 
 fn summary_csv(run: Run<'_>, summary: &Summary) -> Vec<u8> {

@@ -43,11 +43,15 @@ pub fn parse_str(
             let inner = e.into_inner();
             let line = inner.span().map(|s| line_of(src, s.start));
             let path = if path == "." { String::new() } else { path };
+            let mut msg = inner.message().trim().to_string();
+            if path == "sweep" && msg.starts_with("unknown field `sweep`") {
+                msg = "this is a sweep file, not a scenario: run it with `gossipsim sweep`".into();
+            }
             return Err(ScenarioError {
                 file: file.into(),
                 line,
                 path,
-                msg: inner.message().trim().to_string(),
+                msg,
             });
         }
     };
