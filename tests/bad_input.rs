@@ -405,6 +405,7 @@ fn cli_run_writes_every_file_and_validate_presets_work() {
         [
             "bandwidth.csv",
             "delivery.csv",
+            "latency-cdf.csv",
             "latency.csv",
             "mesh.csv",
             "nodes.csv",

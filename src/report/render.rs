@@ -109,6 +109,18 @@ struct DeliveryCsv<'a> {
     latency_max_ms: String,
 }
 
+/// `latency-cdf.csv`: the first-arrival latency distribution of each topic × receiver class,
+/// as its quantiles 0, 0.01, …, 1 (groups without a delivery have no rows).
+#[derive(Serialize, Default)]
+struct LatencyCdfCsv<'a> {
+    seed: u64,
+    run_id: &'a str,
+    topic: &'a str,
+    node_class: &'a str,
+    quantile: String,
+    latency_ms: String,
+}
+
 /// A CSV file of `rows`, its header from the row type (written even when there is no row).
 fn csv_of<R: Serialize + Default>(rows: impl IntoIterator<Item = R>) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -140,13 +152,14 @@ fn f6(x: f64) -> String {
 }
 
 /// The files of a run's folder, in the order `render_files` gives them.
-pub const RESULT_FILES: [&str; 7] = [
+pub const RESULT_FILES: [&str; 8] = [
     "summary.csv",
     "nodes.csv",
     "mesh.csv",
     "bandwidth.csv",
     "latency.csv",
     "delivery.csv",
+    "latency-cdf.csv",
     "scenario.resolved.toml",
 ];
 
@@ -168,6 +181,7 @@ pub fn render_files(
         ("bandwidth.csv", bandwidth_csv(run, sc, out)),
         ("latency.csv", latency_csv(run, sc, out)),
         ("delivery.csv", delivery_csv(run, sc, out)),
+        ("latency-cdf.csv", latency_cdf_csv(run, sc, out)),
         (
             "scenario.resolved.toml",
             sc.resolved_toml.as_bytes().to_vec(),
@@ -300,6 +314,33 @@ fn delivery_csv(run: Run<'_>, sc: &Scenario, out: &RunOutput) -> Vec<u8> {
                 latency_p99_ms: f6(p99),
                 latency_max_ms: f6(max),
             }
+        })
+    }))
+}
+
+fn latency_cdf_csv(run: Run<'_>, sc: &Scenario, out: &RunOutput) -> Vec<u8> {
+    let d = &out.delivery;
+    let classes = sc.node_classes.len();
+    csv_of((0..sc.topics.len()).flat_map(|t| {
+        (0..classes).flat_map(move |c| {
+            let h = &d.groups[d.group(t, c)].latency_us;
+            let steps = if h.is_empty() { 0..0 } else { 0..101 };
+            steps.map(move |i| {
+                let q = f64::from(i) / 100.0;
+                let us = if i == 0 {
+                    h.min()
+                } else {
+                    h.value_at_quantile(q)
+                };
+                LatencyCdfCsv {
+                    seed: run.seed,
+                    run_id: run.run_id,
+                    topic: &sc.topics[t].name,
+                    node_class: &sc.node_classes[c].name,
+                    quantile: format!("{q:.2}"),
+                    latency_ms: f6(us as f64 / 1e3),
+                }
+            })
         })
     }))
 }
