@@ -39,6 +39,9 @@ pub enum Cmd {
     /// Run every point × seed of a sweep file (resumable), or one task of it, or merge
     /// finished tasks, or write a Slurm / Kubernetes script for a cluster.
     Sweep(sweep::SweepArgs),
+    /// Figures (SVG, PNG) and a self-contained report.html for a run's or a sweep's folder,
+    /// read from its CSV files.
+    Report(report::ReportArgs),
     /// Rerun a baseline's scenarios and fail on any pinned number that moved.
     Check(report::CheckArgs),
     /// Check a scenario without running it.
@@ -97,6 +100,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Cmd::Model(a) => a.exec(),
         Cmd::Compare(a) => a.exec(),
         Cmd::Sweep(a) => a.exec(),
+        Cmd::Report(a) => a.exec(),
         Cmd::Check(a) => a.exec(),
         Cmd::Validate(a) => a.exec(),
         Cmd::Presets(a) => a.exec(),

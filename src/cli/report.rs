@@ -1,5 +1,5 @@
-//! The commands that read runs against something: `compare` (simulated vs the analytical
-//! model) and `check` (a baseline's pinned numbers).
+//! The commands that read finished runs: `compare` (simulated vs the analytical model),
+//! `check` (a baseline's pinned numbers) and `report` (figures and an HTML page).
 
 use super::run::run_checked;
 use super::threads_or_all;
@@ -119,6 +119,28 @@ impl CheckArgs {
         if r.failures > 0 {
             anyhow::bail!("{} pinned number(s) moved; if the change is intended, run `gossipsim check {} --update`", r.failures, baseline.display());
         }
+        Ok(())
+    }
+}
+
+/// Figures (SVG, PNG) and a self-contained report.html for a run's or a sweep's folder.
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// A run's folder (with summary.csv) or a sweep's (with sweep.csv).
+    dir: PathBuf,
+    /// Where to write the report (default: DIR/report).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+impl ReportArgs {
+    pub fn exec(self) -> Result<()> {
+        let files = report::page::report(&self.dir, self.out.as_deref())?;
+        println!("report     {}", files[0].display());
+        println!(
+            "figures    {} file(s) beside it (SVG and PNG)",
+            files.len() - 1
+        );
         Ok(())
     }
 }

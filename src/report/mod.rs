@@ -5,6 +5,7 @@
 
 pub mod check;
 pub mod compare;
+pub mod page;
 mod render;
 mod summary;
 

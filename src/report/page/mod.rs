@@ -1,0 +1,142 @@
+//! `gossipsim report`: figures (SVG and PNG) and one self-contained `report.html` for a run
+//! folder or a sweep folder, read from its CSV files only (and `scenario.resolved.toml`,
+//! shown as it is). Writes into a report folder, each file atomically; the same folder gives
+//! the same bytes. Here: what kind of folder, reading CSV rows, HTML helpers; `run.rs` a
+//! run's page, `sweep.rs` a sweep's, `chart.rs` the drawing.
+
+mod chart;
+mod run;
+mod sweep;
+
+pub use chart::{Bars, Chart, Line, Plot};
+
+use super::{invalid, write_atomic, Doing, ReportError};
+use serde::de::DeserializeOwned;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Writes the report of `dir` (a run's or a sweep's folder) into `out` (default `dir/report`); returns
+/// the files written, `report.html` first.
+pub fn report(dir: &Path, out: Option<&Path>) -> Result<Vec<PathBuf>, ReportError> {
+    let out = out.map_or_else(|| dir.join("report"), Path::to_path_buf);
+    if dir.join("sweep.csv").is_file() {
+        write(&out, &sweep::page(dir)?)
+    } else if dir.join("summary.csv").is_file() {
+        write(&out, &run::page(dir)?)
+    } else {
+        Err(invalid!(
+            "{}: neither a run's folder (summary.csv) nor a sweep's (sweep.csv)",
+            dir.display()
+        ))
+    }
+}
+
+/// A finished page: its HTML and the figures it shows.
+struct Page {
+    html: String,
+    charts: Vec<Chart>,
+}
+
+fn write(out: &Path, page: &Page) -> Result<Vec<PathBuf>, ReportError> {
+    std::fs::create_dir_all(out).doing(|| format!("creating {}", out.display()))?;
+    let mut files = vec![(out.join("report.html"), page.html.clone().into_bytes())];
+    for c in &page.charts {
+        let svg = c.svg().map_err(ReportError::Invalid)?;
+        let png = c.png().map_err(ReportError::Invalid)?;
+        files.push((out.join(format!("{}.svg", c.name)), svg.into_bytes()));
+        files.push((out.join(format!("{}.png", c.name)), png));
+    }
+    // The figures first, the page that shows them last.
+    files.rotate_left(1);
+    for (p, bytes) in &files {
+        write_atomic(p, bytes).doing(|| format!("writing {}", p.display()))?;
+    }
+    files.rotate_right(1);
+    Ok(files.into_iter().map(|f| f.0).collect())
+}
+
+/// Every row of a CSV file the run wrote, typed; an error names the file and line.
+fn rows<T: DeserializeOwned>(dir: &Path, name: &str) -> Result<Vec<T>, ReportError> {
+    let path = dir.join(name);
+    let mut r = csv::Reader::from_path(&path).doing(|| format!("reading {}", path.display()))?;
+    r.deserialize()
+        .map(|row| {
+            row.map_err(|e| {
+                let line = e
+                    .position()
+                    .map_or(String::new(), |p| format!(":{}", p.line()));
+                invalid!("{}{line}: {e}", path.display())
+            })
+        })
+        .collect()
+}
+
+/// `s` with HTML's special characters escaped.
+fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// An HTML table: a header row and body rows (cells already escaped where needed).
+fn table(head: &[&str], body: &[Vec<String>]) -> String {
+    let mut t = String::from("<table><thead><tr>");
+    for h in head {
+        let _ = write!(t, "<th>{}</th>", esc(h));
+    }
+    t.push_str("</tr></thead><tbody>");
+    for r in body {
+        t.push_str("<tr>");
+        for c in r {
+            let _ = write!(t, "<td>{c}</td>");
+        }
+        t.push_str("</tr>");
+    }
+    t.push_str("</tbody></table>\n");
+    t
+}
+
+/// A figure inline: its SVG, a caption, and links to the files beside the page.
+fn figure(c: &Chart, caption: &str) -> Result<String, ReportError> {
+    let svg = c.svg().map_err(ReportError::Invalid)?;
+    // The SVG's own XML declaration has no place inside HTML.
+    let svg = svg.trim_start_matches(|c| c != '<');
+    let svg = match svg.strip_prefix("<?xml") {
+        Some(rest) => rest.split_once("?>").map_or(rest, |x| x.1),
+        None => svg,
+    };
+    Ok(format!(
+        "<figure id=\"{n}\">{svg}<figcaption>{cap} <a href=\"{n}.svg\">SVG</a> · <a href=\"{n}.png\">PNG</a></figcaption></figure>\n",
+        n = c.name,
+        cap = esc(caption)
+    ))
+}
+
+const STYLE: &str = "body{font-family:sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}\
+h1{font-size:1.6em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #ccc}\
+table{border-collapse:collapse;margin:1em 0;font-size:.9em}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}\
+th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}\
+figure{margin:1.5em 0}figure svg{width:100%;height:auto}figcaption{font-size:.9em;color:#555}\
+pre{background:#f7f7f7;padding:1em;overflow-x:auto;font-size:.85em}";
+
+/// The page around `body`.
+fn html(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title><style>{STYLE}</style></head>\n<body>\n<h1>{t}</h1>\n{body}<p><small>gossipsim {v}: every number on this page is read from the folder's CSV files.</small></p>\n</body></html>\n",
+        t = esc(title),
+        v = env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// A number with `d` decimals.
+fn num(x: f64, d: usize) -> String {
+    format!("{x:.d$}")
+}
