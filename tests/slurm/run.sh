@@ -43,6 +43,8 @@ cp "$work/munge/munged.pid" "$work/munged.pid"
 munge -n | unmunge >/dev/null
 
 host=$(hostname -s)
+# slurmd must find its own node name's address.
+getent hosts "$host" >/dev/null || echo "127.0.0.1 $host" >> /etc/hosts
 cpus=$(nproc)
 mem=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 * 9 / 10 ))
 mkdir -p "$work/etc" "$work/run" "$work/spool/ctld" "$work/spool/d" "$work/log"
