@@ -122,7 +122,7 @@ fn figure(c: &Chart, caption: &str) -> Result<String, ReportError> {
 
 const STYLE: &str = "body{font-family:sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}\
 h1{font-size:1.6em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #ccc}\
-table{border-collapse:collapse;margin:1em 0;font-size:.9em}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}\
+table{border-collapse:collapse;margin:1em 0;font-size:.9em;display:block;overflow-x:auto;max-width:100%}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}\
 th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}\
 figure{margin:1.5em 0}figure svg{width:100%;height:auto}figcaption{font-size:.9em;color:#555}\
 pre{background:#f7f7f7;padding:1em;overflow-x:auto;font-size:.85em}";

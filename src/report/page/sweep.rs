@@ -251,7 +251,7 @@ pub(super) fn page(dir: &Path) -> Result<Page, ReportError> {
         rows.push(r);
     }
     let mut head: Vec<&str> = vec!["point"];
-    head.extend(s.keys.iter().map(String::as_str));
+    head.extend(s.keys.iter().map(|k| short_key(k)));
     head.push("first seed · run id");
     body.push_str(&table(&head, &rows));
     for &(metric, title, unit, scale, has_model) in METRICS {
@@ -479,7 +479,7 @@ fn stats_table(s: &Sweep, stats: &[Stat], unit: &str, scale: f64) -> String {
         .collect();
     let mean = format!("mean ({unit})");
     let mut head: Vec<&str> = vec!["point"];
-    head.extend(s.keys.iter().map(String::as_str));
+    head.extend(s.keys.iter().map(|k| short_key(k)));
     head.extend([mean.as_str(), "95% CI", "min – max", "seeds"]);
     table(&head, &rows)
 }
