@@ -134,6 +134,9 @@ impl SweepArgs {
     }
 
     fn emit(&self, plan: &Plan, out: &Path, target: Target) -> Result<()> {
+        if let Some(o) = self.sbatch.iter().find(|o| o.contains(['\n', '\r'])) {
+            bail!("--sbatch {o:?}: one option per --sbatch, on one line");
+        }
         let threads = self.threads.unwrap_or(1) as usize;
         let need = Self::largest(plan, threads);
         let workdir = std::env::current_dir().context("reading the working folder")?;

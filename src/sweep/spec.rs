@@ -252,6 +252,16 @@ fn parse(src: &str, file: &str, default_name: &str) -> Result<SweepSpec, SweepEr
         }
     };
     let axes = axes(&r, sweep, mode)?;
+    let moved = |k: &str| {
+        axes.iter()
+            .any(|a| a.key == k || a.with.iter().any(|w| w.0 == k))
+    };
+    if let Some(o) = set.iter().find(|o| moved(&o.path)) {
+        return r.err(
+            get("set").and_then(Item::span),
+            format!("sweep.set.\"{}\": the key is also set by an axis", o.path),
+        );
+    }
     Ok(SweepSpec {
         file: PathBuf::from(file),
         name,
@@ -468,6 +478,7 @@ mod tests {
             ("[sweep]\nbase = \"b\"\n[sweep.axes]\nnodes = [1]\n[sweep.with.seed]\nx = [1]\n", "no axis of that key", None),
             ("[sweep]\nbase = \"b\"\n[sweep.axes]\nnodes = [1]\n[sweep.with.nodes]\nnodes = [1]\n", "set by two axes", None),
             ("[sweep]\nbase = \"b\"\n[sweep.axes]\nseed = [1, 2]\n", "cannot be an axis", Some(4)),
+            ("[sweep]\nbase = \"b\"\nset = { nodes = 5 }\n[sweep.axes]\nnodes = [1, 2]\n", "also set by an axis", Some(3)),
             ("nodes = 5\n[sweep]\nbase = \"b\"\n", "unknown top-level key `nodes`", Some(1)),
             ("[sweep]\nbase = \"b\"\naxis = {}\n", "sweep.axis: unknown key", Some(3)),
             ("[sweep\n", "not a TOML file", Some(1)),

@@ -4,7 +4,9 @@
 # temporary folder), runs tests/slurm/sweep.toml locally, then emits its job array, submits it
 # and waits, collects, and requires sweep.csv and sweep-stats.csv byte-identical to the local
 # run's. Stops the daemons on exit. Needs root (packages, munge).
-# Usage: run.sh [BINARY [SWEEP_FILE]] (default: target/release/gossipsim tests/slurm/sweep.toml)
+# Usage: run.sh [BINARY [SWEEP_FILE]] (default: target/release/gossipsim tests/slurm/sweep.toml);
+# with SLURM_CHECK_KEEP=DIR the local and the cluster sweep folders are kept as DIR/local and
+# DIR/cluster.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=$(realpath "${1:-target/release/gossipsim}")
@@ -96,4 +98,9 @@ elapsed_ms=$(( ($(date +%s%N) - started) / 1000000 ))
 cmp "$work/local/sweep.csv" "$work/cluster/sweep.csv"
 cmp "$work/local/sweep-stats.csv" "$work/cluster/sweep-stats.csv"
 tasks=$(($(wc -l < "$work/local/sweep.csv") - 1))
+if [ -n "${SLURM_CHECK_KEEP:-}" ]; then
+  mkdir -p "$SLURM_CHECK_KEEP"
+  rm -rf "$SLURM_CHECK_KEEP/local" "$SLURM_CHECK_KEEP/cluster"
+  cp -r "$work/local" "$work/cluster" "$SLURM_CHECK_KEEP/"
+fi
 echo "slurm-check: ok: $tasks runs through Slurm in ${elapsed_ms} ms (emit, submit, wait, collect; locally ${local_ms} ms); sweep.csv and sweep-stats.csv identical to the local sweep"
