@@ -115,6 +115,7 @@ impl Chart {
             let mut enc = png::Encoder::new(&mut out, w, h);
             enc.set_color(png::ColorType::Rgb);
             enc.set_depth(png::BitDepth::Eight);
+            enc.set_compression(png::Compression::Best);
             let mut writer = enc.write_header().map_err(|e| e.to_string())?;
             writer.write_image_data(&rgb).map_err(|e| e.to_string())?;
         }
@@ -173,6 +174,7 @@ impl Chart {
         let labels: Vec<String> = categories.to_vec();
         chart
             .configure_mesh()
+            .max_light_lines(1)
             .disable_x_mesh()
             .x_labels(n.saturating_mul(2) + 1)
             .x_label_formatter(&|x| {
@@ -267,6 +269,7 @@ impl Chart {
         };
         chart
             .configure_mesh()
+            .max_light_lines(1)
             .x_labels(if log_x { 60 } else { 10 })
             .x_desc(x_label)
             .y_desc(&self.y_label)
