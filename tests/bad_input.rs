@@ -1249,3 +1249,142 @@ fn bad_inline_data() {
         refused(&src, path, words);
     }
 }
+
+/// Every command that prints, with its stdout a pipe nobody reads (`gossipsim presets |
+/// head -1` once panicked): no panic, no error message, and exit 0 (the reader stopped; the
+/// work was done).
+#[test]
+fn every_command_survives_a_closed_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let smoke = format!("{root}/scenarios/smoke.toml");
+    let sweep = format!("{root}/tests/slurm/sweep.toml");
+    let run = dir.path().join("run");
+    let (run_s, sweep_out) = (run.to_str().unwrap(), dir.path().join("sweep"));
+    let short = [
+        "--set",
+        "time.warmup=\"5s\"",
+        "--set",
+        "time.duration=\"5s\"",
+    ];
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["presets"],
+        vec!["presets", "--markdown"],
+        vec!["validate", &smoke],
+        vec!["model", &smoke],
+        [&["run", smoke.as_str(), "--out", run_s][..], &short[..]].concat(),
+        [
+            &["run", smoke.as_str(), "--seeds", "1..2", "--out", run_s][..],
+            &short[..],
+        ]
+        .concat(),
+        vec!["compare", run_s],
+        vec!["report", run_s],
+        vec!["sweep", &sweep, "--list"],
+        vec!["sweep", &sweep, "--out", sweep_out.to_str().unwrap()],
+        vec![
+            "sweep",
+            &sweep,
+            "--out",
+            sweep_out.to_str().unwrap(),
+            "--collect",
+        ],
+        vec![
+            "sweep",
+            &sweep,
+            "--out",
+            sweep_out.to_str().unwrap(),
+            "--task",
+            "0",
+        ],
+        vec![
+            "sweep",
+            &sweep,
+            "--out",
+            sweep_out.to_str().unwrap(),
+            "--emit",
+            "slurm",
+        ],
+        [&[
+            "bench",
+            smoke.as_str(),
+            "--threads",
+            "1",
+            "--warmup",
+            "2s",
+            "--duration",
+            "2s",
+        ][..]]
+        .concat(),
+    ];
+    for args in &commands {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = bin()
+            .args(args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+    }
+}
+
+/// Any u64 is a seed: one above 2^63 − 1 (beyond TOML's integers) runs, is written as a
+/// string in the resolved scenario, and reruns from it to the same results; a negative or
+/// non-numeric seed, in the file, in --set or in --seed, is one line saying what a seed is.
+#[test]
+fn every_u64_is_a_seed_and_nothing_else_is() {
+    let max = BASE.replace("seed = 1", "seed = \"18446744073709551615\"");
+    let sc = parse_str(&max, "s.toml", "s", None).unwrap();
+    assert_eq!(sc.seed, u64::MAX);
+    assert!(sc.resolved_toml.contains("seed = \"18446744073709551615\""));
+    let again = parse_str(&sc.resolved_toml, "r.toml", "r", None).unwrap();
+    assert_eq!(again.resolved_toml, sc.resolved_toml);
+    assert_eq!(sc.with_seed(7).seed, 7);
+    for bad in ["seed = -1", "seed = \"x\"", "seed = 1.5"] {
+        let e = err(&BASE.replace("seed = 1", bad));
+        assert_eq!(e.path, "seed", "{bad}: {e}");
+        assert!(
+            e.to_string()
+                .contains("a whole number from 0 to 18446744073709551615"),
+            "{bad}: {e}"
+        );
+    }
+    let smoke = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/smoke.toml");
+    for args in [
+        vec!["run", smoke, "--seed", "-1"],
+        vec!["run", smoke, "--seed", "18446744073709551616"],
+        vec!["validate", smoke, "--set", "seed=-1"],
+    ] {
+        let out = bin().args(&args).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{args:?}");
+        assert!(
+            text.contains("a seed is a whole number from 0 to 18446744073709551615"),
+            "{args:?}: {text}"
+        );
+        assert_eq!(
+            text.trim_end().lines().count(),
+            1,
+            "{args:?}: one line: {text}"
+        );
+    }
+}
+
+/// TOML syntax errors are one line: the parser's "expected …" joins its message.
+#[test]
+fn toml_syntax_errors_are_one_line() {
+    for src in [
+        "nodes = \n",
+        "[time\n",
+        "nodes = 5\nnodes = 6\n",
+        "x = [1,\n",
+    ] {
+        let e = err(src);
+        assert!(!e.to_string().contains('\n'), "{src:?}: {e}");
+        assert!(e.line.is_some(), "{src:?}: a line: {e}");
+    }
+}

@@ -208,7 +208,7 @@ pub fn bench_one(path: &Source, opts: Options, slice: Slice) -> Result<()> {
         estimate: est,
         output_hash: h,
     };
-    println!("{}", m.line());
+    outln!("{}", m.line());
     Ok(())
 }
 
@@ -229,7 +229,7 @@ pub fn bench(
             crate::estimate::check(&sc, t, 1, None)?;
         }
     }
-    println!(
+    outln!(
         "{:<22} {:>8} {:>8} {:>3} {:>9} {:>9} {:>13} {:>8} {:>8} {:>10} {:>10}  output hash",
         "workload",
         "nodes",
@@ -248,7 +248,7 @@ pub fn bench(
         let name = scenario::name_from_path(&p.path);
         for &t in threads {
             let m = run_child(&exe, p, t, slice, shortcuts)?;
-            print_row(&name, &m);
+            print_row(&name, &m)?;
             rows.push(BenchCsv::new(&name, &m));
         }
     }
@@ -308,9 +308,9 @@ fn run_child(
 }
 
 /// One line of the printed table.
-fn print_row(name: &str, m: &Measurement) {
+fn print_row(name: &str, m: &Measurement) -> Result<()> {
     let wall = m.wall_s();
-    println!(
+    outln!(
         "{:<22} {:>8} {:>8.0} {:>3} {:>9.2} {:>9.2} {:>13} {:>8.2} {:>8.0} {:>10} {:>10}  {:016x}",
         name,
         m.nodes,
@@ -325,6 +325,7 @@ fn print_row(name: &str, m: &Measurement) {
         gib(m.estimate),
         m.output_hash
     );
+    Ok(())
 }
 
 /// One row of `--csv`.

@@ -23,7 +23,7 @@ impl ValidateArgs {
         let scenario = self.scenario;
         let sc = scenario::load_with(&scenario, &self.set)?;
         let est = crate::estimate::estimate(&sc, threads_or_all(None));
-        println!(
+        outln!(
             "{}: ok ({} nodes, {} topic(s), {} traffic class(es), preset {}, {} measured after {} warm-up; estimated peak memory {})",
             scenario.display(),
             sc.nodes,
@@ -39,7 +39,7 @@ impl ValidateArgs {
             .iter()
             .map(|(name, b)| format!("{name} {:.1} MiB", b / f64::from(1u32 << 20)))
             .collect();
-        println!("  memory estimate by term: {}", terms.join(", "));
+        outln!("  memory estimate by term: {}", terms.join(", "));
         for (t, p) in sc.topics.iter().zip(crate::sim::peering(&sc)?) {
             if p.components > 1 {
                 let hint = match sc.topology {
@@ -48,12 +48,12 @@ impl ValidateArgs {
                     }
                     _ => "peering ignores topics; topology.kind = \"shard_aware\" dials per shard as nwaku does",
                 };
-                println!(
+                outln!(
                     "  warning: topic {}: its {} nodes make {} separate groups of connections, so its mesh cannot be connected ({hint})",
                     t.name, p.nodes, p.components
                 );
             } else {
-                println!("  topic {}: {} nodes, connected", t.name, p.nodes);
+                outln!("  topic {}: {} nodes, connected", t.name, p.nodes);
             }
         }
         Ok(())
@@ -112,7 +112,7 @@ impl ModelArgs {
         } else {
             nodes.iter().map(|&x| x as f64).collect()
         };
-        print!("{}", crate::model::table::render(&p, &versions, &ns));
+        out!("{}", crate::model::table::render(&p, &versions, &ns));
         Ok(())
     }
 }
@@ -128,12 +128,12 @@ pub struct PresetsArgs {
 impl PresetsArgs {
     pub fn exec(self) -> Result<()> {
         if self.markdown {
-            print!("{}", scenario::validate::presets_markdown());
+            out!("{}", scenario::validate::presets_markdown());
             return Ok(());
         }
         for name in PRESETS {
             let cfg = preset(name).expect("listed presets exist");
-            println!(
+            outln!(
                 "[gossipsub]  # preset \"{name}\"\n{}",
                 scenario::validate::gossipsub_toml(name, &cfg)
             );

@@ -7,6 +7,22 @@
     reason = "the CLI shows wall-clock progress and times benchmarks; nothing it reads reaches a result"
 )]
 
+/// `println!` to stdout that fails (with the `std::io::Error`) instead of panicking where
+/// stdout is closed: a reader that stopped early (`gossipsim presets | head -1`) ends the
+/// command quietly (see `main`).
+macro_rules! outln {
+    ($($t:tt)*) => {
+        $crate::cli::out(&format!("{}\n", format_args!($($t)*)))?
+    };
+}
+
+/// `print!` as `outln!` does it.
+macro_rules! out {
+    ($($t:tt)*) => {
+        $crate::cli::out(&format!($($t)*))?
+    };
+}
+
 mod bench;
 mod inspect;
 mod report;
@@ -80,11 +96,28 @@ pub fn main() -> i32 {
     };
     match dispatch(cli) {
         Ok(()) => 0,
+        // Whoever read stdout stopped reading: nothing left to tell, and nothing went wrong.
+        Err(e) if closed_stdout(&e) => 0,
         Err(e) => {
             eprintln!("error: {}", format_chain(&e));
             1
         }
     }
+}
+
+/// Writes `text` to stdout.
+pub(crate) fn out(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut o = std::io::stdout().lock();
+    o.write_all(text.as_bytes())?;
+    o.flush()
+}
+
+fn closed_stdout(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn format_chain(e: &anyhow::Error) -> String {

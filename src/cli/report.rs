@@ -35,7 +35,8 @@ pub struct CompareArgs {
     /// With a scenario: where to write its results.
     #[arg(long)]
     out: Option<PathBuf>,
-    #[arg(long)]
+    /// With a scenario: override its master seed (a whole number, 0 to 2^64 − 1).
+    #[arg(long, allow_hyphen_values = true, value_parser = super::run::parse_seed)]
     seed: Option<u64>,
     /// Set a scenario key on top of the file (repeatable), e.g. --set gossipsub.mesh_n=8;
     /// validated like the file.
@@ -77,8 +78,8 @@ impl CompareArgs {
         let case = case.map(|c| crate::model::Case::parse(&c).expect("clap checked the value"));
         let c = report::compare::compare(&dir, version, case, tolerance)?;
         report::compare::write_csv(&dir, &c, tolerance)?;
-        print!("{}", c.text);
-        println!("written    {}", dir.join("compare.csv").display());
+        out!("{}", c.text);
+        outln!("written    {}", dir.join("compare.csv").display());
         Ok(())
     }
 }
@@ -107,15 +108,15 @@ impl CheckArgs {
             add,
         } = self;
         if update {
-            print!("{}", report::check::update(&baseline, &add)?);
-            println!("written    {}", baseline.display());
+            out!("{}", report::check::update(&baseline, &add)?);
+            outln!("written    {}", baseline.display());
             return Ok(());
         }
         if !add.is_empty() {
             anyhow::bail!("--add only goes with --update");
         }
         let r = report::check::check(&baseline, tolerance)?;
-        print!("{}", r.text);
+        out!("{}", r.text);
         if r.failures > 0 {
             anyhow::bail!("{} pinned number(s) moved; if the change is intended, run `gossipsim check {} --update`", r.failures, baseline.display());
         }
@@ -136,8 +137,8 @@ pub struct ReportArgs {
 impl ReportArgs {
     pub fn exec(self) -> Result<()> {
         let files = report::page::report(&self.dir, self.out.as_deref())?;
-        println!("report     {}", files[0].display());
-        println!(
+        outln!("report     {}", files[0].display());
+        outln!(
             "figures    {} file(s) beside it (SVG and PNG)",
             files.len() - 1
         );

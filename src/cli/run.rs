@@ -20,8 +20,8 @@ pub struct RunArgs {
     /// --set 'traffic[0].size="10KB"'; validated like the file, kept in the resolved scenario.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<Override>,
-    /// Override the scenario's master seed.
-    #[arg(long, conflicts_with = "seeds")]
+    /// Override the scenario's master seed (a whole number, 0 to 2^64 − 1).
+    #[arg(long, conflicts_with = "seeds", allow_hyphen_values = true, value_parser = parse_seed)]
     seed: Option<u64>,
     /// Independent runs, one per seed, in parallel ("1..8" = 1 to 8, or "1,5,9");
     /// each writes <out>/seed-<seed>/.
@@ -65,6 +65,16 @@ impl RunArgs {
 /// The seeds of `--seeds`.
 #[derive(Debug, Clone)]
 pub struct Seeds(Vec<u64>);
+
+/// One seed: any u64, and a message that says so.
+pub(super) fn parse_seed(s: &str) -> Result<u64, String> {
+    s.trim().parse().map_err(|_| {
+        format!(
+            "a seed is a whole number from 0 to {}, got \"{s}\"",
+            u64::MAX
+        )
+    })
+}
 
 fn parse_seeds(s: &str) -> Result<Seeds, String> {
     crate::sweep::parse_seeds(s).map(Seeds)
@@ -122,11 +132,11 @@ fn run_seeds(
     for (s, r) in seeds.iter().zip(results) {
         let dir = r.with_context(|| format!("seed {s}"))?;
         if !quiet {
-            println!("seed {s:<6} {}", dir.display());
+            outln!("seed {s:<6} {}", dir.display());
         }
     }
     if !quiet {
-        println!(
+        outln!(
             "runs       {} seed(s), {} at a time, in {:.2} s wall",
             seeds.len(),
             at_once,
@@ -171,8 +181,8 @@ pub fn run(
     report::write_files(&out_dir, &files)
         .with_context(|| format!("writing results to {}", out_dir.display()))?;
     if !quiet {
-        print!("{}", summary.text);
-        println!(
+        out!("{}", summary.text);
+        outln!(
             "run        {} events in {:.2} s wall ({:.2} M events/s; {:.1} simulated s per wall s; {} partition(s), windows of {:.3} ms)",
             output.events,
             wall,
@@ -181,7 +191,7 @@ pub fn run(
             output.partitions,
             output.lookahead.0 as f64 / 1e6,
         );
-        println!("results    {}", out_dir.display());
+        outln!("results    {}", out_dir.display());
     }
     Ok(out_dir)
 }

@@ -113,7 +113,7 @@ impl SweepArgs {
         let before = sweep::run_task(plan, t, out, Options::threads(threads))
             .with_context(|| format!("task {i} ({})", plan.values_shown(t)))?;
         if !self.quiet {
-            println!(
+            outln!(
                 "task {i} {} {} in {:.2} s: {}",
                 out.join(&t.dir).display(),
                 outcome(before),
@@ -196,13 +196,13 @@ impl SweepArgs {
         write_atomic(&path, text.as_bytes())
             .with_context(|| format!("writing {}", path.display()))?;
         if !self.quiet {
-            println!(
+            outln!(
                 "{} task(s), each up to {} of memory; submit: {next} {}",
                 plan.tasks.len(),
                 gib(e.memory),
                 path.display()
             );
-            println!(
+            outln!(
                 "then: gossipsim sweep {} --out {} --collect",
                 self.sweep.display(),
                 out.display()
@@ -287,13 +287,13 @@ impl SweepArgs {
         }
         collect(plan, out, self.quiet, false)?;
         if !self.quiet {
-            println!(
+            outln!(
                 "sweep      {} run(s): {ran} ran, {done_before} already complete, {} failed; {jobs} at a time, {threads} thread(s) each, {:.2} s wall",
                 plan.tasks.len(),
                 failures.len(),
                 started.elapsed().as_secs_f64()
             );
-            println!("results    {}", out.display());
+            outln!("results    {}", out.display());
         }
         if !failures.is_empty() {
             bail!(
@@ -379,11 +379,8 @@ fn list(plan: &Plan, out: &Path) -> Result<()> {
             plan.values_shown(t).replace('"', "\"\"")
         );
     }
-    // A reader that stops early (`| head`) is not an error.
-    match std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("writing the list"),
-        _ => Ok(()),
-    }
+    out!("{text}");
+    Ok(())
 }
 
 /// Writes sweep.csv and sweep-stats.csv from the finished tasks; `report` lists the missing.
@@ -398,7 +395,7 @@ fn collect(plan: &Plan, out: &Path, quiet: bool, report: bool) -> Result<()> {
         write_atomic(&p, bytes).with_context(|| format!("writing {}", p.display()))?;
     }
     if report && !quiet {
-        println!(
+        outln!(
             "collected  {} of {} run(s) into {}",
             c.complete,
             plan.tasks.len(),
@@ -412,7 +409,7 @@ fn collect(plan: &Plan, out: &Path, quiet: bool, report: bool) -> Result<()> {
                 .map(|t| format!("{} ({})", t.index, t.dir.display()))
                 .collect();
             let more = c.missing.len().saturating_sub(20);
-            println!(
+            outln!(
                 "missing    {} task(s): {}{}",
                 c.missing.len(),
                 shown.join(", "),

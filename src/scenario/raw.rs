@@ -10,12 +10,54 @@ use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
+/// A seed: any u64. TOML integers stop at 2^63 − 1, so a larger seed is written (and may be
+/// given) as a string of digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawSeed(pub u64);
+
+impl Serialize for RawSeed {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match i64::try_from(self.0) {
+            Ok(i) => s.serialize_i64(i),
+            Err(_) => s.serialize_str(&self.0.to_string()),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RawSeed {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        const WHAT: &str = "a whole number from 0 to 18446744073709551615 (above 2^63 − 1 as a string, \"18446744073709551615\")";
+        impl Visitor<'_> for V {
+            type Value = RawSeed;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(WHAT)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawSeed, E> {
+                u64::try_from(v)
+                    .map(RawSeed)
+                    .map_err(|_| E::custom(format!("a seed is {WHAT}, got {v}")))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawSeed, E> {
+                Ok(RawSeed(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawSeed, E> {
+                v.trim()
+                    .parse()
+                    .map(RawSeed)
+                    .map_err(|_| E::custom(format!("a seed is {WHAT}, got \"{v}\"")))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawScenario {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    pub seed: Option<u64>,
+    pub seed: Option<RawSeed>,
     pub nodes: Option<u64>,
     pub time: Option<RawTime>,
     pub gossipsub: Option<RawGossipsub>,

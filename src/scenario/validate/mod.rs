@@ -43,7 +43,7 @@ pub fn parse_str(
             let inner = e.into_inner();
             let line = inner.span().map(|s| line_of(src, s.start));
             let path = if path == "." { String::new() } else { path };
-            let mut msg = inner.message().trim().to_string();
+            let mut msg = one_line(inner.message());
             if path == "sweep" && msg.starts_with("unknown field `sweep`") {
                 msg = "this is a sweep file, not a scenario: run it with `gossipsim sweep`".into();
             }
@@ -57,6 +57,16 @@ pub fn parse_str(
     };
     let v = Validator { src, file, dir };
     v.scenario(raw, default_name)
+}
+
+/// A parser's message on one line: TOML's put what was expected on a second line.
+fn one_line(msg: &str) -> String {
+    msg.trim()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn line_of(src: &str, byte: usize) -> usize {
@@ -258,7 +268,7 @@ impl Validator<'_> {
         }
         let mut s = Scenario {
             name,
-            seed: raw.seed.unwrap_or(1),
+            seed: raw.seed.map_or(1, |s| s.0),
             nodes,
             warmup,
             duration,

@@ -46,7 +46,7 @@ impl Validator<'_> {
                         file: text.label.clone(),
                         line: inner.span().map(|s| line_of(&text.src, s.start)),
                         path: if path == "." { String::new() } else { path },
-                        msg: inner.message().trim().to_string(),
+                        msg: super::one_line(inner.message()),
                     });
                 }
             };

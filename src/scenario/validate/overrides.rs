@@ -70,7 +70,7 @@ fn apply(src: &str, file: &str, sets: &[Override]) -> Result<String, ScenarioErr
             file: file.into(),
             line: e.span().map(|s| super::line_of(src, s.start)),
             path: String::new(),
-            msg: e.message().trim().to_string(),
+            msg: super::one_line(e.message()),
         })?;
     for o in sets {
         let fail = |msg: String| ScenarioError {

@@ -12,7 +12,7 @@ use std::fmt::Write;
 pub fn resolve_toml(s: &Scenario) -> String {
     let raw = RawScenario {
         name: Some(s.name.clone()),
-        seed: Some(s.seed),
+        seed: Some(RawSeed(s.seed)),
         nodes: Some(u64::from(s.nodes)),
         time: Some(RawTime {
             warmup: Some(Duration(s.warmup)),
