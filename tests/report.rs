@@ -213,3 +213,44 @@ fn the_report_renders_in_headless_chromium() {
         "the screenshot is not blank: {share} of pixels inked, {colours} colours"
     );
 }
+
+/// Tables that are not what `sweep` writes are refused in one line naming the file, never a
+/// panic.
+#[test]
+fn bad_sweep_tables_are_one_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let stats_head = "point,k,metric,n,mean,std,min,max,ci95_low,ci95_high\n";
+    let cases = [
+        ("point,seed\n0,1\n", stats_head, "not a sweep table"),
+        (
+            "point,k,seed,run_id\nx,1,1,a\n",
+            stats_head,
+            "is not a number",
+        ),
+        (
+            "point,k,seed,run_id\n0,1,1,a,5\n",
+            stats_head,
+            "found record with 5 fields",
+        ),
+        (
+            "point,k,seed,run_id\n0,1,1,a\n",
+            "point,k,metric,n,mean,std,min,max,ci95_low,ci95_high\n9,1,m,1,1,,1,1,,\n",
+            "point 9 is not in sweep.csv",
+        ),
+    ];
+    for (sweep, stats, words) in cases {
+        std::fs::write(tmp.path().join("sweep.csv"), sweep).unwrap();
+        std::fs::write(tmp.path().join("sweep-stats.csv"), stats).unwrap();
+        let out = Command::new(BIN)
+            .args(["report", tmp.path().to_str().unwrap()])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{sweep:?}: {err}");
+        assert!(
+            err.contains(words),
+            "{sweep:?}: {err:?} should say {words:?}"
+        );
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    }
+}

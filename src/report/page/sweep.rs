@@ -104,9 +104,9 @@ fn read(dir: &Path) -> Result<Sweep, ReportError> {
         .iter()
         .position(|h| h == "seed")
         .ok_or_else(|| invalid!("{}: no column `seed`", path.display()))?;
-    if head.get(0) != Some("point") {
+    if head.get(0) != Some("point") || head.get(seed_col + 1) != Some("run_id") {
         return Err(invalid!(
-            "{}: the first column is not `point`",
+            "{}: not a sweep table (expected point, the set keys, seed, run_id, metrics)",
             path.display()
         ));
     }
@@ -171,8 +171,16 @@ fn read(dir: &Path) -> Result<Sweep, ReportError> {
         let bad = || invalid!("{}:{}: not a number", path.display(), i + 2);
         let f = |c: usize| rec[c].parse::<f64>().map_err(|_| bad());
         let opt = |c: usize| rec[c].parse::<f64>().ok();
+        let point: usize = rec[0].parse().map_err(|_| bad())?;
+        if !values.contains_key(&point) {
+            return Err(invalid!(
+                "{}:{}: point {point} is not in sweep.csv",
+                path.display(),
+                i + 2
+            ));
+        }
         stats.entry(rec[m].to_string()).or_default().push(Stat {
-            point: rec[0].parse().map_err(|_| bad())?,
+            point,
             n: rec[n].parse().map_err(|_| bad())?,
             mean: f(mean)?,
             min: f(min)?,
