@@ -37,7 +37,7 @@ impl Source {
 pub use crate::net::latency::LatencySpec;
 pub use crate::net::topology::TopologySpec;
 pub use crate::traffic::{Arrival, Per, SizeDist};
-pub use validate::{load, parse_str};
+pub use validate::{load, one_line, parse_str};
 
 /// A scenario error: where (file, line, key path) and what.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -171,7 +171,7 @@ fn parse(src: &str, file: &str, default_name: &str) -> Result<SweepSpec, SweepEr
             e.span(),
             format!(
                 "not a TOML file: {}",
-                e.message().trim().lines().collect::<Vec<_>>().join("; ")
+                crate::scenario::one_line(e.message())
             ),
         )
     })?;

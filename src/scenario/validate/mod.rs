@@ -60,7 +60,7 @@ pub fn parse_str(
 }
 
 /// A parser's message on one line: TOML's put what was expected on a second line.
-fn one_line(msg: &str) -> String {
+pub fn one_line(msg: &str) -> String {
     msg.trim()
         .lines()
         .map(str::trim)
