@@ -297,14 +297,13 @@ impl Chart {
             } else {
                 ShapeStyle::from(&c).stroke_width(3)
             };
-            let anno = if l.model {
-                chart.draw_series(dashed(&pts, style)).map_err(e)?
+            if l.model {
+                chart.draw_series(dashed(&pts, style)).map_err(e)?;
             } else {
                 chart
-                    .draw_series(std::iter::once(PathElement::new(pts.clone(), style)))
-                    .map_err(e)?
-            };
-            let _ = anno;
+                    .draw_series(std::iter::once(PathElement::new(pts, style)))
+                    .map_err(e)?;
+            }
             if !l.model && markers {
                 chart
                     .draw_series(

@@ -34,16 +34,40 @@ pub fn report(dir: &Path, out: Option<&Path>) -> Result<Vec<PathBuf>, ReportErro
 /// A finished page: its HTML and the figures it shows.
 struct Page {
     html: String,
-    charts: Vec<Chart>,
+    figures: Figures,
+}
+
+/// A page's figures, each drawn as SVG once: inline on the page and as its file.
+#[derive(Default)]
+struct Figures(Vec<(Chart, String)>);
+
+impl Figures {
+    /// `c` inline with its caption and links to its files; its SVG is kept for the file.
+    fn add(&mut self, c: Chart, caption: &str) -> Result<String, ReportError> {
+        let svg = c.svg().map_err(ReportError::Invalid)?;
+        let html = figure(&c.name, &svg, caption);
+        self.0.push((c, svg));
+        Ok(html)
+    }
+}
+
+/// The name a resolved scenario gives itself (its `name = "…"` line).
+fn scenario_name(resolved: &str) -> Option<String> {
+    resolved
+        .lines()
+        .find_map(|l| l.strip_prefix("name = "))
+        .map(|n| n.trim_matches('"').to_string())
 }
 
 fn write(out: &Path, page: &Page) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(out).doing(|| format!("creating {}", out.display()))?;
     let mut files = vec![(out.join("report.html"), page.html.clone().into_bytes())];
-    for c in &page.charts {
-        let svg = c.svg().map_err(ReportError::Invalid)?;
+    for (c, svg) in &page.figures.0 {
         let png = c.png().map_err(ReportError::Invalid)?;
-        files.push((out.join(format!("{}.svg", c.name)), svg.into_bytes()));
+        files.push((
+            out.join(format!("{}.svg", c.name)),
+            svg.clone().into_bytes(),
+        ));
         files.push((out.join(format!("{}.png", c.name)), png));
     }
     // The figures first, the page that shows them last.
@@ -105,19 +129,17 @@ fn table(head: &[&str], body: &[Vec<String>]) -> String {
 }
 
 /// A figure inline: its SVG, a caption, and links to the files beside the page.
-fn figure(c: &Chart, caption: &str) -> Result<String, ReportError> {
-    let svg = c.svg().map_err(ReportError::Invalid)?;
+fn figure(name: &str, svg: &str, caption: &str) -> String {
     // The SVG's own XML declaration has no place inside HTML.
     let svg = svg.trim_start_matches(|c| c != '<');
     let svg = match svg.strip_prefix("<?xml") {
         Some(rest) => rest.split_once("?>").map_or(rest, |x| x.1),
         None => svg,
     };
-    Ok(format!(
-        "<figure id=\"{n}\">{svg}<figcaption>{cap} <a href=\"{n}.svg\">SVG</a> · <a href=\"{n}.png\">PNG</a></figcaption></figure>\n",
-        n = c.name,
+    format!(
+        "<figure id=\"{name}\">{svg}<figcaption>{cap} <a href=\"{name}.svg\">SVG</a> · <a href=\"{name}.png\">PNG</a></figcaption></figure>\n",
         cap = esc(caption)
-    ))
+    )
 }
 
 const STYLE: &str = "body{font-family:sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}\

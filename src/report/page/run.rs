@@ -3,7 +3,7 @@
 //! latency CDF and delivery per topic, simulated vs model term by term, and the resolved
 //! scenario. Reads the run's CSV files only; the model side is `compare`'s, on the same files.
 
-use super::{esc, figure, html, num, rows, table, Bars, Chart, Line, Page, Plot};
+use super::{esc, html, num, rows, scenario_name, table, Bars, Chart, Figures, Line, Page, Plot};
 use crate::metrics::Kind;
 use crate::report::{compare, ReportError};
 use std::collections::BTreeMap;
@@ -134,11 +134,7 @@ impl Run {
 /// The run's page.
 pub(super) fn page(dir: &Path) -> Result<Page, ReportError> {
     let r = Run::read(dir)?;
-    let name = r
-        .resolved
-        .lines()
-        .find_map(|l| l.strip_prefix("name = "))
-        .map_or_else(|| "run".to_string(), |n| n.trim_matches('"').to_string());
+    let name = scenario_name(&r.resolved).unwrap_or_else(|| "run".into());
     let charts = vec![
         by_kind(&r),
         by_app_class(&r),
@@ -169,8 +165,9 @@ pub(super) fn page(dir: &Path) -> Result<Page, ReportError> {
         "First-arrival latency over every (message, receiver) of measured messages, per topic and receiver class.",
         "Share of expected deliveries made, per topic and receiver class.",
     ];
-    for (c, cap) in charts.iter().zip(captions) {
-        body.push_str(&figure(c, cap)?);
+    let mut figures = Figures::default();
+    for (c, cap) in charts.into_iter().zip(captions) {
+        body.push_str(&figures.add(c, cap)?);
     }
     body.push_str("<h2>Delivery and latency</h2>\n");
     body.push_str(&delivery_table(&r));
@@ -179,18 +176,16 @@ pub(super) fn page(dir: &Path) -> Result<Page, ReportError> {
         body,
         "<p>Per-node ingress in MB/h by the model's terms (model 2023, its default case for this scenario), as <code>gossipsim compare</code> computes it from this folder.</p>"
     );
-    body.push_str(&figure(
-        &model_chart,
+    body.push_str(&figures.add(
+        model_chart,
         "Simulated (left) and model (right) per-node ingress by term, all topics.",
     )?);
     body.push_str(&compare_table(&model));
     body.push_str("<h2>Scenario (resolved)</h2>\n");
     let _ = writeln!(body, "<pre>{}</pre>", esc(&r.resolved));
-    let mut charts = charts;
-    charts.push(model_chart);
     Ok(Page {
         html: html(&format!("gossipsim report: {name}"), &body),
-        charts,
+        figures,
     })
 }
 

@@ -3,7 +3,7 @@
 //! curve over the ingress; tables of means with 95% confidence intervals. Reads
 //! `sweep.csv`, `sweep-stats.csv` and, for the model, each point's first run folder.
 
-use super::{esc, figure, html, num, table, Chart, Line, Page, Plot};
+use super::{esc, html, num, scenario_name, table, Chart, Figures, Line, Page, Plot};
 use crate::report::{compare, invalid, ReportError};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -240,7 +240,7 @@ pub(super) fn page(dir: &Path) -> Result<Page, ReportError> {
     let s = read(dir)?;
     let axes = s.axes();
     let model = model_ingress(dir, &s)?;
-    let mut charts = Vec::new();
+    let mut figures = Figures::default();
     let mut body = String::new();
     let _ = writeln!(
         body,
@@ -288,8 +288,7 @@ pub(super) fn page(dir: &Path) -> Result<Page, ReportError> {
                     ""
                 }
             );
-            body.push_str(&figure(&c, &cap)?);
-            charts.push(c);
+            body.push_str(&figures.add(c, &cap)?);
         }
         body.push_str(&stats_table(&s, stats, unit, scale));
     }
@@ -300,12 +299,7 @@ pub(super) fn page(dir: &Path) -> Result<Page, ReportError> {
         .and_then(|&p| {
             std::fs::read_to_string(run_dir(dir, &s, p).join("scenario.resolved.toml")).ok()
         })
-        .and_then(|t| {
-            t.lines().find_map(|l| {
-                l.strip_prefix("name = ")
-                    .map(|n| n.trim_matches('"').to_string())
-            })
-        })
+        .and_then(|t| scenario_name(&t))
         .unwrap_or_else(|| "?".into());
     let axes_named: Vec<&str> = axes.iter().map(|&a| s.keys[a].as_str()).collect();
     Ok(Page {
@@ -316,7 +310,7 @@ pub(super) fn page(dir: &Path) -> Result<Page, ReportError> {
             ),
             &body,
         ),
-        charts,
+        figures,
     })
 }
 
