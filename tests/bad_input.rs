@@ -407,6 +407,7 @@ fn cli_run_writes_every_file_and_validate_presets_work() {
             "delivery.csv",
             "latency-cdf.csv",
             "latency.csv",
+            "manifest.csv",
             "mesh.csv",
             "nodes.csv",
             "scenario.resolved.toml",
@@ -452,7 +453,10 @@ fn cli_reports_unwritable_output() {
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("writing results"), "{stderr}");
+    assert!(
+        stderr.contains("creating") && stderr.contains("file"),
+        "{stderr}"
+    );
 }
 
 /// A resolved scenario carries its data files' data inline: it reads the same and has the

@@ -5,7 +5,7 @@
 
 use gossipsim::model::{Case, Version};
 use gossipsim::report::compare::{by_key, compare};
-use gossipsim::report::{render_files, write_files, Summary};
+use gossipsim::report::{folder, render_files, run_id, Summary};
 use gossipsim::Sim;
 use std::path::Path;
 use std::process::Command;
@@ -16,7 +16,10 @@ fn run_to(scenario: &str, dir: &Path) {
     let sc = Arc::new(sc);
     let out = Sim::new(sc.clone(), 1).unwrap().run(&mut |_, _| {});
     let s = Summary::new(&sc, &out);
-    write_files(dir, &render_files(&sc, &out, &s)).unwrap();
+    folder::reserve(dir, true)
+        .unwrap()
+        .commit(&run_id(&sc), &render_files(&sc, &out, &s))
+        .unwrap();
 }
 
 fn scenario(name: &str) -> String {

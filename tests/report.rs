@@ -4,6 +4,7 @@
 //! installed (required in CI: `GOSSIPSIM_REQUIRE_CHROMIUM=1`), the page renders in headless
 //! Chromium to a screenshot that is not blank.
 
+use gossipsim::report::folder;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -241,6 +242,16 @@ fn bad_sweep_tables_are_one_line() {
     for (sweep, stats, words) in cases {
         std::fs::write(tmp.path().join("sweep.csv"), sweep).unwrap();
         std::fs::write(tmp.path().join("sweep-stats.csv"), stats).unwrap();
+        // With a manifest that vouches for them: the tables themselves are what is wrong.
+        let tables = [
+            ("sweep.csv", sweep.as_bytes().to_vec()),
+            ("sweep-stats.csv", stats.as_bytes().to_vec()),
+        ];
+        std::fs::write(
+            tmp.path().join(folder::MANIFEST),
+            folder::manifest("0", &tables),
+        )
+        .unwrap();
         let out = Command::new(BIN)
             .args(["report", tmp.path().to_str().unwrap()])
             .output()

@@ -1,7 +1,7 @@
 //! The commands that read finished runs: `compare` (simulated vs the analytical model),
 //! `check` (a baseline's pinned numbers) and `report` (figures and an HTML page).
 
-use super::run::run_checked;
+use super::run::{run_checked, Out};
 use super::threads_or_all;
 use crate::report;
 use crate::scenario::{Override, Source};
@@ -35,6 +35,9 @@ pub struct CompareArgs {
     /// With a scenario: where to write its results.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// With a scenario: replace the --out folder even when it holds something other than a run.
+    #[arg(long)]
+    force: bool,
     /// With a scenario: override its master seed (a whole number, 0 to 2^64 − 1).
     #[arg(long, allow_hyphen_values = true, value_parser = super::run::parse_seed)]
     seed: Option<u64>,
@@ -52,6 +55,7 @@ impl CompareArgs {
             case,
             tolerance,
             out,
+            force,
             seed,
             set,
         } = self;
@@ -68,7 +72,7 @@ impl CompareArgs {
             run_checked(
                 &Source::new(target, set),
                 seed,
-                out.clone(),
+                Out { dir: out, force },
                 true,
                 opts,
                 None,

@@ -2,7 +2,7 @@
 //! the summary on stdout, the result files in a folder.
 
 use super::threads_or_all;
-use crate::report::{self, Summary};
+use crate::report::{self, folder, Summary};
 use crate::scenario::{Override, Scenario, Source};
 use crate::sim::{Options, Sim};
 use anyhow::{Context, Result};
@@ -27,9 +27,13 @@ pub struct RunArgs {
     /// each writes <out>/seed-<seed>/.
     #[arg(long, value_parser = parse_seeds)]
     seeds: Option<Seeds>,
-    /// Output directory (default: results/<scenario name>).
+    /// Output directory (default: results/<scenario name>). A previous run's folder there is
+    /// replaced when the new results are complete; any other non-empty folder is refused.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Replace the --out folder even when it is not empty and holds no run.
+    #[arg(long)]
+    force: bool,
     /// No progress bar and no summary on stdout.
     #[arg(long)]
     quiet: bool,
@@ -54,11 +58,30 @@ impl RunArgs {
             shortcuts: !self.no_shortcuts,
         };
         let path = &Source::new(self.scenario, self.set);
-        let (out, quiet, limit) = (self.out, self.quiet, self.memory_limit);
+        let (quiet, limit) = (self.quiet, self.memory_limit);
+        let out = Out {
+            dir: self.out,
+            force: self.force,
+        };
         match self.seeds {
             None => run_checked(path, self.seed, out, quiet, opts, limit).map(|_| ()),
             Some(Seeds(seeds)) => run_seeds(path, &seeds, out, quiet, opts, limit),
         }
+    }
+}
+
+/// Where results go: `--out` (default results/<scenario name>) and `--force`.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Out {
+    pub dir: Option<PathBuf>,
+    pub force: bool,
+}
+
+impl Out {
+    fn dir_for(&self, sc: &Scenario) -> PathBuf {
+        self.dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("results").join(&sc.name))
     }
 }
 
@@ -84,14 +107,24 @@ fn parse_seeds(s: &str) -> Result<Seeds, String> {
 pub(super) fn run_checked(
     path: &Source,
     seed: Option<u64>,
-    out: Option<PathBuf>,
+    out: Out,
     quiet: bool,
     opts: Options,
     memory_limit: Option<u64>,
 ) -> Result<PathBuf> {
-    let sc: Scenario = path.load()?;
+    let sc = seeded(path, seed)?;
     crate::estimate::check(&sc, opts.threads, 1, memory_limit)?;
-    run(path, seed, out, quiet, opts)
+    let target = folder::reserve(&out.dir_for(&sc), out.force)?;
+    run(sc, target, quiet, opts)
+}
+
+/// The scenario of `path`, with `seed` as its master seed when given.
+fn seeded(path: &Source, seed: Option<u64>) -> Result<Scenario> {
+    let sc: Scenario = path.load()?;
+    Ok(match seed {
+        Some(s) => sc.with_seed(s),
+        None => sc,
+    })
 }
 
 /// Independent runs of one scenario, one per seed, `opts.threads` at a time (each on one
@@ -99,7 +132,7 @@ pub(super) fn run_checked(
 fn run_seeds(
     path: &Source,
     seeds: &[u64],
-    out: Option<PathBuf>,
+    out: Out,
     quiet: bool,
     opts: Options,
     memory_limit: Option<u64>,
@@ -109,7 +142,12 @@ fn run_seeds(
     let at_once = opts.threads.min(seeds.len()).max(1);
     let one = Options { threads: 1, ..opts };
     crate::estimate::check(&sc, 1, at_once, memory_limit)?;
-    let base = out.unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
+    let base = out.dir_for(&sc);
+    // Every seed's folder is reserved before the first run starts.
+    let targets = seeds
+        .iter()
+        .map(|s| folder::reserve(&base.join(format!("seed-{s}")), out.force))
+        .collect::<Result<Vec<_>, _>>()?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(at_once)
         .build()
@@ -118,15 +156,8 @@ fn run_seeds(
     let results: Vec<Result<PathBuf>> = pool.install(|| {
         seeds
             .par_iter()
-            .map(|&s| {
-                run(
-                    path,
-                    Some(s),
-                    Some(base.join(format!("seed-{s}"))),
-                    true,
-                    one,
-                )
-            })
+            .zip(targets)
+            .map(|(&s, target)| run(sc.with_seed(s), target, true, one))
             .collect()
     });
     for (s, r) in seeds.iter().zip(results) {
@@ -146,19 +177,8 @@ fn run_seeds(
     Ok(())
 }
 
-/// Loads, runs and reports one scenario; returns the results directory.
-pub fn run(
-    path: &Source,
-    seed: Option<u64>,
-    out: Option<PathBuf>,
-    quiet: bool,
-    opts: Options,
-) -> Result<PathBuf> {
-    let mut sc: Scenario = path.load()?;
-    if let Some(s) = seed {
-        sc = sc.with_seed(s);
-    }
-    let out_dir = out.unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
+/// Runs and reports one scenario into its reserved folder; returns the results directory.
+fn run(sc: Scenario, target: folder::Reserved, quiet: bool, opts: Options) -> Result<PathBuf> {
     let sc = Arc::new(sc);
     let started = std::time::Instant::now();
     let sim = Sim::with_options(sc.clone(), opts)?;
@@ -178,8 +198,7 @@ pub fn run(
     let wall = started.elapsed().as_secs_f64();
     let summary = Summary::new(&sc, &output);
     let files = report::render_files(&sc, &output, &summary);
-    report::write_files(&out_dir, &files)
-        .with_context(|| format!("writing results to {}", out_dir.display()))?;
+    let out_dir = target.commit(&report::run_id(&sc), &files)?;
     if !quiet {
         out!("{}", summary.text);
         outln!(

@@ -5,6 +5,7 @@
 
 pub mod check;
 pub mod compare;
+pub mod folder;
 pub mod page;
 mod render;
 mod summary;
@@ -12,7 +13,7 @@ mod summary;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::sim::SimError;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub use render::{render_files, RESULT_FILES};
 pub use summary::{Summary, SummaryRow};
@@ -66,7 +67,12 @@ impl<T, E: std::error::Error + Send + Sync + 'static> Doing<T> for Result<T, E> 
 
 /// The stable id of a run: a hash of the resolved scenario (which includes the seed).
 pub fn run_id(sc: &Scenario) -> String {
-    format!("{:016x}", crate::rng::fnv1a64(sc.resolved_toml.as_bytes()))
+    run_id_of(&sc.resolved_toml)
+}
+
+/// The run id of a resolved scenario's text.
+pub fn run_id_of(resolved_toml: &str) -> String {
+    format!("{:016x}", crate::rng::fnv1a64(resolved_toml.as_bytes()))
 }
 
 /// Writes `bytes` to `path` atomically: a temp file in the same directory, then a rename.
@@ -87,16 +93,4 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     res
-}
-
-/// Writes every file into `dir` (created if needed). Each file appears whole or not at all.
-pub fn write_files(dir: &Path, files: &[(&'static str, Vec<u8>)]) -> std::io::Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir)?;
-    let mut written = Vec::new();
-    for (name, bytes) in files {
-        let p = dir.join(name);
-        write_atomic(&p, bytes)?;
-        written.push(p);
-    }
-    Ok(written)
 }

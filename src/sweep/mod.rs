@@ -52,6 +52,9 @@ pub enum SweepError {
     /// A task that could not run, or a result file that is not what gossipsim writes.
     #[error("{0}")]
     Task(String),
+    /// A run's folder that could not be reserved, written or verified.
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
 }
 
 fn at(file: &str, line: Option<usize>, msg: &str) -> String {

@@ -184,6 +184,7 @@ fn load_run(dir: &Path, version: Version, case: Option<Case>) -> Result<(Scenari
             dir.display()
         ));
     }
+    super::folder::verify_run(dir)?;
     let sc = scenario::load(&resolved)?;
     let case = case.unwrap_or_else(|| default_case(&sc));
     if !case.in_version(version) {

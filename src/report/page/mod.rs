@@ -20,8 +20,10 @@ use std::path::{Path, PathBuf};
 pub fn report(dir: &Path, out: Option<&Path>) -> Result<Vec<PathBuf>, ReportError> {
     let out = out.map_or_else(|| dir.join("report"), Path::to_path_buf);
     if dir.join("sweep.csv").is_file() {
+        super::folder::verify(dir, &["sweep.csv", "sweep-stats.csv"])?;
         write(&out, &sweep::page(dir)?)
     } else if dir.join("summary.csv").is_file() {
+        super::folder::verify_run(dir)?;
         write(&out, &run::page(dir)?)
     } else {
         Err(invalid!(
