@@ -170,6 +170,12 @@ fn estimate_with(sc: &Scenario, g: &GossipsubConfig, threads: usize) -> Estimate
                 total_msgs * (MESSAGE + MESSAGE_STATS * (partitions + 1.0)),
             ),
             (
+                // A bit per node per message (which receivers had it), a pointer per
+                // message per partition: kept to the end of the run.
+                "delivery receipts",
+                total_msgs * (n / 8.0 + 16.0 * partitions),
+            ),
+            (
                 // Per partition, and the run's own.
                 "delivery groups",
                 (partitions + 1.0)

@@ -1081,3 +1081,57 @@ fn same_files_on_two_threads_without_shortcuts(sc: &Scenario) {
         }
     }
 }
+
+/// A `seen_ttl` shorter than a message's life makes nodes take returning copies for new
+/// messages (and relay them again): each receiver still counts one delivery per message, the
+/// returns count as duplicates, and the ratio stays ≤ 1 (it was ~30 on this scenario before
+/// deliveries were recorded per receiver).
+#[test]
+fn a_short_seen_ttl_never_counts_a_delivery_twice() {
+    let base = small(60, 5, 5, "500B");
+    let short = scenario(&format!(
+        "{}\n[gossipsub]\nseen_ttl = \"100ms\"\n",
+        SMALL
+            .replace("NODES", "60")
+            .replace("SEED", "5")
+            .replace("OUT", "5")
+            .replace("SIZE", "500B")
+    ));
+    let (a, b) = (run(&base), run(&short));
+    let dups = |o: &gossipsim::RunOutput| o.duplicates.iter().sum::<u64>();
+    // The short TTL really brings copies back: far more duplicates than the default's.
+    assert!(
+        dups(&b) > 3 * dups(&a).max(1),
+        "{} vs {}",
+        dups(&b),
+        dups(&a)
+    );
+    for o in [&a, &b] {
+        for s in &o.delivery.msgs {
+            assert!(s.delivered <= s.expected, "{s:?}");
+        }
+        for g in &o.delivery.groups {
+            assert!(
+                g.delivered <= g.expected,
+                "{} of {}",
+                g.delivered,
+                g.expected
+            );
+        }
+        assert!(o
+            .received
+            .iter()
+            .all(|&r| r as usize <= o.delivery.msgs.len()));
+    }
+    let sm = Summary::new(&short, &b);
+    let ratio = sm
+        .rows
+        .iter()
+        .find(|r| r.metric == "delivery.ratio")
+        .unwrap();
+    assert!(
+        ratio.value.parse::<f64>().unwrap() <= 1.0,
+        "{}",
+        ratio.value
+    );
+}

@@ -168,3 +168,45 @@ impl Delivery {
         }
     }
 }
+
+/// Which of a partition's nodes already had each message, so that a delivery counts once per
+/// receiver however often the message comes back (after a short `seen_ttl` a node takes a
+/// returning copy for a new message). One bit per local node per message, the message's
+/// bits allocated at its first arrival here: a message's receivers are near each other in
+/// time, so the bits written at once are those of the few messages in flight.
+#[derive(Default)]
+pub struct Receipts {
+    nodes: usize,
+    of: Vec<Box<[u64]>>,
+}
+
+impl Receipts {
+    /// A record for `nodes` local nodes.
+    pub fn new(nodes: usize) -> Self {
+        Receipts {
+            nodes,
+            of: Vec::new(),
+        }
+    }
+
+    /// Records that local node `v` has `m`; false when it had it before.
+    #[inline]
+    pub fn first(&mut self, m: MsgIdx, v: usize) -> bool {
+        if m.idx() >= self.of.len() {
+            self.of.resize_with(m.idx() + 1, Default::default);
+        }
+        let bits = &mut self.of[m.idx()];
+        if bits.is_empty() {
+            *bits = vec![0u64; self.nodes.div_ceil(64)].into_boxed_slice();
+        }
+        let (w, b) = (v / 64, 1u64 << (v % 64));
+        let had = bits[w] & b != 0;
+        bits[w] |= b;
+        !had
+    }
+
+    /// Upper bound of the bytes the record of `msgs` messages to `nodes` nodes takes.
+    pub fn bytes_for(nodes: u64, msgs: u64) -> u64 {
+        msgs.saturating_mul(nodes.div_ceil(64) * 8 + 16)
+    }
+}

@@ -6,4 +6,4 @@ pub mod accounting;
 pub mod delivery;
 
 pub use accounting::{classify_light, Accounting, Direction, Kind, KINDS};
-pub use delivery::{Delivery, Group, MsgStats};
+pub use delivery::{Delivery, Group, MsgStats, Receipts};

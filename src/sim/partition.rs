@@ -13,7 +13,7 @@ use super::shortcuts::Carries;
 use crate::engine::{EventQueue, WheelQueue};
 use crate::ids::{MsgIdx, PeerId, SimTime};
 use crate::message::MessageTable;
-use crate::metrics::{Accounting, Delivery};
+use crate::metrics::{Accounting, Delivery, Receipts};
 use crate::net::{lost, Interfaces};
 use crate::protocol::gossipsub::rpc::rpc_size;
 use crate::protocol::gossipsub::{Peer, PeerEvent, RpcPart, Transmit, WireCtx};
@@ -62,6 +62,8 @@ pub(super) struct Partition {
     pub outbox: Vec<Vec<Outgoing>>,
     pub acct: Accounting,
     pub delivery: Delivery,
+    /// Which local nodes had each message (a delivery counts once per receiver).
+    pub receipts: Receipts,
     /// Each local node's class (its deliveries' group).
     pub class: Vec<u16>,
     /// Light clients and services among its nodes.
@@ -96,6 +98,7 @@ impl Partition {
             outbox: (0..partitions).map(|_| Vec::new()).collect(),
             acct,
             delivery: Delivery::new(0, 0),
+            receipts: Receipts::new(0),
             class: Vec::new(),
             light: LightNodes::default(),
             events: 0,
@@ -111,6 +114,7 @@ impl Partition {
         debug_assert_eq!(class.len(), self.nodes.len());
         self.class = class;
         self.delivery = Delivery::new(topics, classes);
+        self.receipts = Receipts::new(self.nodes.len());
         self
     }
 
@@ -342,8 +346,15 @@ impl Partition {
         now: SimTime,
         cx: &Ctx<'_>,
     ) {
-        self.tally[v].received += 1;
         let meta = cx.msgs.get(msg);
+        // A copy back at its publisher, or at a receiver that had it before its seen entry
+        // expired, is not another delivery: it is counted as the duplicate it is.
+        if meta.publisher == self.nodes[v] || !self.receipts.first(msg, v) {
+            self.tally[v].duplicates += 1;
+            self.delivery.on_duplicate(msg);
+            return;
+        }
+        self.tally[v].received += 1;
         let lat = now.saturating_sub(meta.published_at);
         let group = self
             .delivery
