@@ -88,13 +88,21 @@ impl SimTime {
     }
 }
 
+/// Saturating: every input duration is at most [`MAX_DURATION`], so a sum reaches the far
+/// end only for a derived instant (a backlog, a sample of a long-tailed latency) that lies
+/// beyond any run's end, and an instant past the end never happens either way. Wrapping
+/// instead would make such a copy arrive at once.
 impl std::ops::Add for SimTime {
     type Output = SimTime;
     #[inline]
     fn add(self, rhs: SimTime) -> SimTime {
-        SimTime(self.0 + rhs.0)
+        SimTime(self.0.saturating_add(rhs.0))
     }
 }
+
+/// The longest duration a scenario may write (2^60 ns, about 36 years): three of them (the
+/// warm-up, measurement and drain) and more still fit in the engine's 64-bit nanoseconds.
+pub const MAX_DURATION: SimTime = SimTime(1 << 60);
 
 /// The canonical duration string ("90s", "2min", "1500us"): the largest unit that divides it
 /// exactly, as the resolved scenario writes it.

@@ -40,11 +40,20 @@ pub fn parse_duration(s: &str) -> Result<SimTime, String> {
         _ => return Err(err()),
     };
     let ns = n * scale;
-    if ns > u64::MAX as f64 / 4.0 {
-        return Err(format!("duration \"{s}\" is too large"));
+    if ns > crate::ids::MAX_DURATION.0 as f64 {
+        return Err(format!(
+            "duration \"{s}\" is above the longest the engine represents ({}h, about 36 years)",
+            crate::ids::MAX_DURATION.0 / 3_600_000_000_000
+        ));
     }
     Ok(SimTime(ns.round() as u64))
 }
+
+/// The largest size a scenario may write (2^53 B: exact in a 64-bit float, and far above
+/// anything a run can send).
+pub const MAX_SIZE: u64 = 1 << 53;
+/// The fastest link (1 Pbit/s).
+pub const MAX_BPS: u64 = 1_000_000_000_000_000;
 
 /// Parses a byte size. Units: B, KB/MB/GB (powers of 1000), KiB/MiB/GiB (powers of 1024).
 pub fn parse_size(s: &str) -> Result<u64, String> {
@@ -64,6 +73,12 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         return Err(err());
     }
     let v = n * scale;
+    if v > MAX_SIZE as f64 {
+        return Err(format!(
+            "size \"{s}\" is above the largest the engine represents ({} = 2^53 B)",
+            fmt_size(MAX_SIZE)
+        ));
+    }
     if v.fract() != 0.0 && v > 1.0 {
         // Sizes are whole bytes; round rather than refuse "1.5KiB".
         return Ok(v.round() as u64);
@@ -90,6 +105,11 @@ pub fn parse_bandwidth(s: &str) -> Result<u64, String> {
         _ => return Err(err()),
     };
     let v = (n * scale).round();
+    if v > MAX_BPS as f64 {
+        return Err(format!(
+            "bandwidth \"{s}\" is above the fastest link the engine represents (1 Pbit/s)"
+        ));
+    }
     if v < 1.0 {
         return Err(format!("bandwidth \"{s}\" must be positive"));
     }

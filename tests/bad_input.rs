@@ -1392,3 +1392,134 @@ fn toml_syntax_errors_are_one_line() {
         assert!(e.line.is_some(), "{src:?}: a line: {e}");
     }
 }
+
+/// Values beyond what the engine represents are refused, naming the key and the limit, never
+/// wrapped (issue 16, item 1).
+#[test]
+fn values_beyond_the_engine_are_refused_naming_key_and_limit() {
+    let huge = [
+        (
+            BASE.replace("duration = \"30s\"", "duration = \"400000h\""),
+            "time.duration",
+            "longest the engine represents",
+        ),
+        (
+            BASE.replace("size = \"2000B\"", "size = \"99999999999GiB\""),
+            "traffic[0].size",
+            "largest the engine represents",
+        ),
+        (
+            format!("{BASE}[wire]\ncontent_topic_len = 4294967295\n"),
+            "wire.content_topic_len",
+            "largest the engine sizes (4096)",
+        ),
+        (
+            format!("{BASE}[wire]\nmeta_len = 4294967040\n"),
+            "wire.meta_len",
+            "largest the engine sizes",
+        ),
+        (
+            BASE.replace(
+                "preset = \"nwaku\"",
+                "preset = \"nwaku\"\nmax_transmit_size = \"1GiB\"",
+            ),
+            "gossipsub.max_transmit_size",
+            "above the largest the engine sizes (16MiB",
+        ),
+        (
+            BASE.replace(
+                "preset = \"nwaku\"",
+                "preset = \"nwaku\"\nmax_transmit_size = \"16MiB\"\nmax_ihave_length = 5000",
+            )
+            .replace("size = \"2000B\"", "size = \"10MiB\""),
+            "traffic[0].size",
+            "beyond the 4 GiB the engine sizes one RPC in",
+        ),
+        (
+            format!("{BASE}[[node_class]]\nname = \"a\"\nshare = 1e308\n[[node_class]]\nname = \"b\"\nshare = 1e308\n"),
+            "node_class",
+            "more than a 64-bit float holds",
+        ),
+        (
+            BASE.replace(
+                "size = \"2000B\"",
+                "size = { dist = \"empirical\", sizes = [100, 200], weights = [1e308, 1e308] }",
+            ),
+            "traffic[0].size.weights",
+            "more than a 64-bit float holds",
+        ),
+        (
+            BASE.replace(
+                "[topology]",
+                "[latency]\nkind = \"regions\"\nregions = [\"a\", \"b\"]\nrtt_ms = [[1, 1e300], [1, 1]]\n[topology]",
+            ),
+            "latency.rtt_ms[0][1]",
+            "longest latency the engine represents",
+        ),
+        (
+            BASE.replace(
+                "[topology]",
+                "[latency]\nkind = \"regions\"\nregions = [\"a\", \"b\"]\nrtt_ms = [[1, 1], [1, 1]]\nweights = { a = 1e308, b = 1e308 }\n[topology]",
+            ),
+            "latency.weights",
+            "more than a 64-bit float holds",
+        ),
+        (
+            format!("{BASE}[[node_class]]\nname = \"x\"\nupload = \"99999999999999Gbit/s\"\n"),
+            "node_class[0].upload",
+            "fastest link the engine represents",
+        ),
+    ];
+    for (src, path, words) in huge {
+        refused(&src, path, words);
+    }
+}
+
+/// A derived instant beyond any run's end (a latency of decades, a huge backlog on a slow
+/// link) means the copy never arrives within the run: nothing wraps into an early arrival,
+/// and 1 and 2 threads agree.
+#[test]
+fn instants_beyond_the_end_never_arrive_and_never_wrap() {
+    let sc = |latency: &str, upload: &str| {
+        let src = BASE
+            .replace("nodes = 100", "nodes = 30")
+            .replace("[topology]", &format!("[latency]\n{latency}\n[topology]"))
+            + &format!("[[node_class]]\nname = \"n\"\nupload = \"{upload}\"\n");
+        std::sync::Arc::new(parse_str(&src, "s.toml", "s", None).unwrap_or_else(|e| panic!("{e}")))
+    };
+    // A lognormal with a huge sigma: some draws are beyond 2^64 ns (they wrapped into
+    // near-instant arrivals before, and overflowed in a debug build), most are not.
+    let fixed = "kind = \"fixed\"\nvalue = \"300000h\"";
+    let tail = "kind = \"lognormal\"\nmedian = \"20ms\"\nsigma = 40.0";
+    for (lat, up, none) in [
+        (fixed, "100Mbit/s", true),
+        ("kind = \"fixed\"\nvalue = \"10ms\"", "1bit/s", true),
+        (tail, "100Mbit/s", false),
+    ] {
+        let s = sc(lat, up);
+        let one = gossipsim::Sim::new(s.clone(), 1)
+            .unwrap()
+            .run(&mut |_, _| {});
+        let two = gossipsim::Sim::new(s.clone(), 2)
+            .unwrap()
+            .run(&mut |_, _| {});
+        if none {
+            assert!(
+                one.delivery.msgs.iter().all(|m| m.delivered == 0),
+                "{lat} {up}: nothing arrives"
+            );
+        }
+        for m in &one.delivery.msgs {
+            assert!(m.delivered <= m.expected);
+            assert!(
+                m.latency_max_ns <= s.end().0,
+                "{lat}: no arrival after the end, or before its publication"
+            );
+        }
+        let files = |o: &gossipsim::RunOutput| {
+            let sm = gossipsim::report::Summary::new(&s, o);
+            gossipsim::report::render_files(&s, o, &sm)
+        };
+        assert_eq!(files(&one), files(&two), "{lat} {up}");
+    }
+}

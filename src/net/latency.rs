@@ -37,6 +37,19 @@ pub fn apportion(n: u32, w: &[f64]) -> Vec<u32> {
     let total: f64 = w.iter().sum();
     let exact: Vec<f64> = w.iter().map(|x| x / total * f64::from(n)).collect();
     let mut c: Vec<u32> = exact.iter().map(|e| e.floor() as u32).collect();
+    // Rounding may put the floors a little above n: take the excess back from the largest.
+    let mut over = c
+        .iter()
+        .map(|&x| u64::from(x))
+        .sum::<u64>()
+        .saturating_sub(u64::from(n));
+    while over > 0 {
+        let i = (0..c.len())
+            .max_by_key(|&i| (c[i], std::cmp::Reverse(i)))
+            .expect("weights");
+        c[i] -= 1;
+        over -= 1;
+    }
     let mut left = n - c.iter().sum::<u32>();
     let mut order: Vec<usize> = (0..w.len()).collect();
     order.sort_by(|&a, &b| {

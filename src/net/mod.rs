@@ -19,7 +19,9 @@ pub struct Links {
 /// Serialization time of `bytes` at `bps`, rounded up to the nanosecond.
 #[inline]
 pub fn serialization(bytes: u64, bps: u64) -> SimTime {
-    SimTime(((u128::from(bytes) * 8 * 1_000_000_000).div_ceil(u128::from(bps))) as u64)
+    // Beyond 2^64 ns (a huge RPC on a very slow link) the copy leaves after any run's end.
+    let ns = (u128::from(bytes) * 8 * 1_000_000_000).div_ceil(u128::from(bps));
+    SimTime(u64::try_from(ns).unwrap_or(u64::MAX))
 }
 
 impl Links {

@@ -180,6 +180,13 @@ pub fn read_size_distribution(
         sizes.push(s);
         weights.push(w);
     }
+    if !weights.iter().sum::<f64>().is_finite() {
+        return Err(FileError {
+            file,
+            line: None,
+            msg: "the weights add up to more than a 64-bit float holds; scale them down".into(),
+        });
+    }
     if weights.iter().sum::<f64>() <= 0.0 {
         return Err(FileError {
             file,

@@ -188,7 +188,7 @@ impl Generator {
                 cycle,
             } => {
                 let (phase, p) = order[*next];
-                self.next_at = SimTime(phase.0 + *cycle * period.0);
+                self.next_at = SimTime(phase.0.saturating_add(cycle.saturating_mul(period.0)));
                 self.next_publisher = p;
                 *next += 1;
                 if *next == order.len() {
@@ -197,7 +197,7 @@ impl Generator {
                 }
             }
             Schedule::PeriodicNetwork { period, phase, k } => {
-                self.next_at = SimTime(phase.0 + *k * period.0);
+                self.next_at = SimTime(phase.0.saturating_add(k.saturating_mul(period.0)));
                 *k += 1;
                 self.next_publisher = self.publishers[self.rng.gen_range(0..self.publishers.len())];
             }

@@ -162,9 +162,23 @@ impl GossipsubConfig {
         if self.max_transmit_size == 0 {
             return err("max_transmit_size", "must be positive".into());
         }
+        if self.max_transmit_size > MAX_TRANSMIT {
+            return err(
+                "max_transmit_size",
+                format!(
+                    "{} is above the largest the engine sizes ({}: a store page of 100 such messages must fit its 32-bit RPC sizes)",
+                    crate::units::fmt_size(self.max_transmit_size),
+                    crate::units::fmt_size(MAX_TRANSMIT)
+                ),
+            );
+        }
         Ok(())
     }
 }
+
+/// The largest `max_transmit_size` (16 MiB): RPC sizes are 32-bit, and the largest RPCs
+/// hold a store page (100 messages) or an IWANT answer (checked against the traffic).
+pub const MAX_TRANSMIT: u64 = 16 << 20;
 
 /// Named parameter sets, one per stack. Values from `docs/sources.md` §1.
 pub const PRESETS: &[&str] = &[

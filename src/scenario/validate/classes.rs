@@ -18,11 +18,22 @@ impl Validator<'_> {
     ) -> R<Vec<NodeClass>> {
         let defaults = [RawNodeClass::default()];
         let raw = if raw.is_empty() { &defaults[..] } else { raw };
+        if raw.len() > usize::from(u16::MAX) {
+            return self.err(
+                "node_class",
+                format!(
+                    "{} classes, more than the {} a run may have (class ids are 16-bit)",
+                    raw.len(),
+                    u16::MAX
+                ),
+            );
+        }
         let mut out: Vec<NodeClass> = Vec::new();
+        let mut names = std::collections::HashSet::new();
         for (i, c) in raw.iter().enumerate() {
             let p = |f: &str| format!("node_class[{i}].{f}");
             let name = c.name.clone().unwrap_or_else(|| "default".into());
-            if out.iter().any(|o| o.name == name) {
+            if !names.insert(name.clone()) {
                 return self.err(p("name"), format!("duplicate class name \"{name}\""));
             }
             let share = c.share.unwrap_or(1.0);
@@ -75,6 +86,12 @@ impl Validator<'_> {
         }
         // Largest-remainder rounding: counts add up to `nodes` exactly.
         let shares: Vec<f64> = out.iter().map(|c| c.share).collect();
+        if !shares.iter().sum::<f64>().is_finite() {
+            return self.err(
+                "node_class",
+                "the shares add up to more than a 64-bit float holds; scale them down",
+            );
+        }
         for (c, n) in out
             .iter_mut()
             .zip(crate::net::latency::apportion(nodes, &shares))

@@ -216,6 +216,19 @@ impl Validator<'_> {
             return self.err("network.loss", format!("must be within [0, 1), got {loss}"));
         }
         let wire = raw.wire.clone().unwrap_or_default().resolve();
+        // Envelope fields the 32-bit wire sizes hold with room: a filter request or store
+        // query carries a content topic per traffic class.
+        for (key, v, max) in [
+            ("wire.content_topic_len", wire.content_topic_len, 4096),
+            ("wire.meta_len", wire.meta_len, 1 << 20),
+        ] {
+            if v > max {
+                return self.err(
+                    key,
+                    format!("{v} bytes is above the largest the engine sizes ({max})"),
+                );
+            }
+        }
         let mut node_classes = self.node_classes(
             &raw.node_class,
             nodes,
@@ -254,8 +267,10 @@ impl Validator<'_> {
             nodes,
             check,
         )?;
+        let names: std::collections::HashSet<String> =
+            traffic.iter().map(|o| o.name.clone()).collect();
         for t in model {
-            if traffic.iter().any(|o| o.name == t.name) {
+            if names.contains(&t.name) {
                 return self.err(
                     "traffic_model",
                     format!("the model's class \"{}\" is also a [[traffic]] class: rename one or `skip` the model's", t.name),
@@ -264,7 +279,14 @@ impl Validator<'_> {
             traffic.push(t);
         }
         if traffic.len() > usize::from(u16::MAX) {
-            return self.err("traffic", "too many traffic classes");
+            return self.err(
+                "traffic",
+                format!(
+                    "{} traffic classes, more than the {} a run may have (class ids are 16-bit)",
+                    traffic.len(),
+                    u16::MAX
+                ),
+            );
         }
         let mut s = Scenario {
             name,

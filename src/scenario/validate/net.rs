@@ -197,6 +197,20 @@ impl Validator<'_> {
                 )
             }
         };
+        let max_ms = crate::ids::MAX_DURATION.as_millis_f64();
+        for (i, row) in rtt_ms.iter().enumerate() {
+            if let Some((j, v)) = row.iter().enumerate().find(|(_, v)| **v > max_ms) {
+                let at = if l.file.is_some() {
+                    "latency.file".to_string()
+                } else {
+                    format!("latency.rtt_ms[{i}][{j}]")
+                };
+                return self.err(
+                    at,
+                    format!("{v} ms ({} to {}) is above the longest latency the engine represents ({max_ms} ms, about 36 years)", names[i], names[j]),
+                );
+            }
+        }
         let weights = self.region_weights("latency.weights", &l.weights, &names)?;
         Ok(LatencySpec::Regions {
             names,
@@ -269,6 +283,12 @@ impl Validator<'_> {
                 return self.err(format!("{path}.{k}"), format!("must be >= 0, got {w}"));
             }
             weights[i] = w;
+        }
+        if !weights.iter().sum::<f64>().is_finite() {
+            return self.err(
+                path,
+                "the weights add up to more than a 64-bit float holds; scale them down",
+            );
         }
         if weights.iter().sum::<f64>() <= 0.0 {
             return self.err(path, "at least one region needs a positive weight");

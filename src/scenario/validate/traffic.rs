@@ -6,6 +6,10 @@ use crate::scenario::raw::*;
 use crate::scenario::*;
 use crate::units::{self, RateStr, Size};
 
+/// The longest topic name (bytes): RPC sizes are 32-bit, and IHAVEs and SUBSCRIBEs name
+/// topics.
+const MAX_NAME: usize = 4096;
+
 impl Validator<'_> {
     pub(super) fn selector(
         &self,
@@ -78,9 +82,17 @@ impl Validator<'_> {
             }]);
         }
         if raw.len() > usize::from(u16::MAX) {
-            return self.err("topic", "too many topics");
+            return self.err(
+                "topic",
+                format!(
+                    "{} topics, more than the {} a run may have (topic ids are 16-bit)",
+                    raw.len(),
+                    u16::MAX
+                ),
+            );
         }
         let mut out: Vec<TopicSpec> = Vec::new();
+        let mut names = std::collections::HashSet::new();
         for (i, t) in raw.iter().enumerate() {
             let Some(name) = t.name.clone().filter(|n| !n.is_empty()) else {
                 return self.err(
@@ -88,7 +100,16 @@ impl Validator<'_> {
                     "missing: every topic needs a name",
                 );
             };
-            if out.iter().any(|o| o.name == name) {
+            if name.len() > MAX_NAME {
+                return self.err(
+                    format!("topic[{i}].name"),
+                    format!(
+                        "{} bytes long, more than the {MAX_NAME} a topic name may have",
+                        name.len()
+                    ),
+                );
+            }
+            if !names.insert(name.clone()) {
                 return self.err(
                     format!("topic[{i}].name"),
                     format!("duplicate topic \"{name}\""),
@@ -119,6 +140,8 @@ impl Validator<'_> {
         preset: &str,
     ) -> R<Vec<TrafficClass>> {
         let mut out: Vec<TrafficClass> = Vec::new();
+        let mut names = std::collections::HashSet::new();
+        let topic_len_max = topics.iter().map(|t| t.name.len()).max().unwrap_or(0) as u32;
         for (at, t) in raw {
             let p = |f: &str| format!("{at}.{f}");
             let Some(name) = t.class.clone().filter(|n| !n.is_empty()) else {
@@ -127,7 +150,7 @@ impl Validator<'_> {
                     "missing: name the application class (e.g. \"chat\")",
                 );
             };
-            if out.iter().any(|o| o.name == name) {
+            if !names.insert(name.clone()) {
                 return self.err(p("class"), format!("duplicate traffic class \"{name}\""));
             }
             let topic = match &t.topic {
@@ -182,7 +205,11 @@ impl Validator<'_> {
             };
             // What goes out as one message: a segment at most.
             let largest = segment.map_or(size.max(), |g| size.max().min(g.size));
-            let max_data = u64::from(wire.data_len(largest.min(u64::from(u32::MAX) - 1024) as u32));
+            // Above MAX_TRANSMIT it is refused below; the envelope fields are bounded, so
+            // this fits 32 bits.
+            let max_data = u64::from(
+                wire.data_len(largest.min(crate::protocol::gossipsub::MAX_TRANSMIT + 1) as u32),
+            );
             // Every class must take it: a class that runs the scenario's parameters is named
             // by its preset, one with its own by its name too.
             let limits = classes.iter().enumerate().map(|(k, c)| {
@@ -197,6 +224,22 @@ impl Validator<'_> {
                 (what, &c.gossipsub)
             });
             for (what, cfg) in limits {
+                // An IWANT answer may hold max_ihave_length messages in one RPC, whose size
+                // the engine keeps in 32 bits (with room for the topic and framing).
+                let topic = u64::from(topic_len_max) + 64;
+                let iwant =
+                    cfg.max_ihave_length as u64 * (max_data.min(cfg.max_transmit_size) + topic);
+                if max_data <= cfg.max_transmit_size && iwant > u64::from(u32::MAX) {
+                    return self.err(
+                        p("size"),
+                        format!(
+                            "an IWANT answer of max_ihave_length = {} messages of {} would be {}, beyond the 4 GiB the engine sizes one RPC in ({what}); lower gossipsub.max_ihave_length or the size",
+                            cfg.max_ihave_length,
+                            units::fmt_size(max_data),
+                            units::fmt_size(iwant)
+                        ),
+                    );
+                }
                 if max_data > cfg.max_transmit_size {
                     return self.err(
                         p("size"),
@@ -308,6 +351,12 @@ impl Validator<'_> {
                             return self.err(
                                 format!("{path}.weights[{i}]"),
                                 format!("must be >= 0, got {x}"),
+                            );
+                        }
+                        if !w.iter().sum::<f64>().is_finite() {
+                            return self.err(
+                                f("weights"),
+                                "add up to more than a 64-bit float holds; scale them down",
                             );
                         }
                         if w.iter().sum::<f64>() <= 0.0 {
