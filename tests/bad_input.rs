@@ -1523,3 +1523,50 @@ fn instants_beyond_the_end_never_arrive_and_never_wrap() {
         assert_eq!(files(&one), files(&two), "{lat} {up}");
     }
 }
+
+/// `validate` runs every check `run` does before simulating: the topology built with the
+/// run's own draws (a 97-regular graph on 100 nodes cannot be drawn), and the memory gate,
+/// which takes the address-space limit into account (issue 16, items 4 and 5).
+#[test]
+fn validate_refuses_what_run_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = dir.path().join("rr.toml");
+    std::fs::write(
+        &sc,
+        BASE.replace(
+            "kind = \"random_dial\"\noutbound = 5\nmax_connections = 20",
+            "kind = \"random_regular\"\ndegree = 97",
+        ),
+    )
+    .unwrap();
+    let path = sc.to_str().unwrap();
+    for (cmd, args) in [
+        ("validate", vec!["validate", path]),
+        ("run", vec!["run", path, "--quiet"]),
+    ] {
+        let o = bin().args(&args).current_dir(dir.path()).output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{cmd}: {stderr}");
+        assert!(
+            stderr.contains("could not build a 97-regular graph"),
+            "{cmd}: {stderr}"
+        );
+        assert!(o.stdout.is_empty(), "{cmd} says nothing is ok");
+    }
+    let big = format!(
+        "{}/scenarios/status-community-10k.toml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let o = Command::new("sh")
+        .args([
+            "-c",
+            &format!("ulimit -v 600000 && exec \"$0\" validate {big}"),
+        ])
+        .arg(env!("CARGO_BIN_EXE_gossipsim"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("RLIMIT_AS"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}

@@ -16,13 +16,25 @@ pub struct ValidateArgs {
     /// validated like the file.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<Override>,
+    /// Threads the run would use (default: all cores), for the memory estimate.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    threads: Option<u32>,
+    /// Refuse, as `run` would, above this estimated peak memory (default: the memory
+    /// available now, within this process's cgroup and address-space limits).
+    #[arg(long, value_parser = crate::units::parse_size)]
+    memory_limit: Option<u64>,
 }
 
 impl ValidateArgs {
     pub fn exec(self) -> Result<()> {
         let scenario = self.scenario;
         let sc = scenario::load_with(&scenario, &self.set)?;
-        let est = crate::estimate::estimate(&sc, threads_or_all(None));
+        let threads = threads_or_all(self.threads);
+        // Everything `run` checks before it simulates: the memory gate, then the topology
+        // and services built with the run's own draws.
+        crate::estimate::check(&sc, threads, 1, self.memory_limit)?;
+        let peering = crate::sim::peering(&sc)?;
+        let est = crate::estimate::estimate(&sc, threads);
         outln!(
             "{}: ok ({} nodes, {} topic(s), {} traffic class(es), preset {}, {} measured after {} warm-up; estimated peak memory {})",
             scenario.display(),
@@ -40,7 +52,7 @@ impl ValidateArgs {
             .map(|(name, b)| format!("{name} {:.1} MiB", b / f64::from(1u32 << 20)))
             .collect();
         outln!("  memory estimate by term: {}", terms.join(", "));
-        for (t, p) in sc.topics.iter().zip(crate::sim::peering(&sc)?) {
+        for (t, p) in sc.topics.iter().zip(peering) {
             if p.components > 1 {
                 let hint = match sc.topology {
                     crate::scenario::TopologySpec::ShardAware { .. } => {

@@ -71,6 +71,9 @@ pub fn read_baseline(path: &Path) -> Result<Vec<BaselineRow>> {
 /// Runs `scenario` with `seed` and returns its summary rows (metric, value).
 pub fn measure(scenario: &str, seed: u64) -> Result<Vec<(String, String)>> {
     let sc = scenario::load(Path::new(scenario))?.with_seed(seed);
+    // The gate `run` goes through: a pinned run that would not fit is refused, not killed.
+    crate::estimate::check(&sc, 1, 1, None)
+        .map_err(|e| invalid!("rerunning {scenario} (seed {seed}): {e}"))?;
     let sc = Arc::new(sc);
     let out = Sim::new(sc.clone(), 1)?.run(&mut |_, _| {});
     let s = Summary::new(&sc, &out);

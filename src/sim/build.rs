@@ -442,9 +442,12 @@ pub struct TopicPeering {
 }
 
 /// Each topic's peering, without building the rest of a run (for `validate`): the same
-/// draws as a run, so the same graph.
+/// draws as a run, so the same graph, and every step of building that can refuse a scenario
+/// (the topology, the light clients' services).
 pub fn peering(sc: &Scenario) -> Result<Vec<TopicPeering>, SimError> {
-    let base = connect(sc, &Streams::new(sc.seed))?;
+    let st = Streams::new(sc.seed);
+    let base = connect(sc, &st)?;
+    services::assign(sc, &base.nodes.class, &st)?;
     let relays = base.relays_in(sc);
     Ok(relays
         .iter()
