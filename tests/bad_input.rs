@@ -1570,3 +1570,44 @@ fn validate_refuses_what_run_refuses() {
     assert!(stderr.contains("RLIMIT_AS"), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
 }
+
+/// `--threads` far above the cores is cut to them with a note, same files; a device file or
+/// an oversized file as input is refused in one line, not read forever (issue 16, item 6).
+#[test]
+fn threads_above_the_cores_and_unreadable_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = dir.path().join("tiny.toml");
+    std::fs::write(&sc, BASE.replace("nodes = 100", "nodes = 30")).unwrap();
+    let s = sc.to_str().unwrap();
+    let run = |threads: &str, out: &str| {
+        bin()
+            .current_dir(dir.path())
+            .args(["run", s, "--quiet", "--threads", threads, "--out", out])
+            .output()
+            .unwrap()
+    };
+    let many = run("1000", "many");
+    assert!(many.status.success());
+    let note = String::from_utf8_lossy(&many.stderr);
+    assert!(note.contains("--threads 1000 is more than the"), "{note}");
+    assert!(run("1", "one").status.success());
+    assert_eq!(
+        std::fs::read(dir.path().join("many/manifest.csv")).unwrap(),
+        std::fs::read(dir.path().join("one/manifest.csv")).unwrap()
+    );
+    let big = dir.path().join("big.toml");
+    let f = std::fs::File::create(&big).unwrap();
+    f.set_len(65 << 20).unwrap();
+    for (path, words) in [
+        ("/dev/zero", "not a regular file"),
+        (big.to_str().unwrap(), "larger than the 64 MiB"),
+    ] {
+        for cmd in ["validate", "run"] {
+            let o = bin().args([cmd, path]).output().unwrap();
+            let stderr = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(1), "{cmd} {path}: {stderr}");
+            assert!(stderr.contains(words), "{cmd} {path}: {stderr}");
+            assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        }
+    }
+}

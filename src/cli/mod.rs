@@ -142,10 +142,20 @@ fn dispatch(cli: Cli) -> Result<()> {
     }
 }
 
-/// `--threads`, or every core the process may use.
+/// `--threads`, or every core the process may use; no more than those cores (threads beyond
+/// them only wait on one another at every window: results do not depend on the count).
 fn threads_or_all(threads: Option<u32>) -> usize {
-    threads.map_or_else(
-        || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
-        |t| t as usize,
-    )
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    match threads {
+        Some(t) if t as usize > cores => {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: --threads {t} is more than the {cores} core(s) this process may use: using {cores} (results do not depend on it)"
+            );
+            cores
+        }
+        Some(t) => t as usize,
+        None => cores,
+    }
 }

@@ -38,7 +38,8 @@ pub struct RunArgs {
     #[arg(long)]
     quiet: bool,
     /// Worker threads (default: all cores): for one run, its partitions; with --seeds,
-    /// runs at once. Results do not depend on it.
+    /// runs at once; at most the cores this process may use (more are cut, with a note).
+    /// Results do not depend on it.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
     threads: Option<u32>,
     /// Refuse to start above this estimated peak memory (e.g. "8GiB"; default: the

@@ -13,6 +13,45 @@ pub struct FileError {
     pub msg: String,
 }
 
+/// The largest input file gossipsim reads (scenario, sweep, model or data file): 64 MiB.
+pub const MAX_INPUT: u64 = 64 << 20;
+
+/// The bytes of an input file: a regular file (a device or FIFO would be read forever) of at
+/// most [`MAX_INPUT`] bytes, read with that limit whatever its size says.
+pub fn read_input(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::{Error, ErrorKind, Read};
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(Error::new(ErrorKind::InvalidInput, "not a regular file"));
+    }
+    let too_big = || {
+        Error::new(
+            ErrorKind::InvalidData,
+            format!(
+                "larger than the {} MiB an input file may have",
+                MAX_INPUT >> 20
+            ),
+        )
+    };
+    if meta.len() > MAX_INPUT {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_INPUT + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_INPUT {
+        return Err(too_big());
+    }
+    Ok(bytes)
+}
+
+/// [`read_input`] as UTF-8 text.
+pub fn read_input_text(path: &Path) -> std::io::Result<String> {
+    String::from_utf8(read_input(path)?)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
+}
+
 pub fn resolve_path(name: &str, scenario_dir: Option<&Path>) -> Result<PathBuf, FileError> {
     let p = Path::new(name);
     let mut tried = Vec::new();
@@ -34,18 +73,21 @@ pub fn resolve_path(name: &str, scenario_dir: Option<&Path>) -> Result<PathBuf, 
     })
 }
 
+/// A data file's CSV reader, over its bytes read whole (with the input limit).
+type DataReader = csv::Reader<std::io::Cursor<Vec<u8>>>;
+
 /// Opens a CSV data file (`#` starts a comment line) and reads its header row.
 fn read(
     name: &str,
     dir: Option<&Path>,
-) -> Result<(String, csv::StringRecord, csv::Reader<std::fs::File>), FileError> {
+) -> Result<(String, csv::StringRecord, DataReader), FileError> {
     let path = resolve_path(name, dir)?;
     let err = |line, msg: String| FileError {
         file: name.into(),
         line,
         msg,
     };
-    let f = std::fs::File::open(&path).map_err(|e| err(None, e.to_string()))?;
+    let f = std::io::Cursor::new(read_input(&path).map_err(|e| err(None, e.to_string()))?);
     let mut rdr = csv::ReaderBuilder::new()
         .comment(Some(b'#'))
         .trim(csv::Trim::All)

@@ -57,7 +57,7 @@ impl SweepSpec {
     /// Reads and checks a sweep file.
     pub fn load(file: &Path) -> Result<SweepSpec, SweepError> {
         let shown = file.display().to_string();
-        let src = std::fs::read_to_string(file).map_err(|e| SweepError::At {
+        let src = crate::scenario::files::read_input_text(file).map_err(|e| SweepError::At {
             file: shown.clone(),
             line: None,
             msg: format!("cannot read sweep file: {e}"),

@@ -200,7 +200,7 @@ impl Validator<'_> {
                     self.err::<()>("traffic_model.file", e.to_string())
                         .unwrap_err()
                 })?;
-                match std::fs::read_to_string(&path) {
+                match super::super::files::read_input_text(&path) {
                     Ok(src) => Ok(ModelText {
                         label: path.display().to_string(),
                         src,

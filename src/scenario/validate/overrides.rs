@@ -172,7 +172,7 @@ pub fn parse_with(
 /// Loads `path` with `sets` on top.
 pub fn load_with(path: &Path, sets: &[Override]) -> Result<Scenario, ScenarioError> {
     let file = path.display().to_string();
-    let src = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+    let src = super::super::files::read_input_text(path).map_err(|e| ScenarioError {
         file: file.clone(),
         line: None,
         path: String::new(),
