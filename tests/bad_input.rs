@@ -1611,3 +1611,19 @@ fn threads_above_the_cores_and_unreadable_inputs() {
         }
     }
 }
+
+/// More topics than 16-bit ids hold is refused in one line, at once (the duplicate-name
+/// checks are linear, so 65536 names take no time).
+#[test]
+fn more_topics_than_sixteen_bit_ids_are_refused() {
+    use std::fmt::Write;
+    let mut src = BASE.to_string();
+    for i in 0..=u32::from(u16::MAX) {
+        let _ = write!(src, "[[topic]]\nname = \"t{i}\"\n");
+    }
+    refused(
+        &src,
+        "topic",
+        "65536 topics, more than the 65535 a run may have",
+    );
+}

@@ -18,16 +18,7 @@ impl Validator<'_> {
     ) -> R<Vec<NodeClass>> {
         let defaults = [RawNodeClass::default()];
         let raw = if raw.is_empty() { &defaults[..] } else { raw };
-        if raw.len() > usize::from(u16::MAX) {
-            return self.err(
-                "node_class",
-                format!(
-                    "{} classes, more than the {} a run may have (class ids are 16-bit)",
-                    raw.len(),
-                    u16::MAX
-                ),
-            );
-        }
+        self.at_most_u16("node_class", raw.len(), "node classes")?;
         let mut out: Vec<NodeClass> = Vec::new();
         let mut names = std::collections::HashSet::new();
         for (i, c) in raw.iter().enumerate() {

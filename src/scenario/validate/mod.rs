@@ -138,6 +138,20 @@ struct Validator<'a> {
 type R<T> = Result<T, ScenarioError>;
 
 impl Validator<'_> {
+    /// Refuses more than 65535 `what` at `path`: their ids are 16-bit.
+    fn at_most_u16(&self, path: &str, n: usize, what: &str) -> R<()> {
+        if n > usize::from(u16::MAX) {
+            return self.err(
+                path,
+                format!(
+                    "{n} {what}, more than the {} a run may have (their ids are 16-bit)",
+                    u16::MAX
+                ),
+            );
+        }
+        Ok(())
+    }
+
     fn err<T>(&self, path: impl Into<String>, msg: impl Into<String>) -> R<T> {
         let path = path.into();
         let line = line_for(self.src, &path);
@@ -278,16 +292,7 @@ impl Validator<'_> {
             }
             traffic.push(t);
         }
-        if traffic.len() > usize::from(u16::MAX) {
-            return self.err(
-                "traffic",
-                format!(
-                    "{} traffic classes, more than the {} a run may have (class ids are 16-bit)",
-                    traffic.len(),
-                    u16::MAX
-                ),
-            );
-        }
+        self.at_most_u16("traffic", traffic.len(), "traffic classes")?;
         let mut s = Scenario {
             name,
             seed: raw.seed.map_or(1, |s| s.0),

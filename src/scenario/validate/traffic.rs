@@ -81,16 +81,7 @@ impl Validator<'_> {
                 subscribers: Selector::All,
             }]);
         }
-        if raw.len() > usize::from(u16::MAX) {
-            return self.err(
-                "topic",
-                format!(
-                    "{} topics, more than the {} a run may have (topic ids are 16-bit)",
-                    raw.len(),
-                    u16::MAX
-                ),
-            );
-        }
+        self.at_most_u16("topic", raw.len(), "topics")?;
         let mut out: Vec<TopicSpec> = Vec::new();
         let mut names = std::collections::HashSet::new();
         for (i, t) in raw.iter().enumerate() {
