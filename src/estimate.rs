@@ -220,7 +220,7 @@ pub fn check(
     let need = total.saturating_mul(runs as u64);
     let (limit, limit_of) = match limit {
         Some(l) => (l, "--memory-limit"),
-        None => match available_memory_why() {
+        None => match available_memory() {
             Some(a) => a,
             None => return Ok(total),
         },
@@ -261,13 +261,9 @@ fn proc_kib(path: &str, field: &str) -> Option<u64> {
 
 /// Memory this process may still use: the least of `MemAvailable` (/proc/meminfo), what
 /// its memory cgroups (v1 or v2, every level up to the root) leave below their limits, and
-/// what its address-space limit (RLIMIT_AS, /proc/self/limits) leaves above its size now.
-pub fn available_memory() -> Option<u64> {
-    available_memory_why().map(|(b, _)| b)
-}
-
-/// [`available_memory`] and which limit it is.
-pub fn available_memory_why() -> Option<(u64, &'static str)> {
+/// what its address-space limit (RLIMIT_AS, /proc/self/limits) leaves above its size now;
+/// with which of them it is.
+pub fn available_memory() -> Option<(u64, &'static str)> {
     let mut best: Option<(u64, &'static str)> =
         proc_kib("/proc/meminfo", "MemAvailable").map(|b| (b, "available memory"));
     let mut take = |b: u64, why: &'static str| {

@@ -4,7 +4,7 @@
 //! whatever finished (`--collect`), or a cluster script (`--emit slurm|k8s`).
 
 use super::threads_or_all;
-use crate::estimate::{available_memory_why, estimate, gib};
+use crate::estimate::{available_memory, estimate, gib};
 use crate::report::{folder, write_atomic};
 use crate::scenario::Override;
 use crate::sim::Options;
@@ -311,7 +311,7 @@ impl SweepArgs {
     fn jobs(&self, plan: &Plan, pending: usize, cores: usize) -> Result<usize> {
         let threads = self.threads.map_or(1, |t| t as usize);
         let per_run = Self::largest(plan, threads).max(1);
-        let (limit, of) = match (self.memory_limit, available_memory_why()) {
+        let (limit, of) = match (self.memory_limit, available_memory()) {
             (Some(l), _) => (Some(l), "--memory-limit"),
             (None, Some((a, why))) => (Some(a), why),
             (None, None) => (None, "available memory"),

@@ -140,11 +140,6 @@ pub fn reserve(dir: &Path, force: bool) -> Result<Reserved, ReportError> {
 }
 
 impl Reserved {
-    /// The folder the results will be in.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// Writes `files` and their manifest into the temporary folder, then puts it in place of
     /// the target (a previous run there is replaced only now).
     pub fn commit(
