@@ -282,9 +282,11 @@ pub struct Counter {
 /// Counters per (node, direction, kind, class or none, topic or none), plus run-wide
 /// totals for the conservation check (sent = received + dropped + in flight). Only the
 /// (class, topic) combinations a kind can be counted under are stored (see `Kind::scope`):
-/// a node's block is a quarter of the full cross product with one class and one topic.
+/// a message's class has one topic, so a kind counted by class and topic keeps a counter
+/// per class (linear in classes and topics, never their product).
 pub struct Accounting {
-    classes: usize,
+    /// The topic of each traffic class.
+    class_topic: Vec<TopicId>,
     topics: usize,
     /// Offset of each kind (by `Kind as usize`) in a node's block, in counters.
     base: [usize; KINDS],
@@ -296,7 +298,10 @@ pub struct Accounting {
 }
 
 impl Accounting {
-    pub fn new(nodes: usize, classes: usize, topics: usize) -> Self {
+    /// Counters for `nodes` nodes, traffic classes on the topics `class_topic`, and
+    /// `topics` topics.
+    pub fn new(nodes: usize, class_topic: &[TopicId], topics: usize) -> Self {
+        let classes = class_topic.len();
         let mut base = [0; KINDS];
         let mut per_node = 0;
         for k in STORAGE_ORDER {
@@ -304,7 +309,7 @@ impl Accounting {
             per_node += Self::width(k, classes, topics);
         }
         Accounting {
-            classes,
+            class_topic: class_topic.to_vec(),
             topics,
             base,
             per_node,
@@ -318,7 +323,7 @@ impl Accounting {
     /// Counters one node keeps for `kind`: per stored (class, topic), in and out.
     fn width(kind: Kind, classes: usize, topics: usize) -> usize {
         2 * match kind.scope() {
-            Scope::ClassTopic => classes * topics,
+            Scope::ClassTopic => classes,
             Scope::Topic => topics,
             Scope::Bare => 1,
         }
@@ -338,7 +343,7 @@ impl Accounting {
         // In and out side by side: a relay counts the copy it received and the copies it
         // forwards in the same cache line.
         let within = match (kind.scope(), class, topic) {
-            (Scope::ClassTopic, Some(c), Some(t)) => c.idx() * self.topics + t.idx(),
+            (Scope::ClassTopic, Some(c), Some(t)) if self.class_topic[c.idx()] == t => c.idx(),
             (Scope::Topic, None, Some(t)) => t.idx(),
             (Scope::Bare, None, None) => 0,
             _ => return None,
@@ -480,7 +485,10 @@ impl Accounting {
     /// classes and topics) into node `dst` of this table. Run-wide totals are merged apart,
     /// once per table, by [`Accounting::add_totals`].
     pub fn copy_node(&mut self, dst: PeerId, from: &Accounting, src: PeerId) {
-        debug_assert_eq!((self.classes, self.topics), (from.classes, from.topics));
+        debug_assert_eq!(
+            (&self.class_topic, self.topics),
+            (&from.class_topic, from.topics)
+        );
         let k = self.per_node;
         self.cells[dst.idx() * k..(dst.idx() + 1) * k]
             .copy_from_slice(&from.cells[src.idx() * k..(src.idx() + 1) * k]);
@@ -502,13 +510,23 @@ impl Accounting {
         let dirs = [Direction::In, Direction::Out];
         dirs.into_iter().flat_map(move |d| {
             Kind::ALL.into_iter().flat_map(move |k| {
-                (0..=self.classes).flat_map(move |c| {
-                    (0..=self.topics).filter_map(move |t| {
-                        let class = (c < self.classes).then_some(ClassId(c as u16));
-                        let topic = (t < self.topics).then_some(TopicId(t as u16));
-                        let v = self.get(node, d, k, class, topic);
-                        (v.msgs > 0).then_some((d, k, class, topic, v))
-                    })
+                // What the kind's scope stores, by class, then topic, then neither.
+                let stored: Box<dyn Iterator<Item = (Option<ClassId>, Option<TopicId>)>> =
+                    match k.scope() {
+                        Scope::ClassTopic => Box::new(
+                            self.class_topic
+                                .iter()
+                                .enumerate()
+                                .map(|(c, &t)| (Some(ClassId(c as u16)), Some(t))),
+                        ),
+                        Scope::Topic => {
+                            Box::new((0..self.topics).map(|t| (None, Some(TopicId(t as u16)))))
+                        }
+                        Scope::Bare => Box::new(std::iter::once((None, None))),
+                    };
+                stored.filter_map(move |(class, topic)| {
+                    let v = self.get(node, d, k, class, topic);
+                    (v.msgs > 0).then_some((d, k, class, topic, v))
                 })
             })
         })
@@ -558,21 +576,21 @@ mod tests {
     /// back what was added; every other combination reads zero.
     #[test]
     fn every_classified_cell_is_stored_apart() {
-        let (classes, topics) = (3, 2);
+        // Three classes on two topics (a class has one topic; a topic may carry several).
+        let class_topic = [TopicId(1), TopicId(0), TopicId(1)];
+        let (classes, topics) = (class_topic.len(), 2);
         let mut msgs = MessageTable::default();
-        for c in 0..classes {
-            for t in 0..topics {
-                msgs.push(Message {
-                    topic: TopicId(t as u16),
-                    class: ClassId(c as u16),
-                    publisher: PeerId(0),
-                    published_at: SimTime::ZERO,
-                    payload_len: 100 + c as u32,
-                    data_len: 200,
-                });
-            }
+        for (c, &topic) in class_topic.iter().enumerate() {
+            msgs.push(Message {
+                topic,
+                class: ClassId(c as u16),
+                publisher: PeerId(0),
+                published_at: SimTime::ZERO,
+                payload_len: 100 + c as u32,
+                data_len: 200,
+            });
         }
-        let mut acct = Accounting::new(3, classes, topics);
+        let mut acct = Accounting::new(3, &class_topic, topics);
         let mut expect = std::collections::BTreeMap::new();
         let mut bytes = 1;
         for (m, meta) in msgs.iter() {
@@ -625,6 +643,17 @@ mod tests {
             ),
             Counter::default()
         );
+        // Nor is a class counted on a topic it is not on.
+        assert_eq!(
+            acct.get(
+                PeerId(1),
+                Direction::In,
+                Kind::Forwarded,
+                Some(ClassId(0)),
+                Some(TopicId(0))
+            ),
+            Counter::default()
+        );
         assert_eq!(
             Accounting::bytes_per_node(classes, topics),
             (acct.cells.len() / 3 * std::mem::size_of::<Counter>()) as u64
@@ -643,10 +672,10 @@ mod tests {
             payload_len: 10,
             data_len: 20,
         });
-        let mut a = Accounting::new(2, 1, 1);
+        let mut a = Accounting::new(2, &[TopicId(0)], 1);
         let cell = classify(&RpcPart::IDontWant { msg: m }, false, &msgs);
         a.add(PeerId(1), Direction::In, cell, 5);
-        let mut b = Accounting::new(4, 1, 1);
+        let mut b = Accounting::new(4, &[TopicId(0)], 1);
         b.copy_node(PeerId(3), &a, PeerId(1));
         let got: Vec<_> = b.node_cells(PeerId(3)).collect();
         assert_eq!(got.len(), 1);

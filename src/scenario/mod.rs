@@ -287,6 +287,11 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// The topic of each traffic class, in class order.
+    pub fn class_topics(&self) -> Vec<TopicId> {
+        self.traffic.iter().map(|t| t.topic).collect()
+    }
+
     /// End of publishing and of measurement.
     pub fn measure_end(&self) -> SimTime {
         self.warmup + self.duration

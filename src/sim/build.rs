@@ -351,7 +351,7 @@ fn make_partitions(
                 .collect();
             let up = nodes.iter().map(|v| class_of(v).upload_bps).collect();
             let down = nodes.iter().map(|v| class_of(v).download_bps).collect();
-            let acct = Accounting::new(nodes.len(), sc.traffic.len(), sc.topics.len());
+            let acct = Accounting::new(nodes.len(), &sc.class_topics(), sc.topics.len());
             let ifs = Interfaces::new(up, down);
             let class = nodes.iter().map(|v| node_class[v.idx()]).collect();
             let (topics, classes) = (sc.topics.len(), sc.node_classes.len());

@@ -193,9 +193,9 @@ impl Sim {
         // (What is left in its place has zero totals, so the loop below adds nothing twice.)
         let moved = self.parts.len() == 1;
         let mut acct = if moved {
-            std::mem::replace(&mut self.parts[0].acct, Accounting::new(0, 0, 0))
+            std::mem::replace(&mut self.parts[0].acct, Accounting::new(0, &[], 0))
         } else {
-            Accounting::new(n, self.sc.traffic.len(), topics)
+            Accounting::new(n, &self.sc.class_topics(), topics)
         };
         let mesh_components = (0..topics)
             .map(|t| self.mesh_components(TopicId(t as u16)))
