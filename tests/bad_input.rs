@@ -1101,6 +1101,18 @@ fn bad_light_topics() {
             "node_class[1].service",
             "class \"fleet\" is not in topic \"k\"",
         ),
+        (
+            // Its own service, for a topic it follows by filter itself: no one relays it
+            // (found by tests/fuzz.rs: two deliveries counted of none expected).
+            format!("{BASE}[[topic]]\nname = \"a\"\n[[topic]]\nname = \"k\"\n[[node_class]]\nname = \"desktop\"\ntopics = [\"a\"]\nlight_topics = [\"k\"]\nservice = \"desktop\"\n"),
+            "node_class[0].service",
+            "class \"desktop\" follows topic \"k\" by filter itself",
+        ),
+        (
+            format!("{two}topics = [\"a\"]\nlight_topics = [\"k\"]\nservice = \"fleet\"\n[[node_class]]\nname = \"mobile\"\nrole = \"light\"\ntopics = [\"k\"]\nservice = \"desktop\"\n"),
+            "node_class[2].service",
+            "class \"desktop\" follows topic \"k\" by filter itself",
+        ),
     ];
     for (src, path, words) in cases {
         refused(&src, path, words);

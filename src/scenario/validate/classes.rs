@@ -287,9 +287,15 @@ impl Validator<'_> {
                 let id = TopicId(t as u16);
                 may_be_in(classes, topics, i, t) && !classes[i].relays_on(id)
             };
-            if let Some(t) =
-                (0..topics.len()).find(|&t| follows(t) && !own.contains(&TopicId(t as u16)))
-            {
+            // The service relays the topic: it lists it, and not as one it follows itself.
+            let serves = |t: usize| {
+                let id = TopicId(t as u16);
+                own.contains(&id) && !sc.light_topics.contains(&id)
+            };
+            if let Some(t) = (0..topics.len()).find(|&t| follows(t) && !serves(t)) {
+                if sc.light_topics.contains(&TopicId(t as u16)) {
+                    return self.err(p("service"), format!("class \"{name}\" follows topic \"{}\" by filter itself, and this class follows it through class \"{name}\": a service relays the topics it serves", topics[t].name));
+                }
                 return self.err(p("service"), format!("class \"{name}\" is not in topic \"{}\", which this class follows: add it to its `topics`", topics[t].name));
             }
             let peers = rc
