@@ -21,13 +21,14 @@ pub struct MsgStats {
 }
 
 /// The measured deliveries of one topic's messages to the nodes of one class.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct Group {
     /// Receivers the measured messages should reach (their publishers aside).
     pub expected: u64,
     pub delivered: u64,
-    /// First-arrival latency (µs) of each delivery.
-    pub latency_us: Histogram<u64>,
+    /// First-arrival latency (µs) of each delivery; made at the first one, so that the
+    /// groups no node can fill (topics × classes of them) cost nothing.
+    latency_us: Option<Box<Histogram<u64>>>,
 }
 
 impl Group {
@@ -36,22 +37,35 @@ impl Group {
     pub fn sum<'a>(groups: impl IntoIterator<Item = &'a Group>) -> Group {
         let mut all = Group::default();
         for g in groups {
-            all.expected += g.expected;
-            all.delivered += g.delivered;
-            all.latency_us
-                .add(&g.latency_us)
-                .expect("auto-resizing histograms of the same precision");
+            all.add(g);
         }
         all
     }
-}
 
-impl Default for Group {
-    fn default() -> Self {
-        Group {
-            expected: 0,
-            delivered: 0,
-            latency_us: Histogram::new(3).expect("3 significant digits is valid"),
+    /// Adds `other`'s counts and latencies to this group's.
+    fn add(&mut self, other: &Group) {
+        self.expected += other.expected;
+        self.delivered += other.delivered;
+        if let Some(h) = &other.latency_us {
+            self.histogram()
+                .add(h.as_ref())
+                .expect("auto-resizing histograms of the same precision");
+        }
+    }
+
+    fn histogram(&mut self) -> &mut Histogram<u64> {
+        self.latency_us.get_or_insert_with(|| {
+            Box::new(Histogram::new(3).expect("3 significant digits is valid"))
+        })
+    }
+
+    /// First-arrival latencies (µs) of the group's deliveries (empty without any).
+    pub fn latency_us(&self) -> std::borrow::Cow<'_, Histogram<u64>> {
+        match &self.latency_us {
+            Some(h) => std::borrow::Cow::Borrowed(h.as_ref()),
+            None => {
+                std::borrow::Cow::Owned(Histogram::new(3).expect("3 significant digits is valid"))
+            }
         }
     }
 }
@@ -125,7 +139,7 @@ impl Delivery {
         if measured {
             let g = &mut self.groups[group];
             g.delivered += 1;
-            g.latency_us
+            g.histogram()
                 .record(latency.0 / 1000)
                 .expect("auto-resizing histogram");
             let h = usize::from(hops);
@@ -154,11 +168,7 @@ impl Delivery {
             s.duplicates += o.duplicates;
         }
         for (g, o) in self.groups.iter_mut().zip(&other.groups) {
-            g.expected += o.expected;
-            g.delivered += o.delivered;
-            g.latency_us
-                .add(&o.latency_us)
-                .expect("auto-resizing histograms of the same precision");
+            g.add(o);
         }
         if self.hops.len() < other.hops.len() {
             self.hops.resize(other.hops.len(), 0);

@@ -299,7 +299,7 @@ fn delivery_csv(run: Run<'_>, sc: &Scenario, out: &RunOutput) -> Vec<u8> {
     csv_of((0..sc.topics.len()).flat_map(|t| {
         (0..classes).map(move |c| {
             let g = &d.groups[d.group(t, c)];
-            let [p50, p95, p99, max] = super::summary::latency_ms(&g.latency_us);
+            let [p50, p95, p99, max] = super::summary::latency_ms(&g.latency_us());
             DeliveryCsv {
                 seed: run.seed,
                 run_id: run.run_id,
@@ -323,7 +323,7 @@ fn latency_cdf_csv(run: Run<'_>, sc: &Scenario, out: &RunOutput) -> Vec<u8> {
     let classes = sc.node_classes.len();
     csv_of((0..sc.topics.len()).flat_map(|t| {
         (0..classes).flat_map(move |c| {
-            let h = &d.groups[d.group(t, c)].latency_us;
+            let h = d.groups[d.group(t, c)].latency_us();
             let steps = if h.is_empty() { 0..0 } else { 0..101 };
             steps.map(move |i| {
                 let q = f64::from(i) / 100.0;

@@ -205,7 +205,7 @@ impl Summary {
         }
         let ratio = ratio(del, exp);
         let all = Group::sum(&out.delivery.groups);
-        let [p50, p95, p99, max_ms] = latency_ms(&all.latency_us);
+        let [p50, p95, p99, max_ms] = latency_ms(&all.latency_us());
         let hops = &out.delivery.hops;
         let hop_n: u64 = hops.iter().sum();
         let hop_sum: u64 = hops.iter().enumerate().map(|(k, &c)| k as u64 * c).sum();
@@ -270,7 +270,7 @@ impl Summary {
         let g = Group::sum(groups);
         let (exp, del) = (g.expected, g.delivered);
         let ratio = ratio(del, exp);
-        let [p50, p95, p99, max] = latency_ms(&g.latency_us);
+        let [p50, p95, p99, max] = latency_ms(&g.latency_us());
         if line {
             let label = format!("{} {name}", what.replace('_', " "));
             let _ = writeln!(
