@@ -1,6 +1,6 @@
 //! The model's parameters: its published defaults, or derived from a scenario.
 
-use crate::scenario::{Per, Scenario, SizeDist, TopologySpec};
+use crate::scenario::{Per, Scenario, TopologySpec};
 
 /// Parameters of the analytical model (names as in `waku_scalability/assumptions.py`).
 #[derive(Clone, Debug, PartialEq)]
@@ -79,7 +79,7 @@ impl ModelInputs {
                 Per::Network => t.rate.per_sec * 3600.0,
             };
             per_hour += h;
-            bytes_per_hour += h * mean_size(&t.size);
+            bytes_per_hour += h * t.size.mean();
         }
         if per_hour == 0.0 || n == 0.0 {
             return None;
@@ -98,26 +98,5 @@ impl ModelInputs {
             ..ModelInputs::default()
         };
         Some((inputs, n))
-    }
-}
-
-/// Mean payload of a size distribution, bytes.
-pub fn mean_size(d: &SizeDist) -> f64 {
-    match d {
-        SizeDist::Fixed(v) => *v as f64,
-        SizeDist::Uniform { min, max } => f64::midpoint(*min as f64, *max as f64),
-        // Mean of a log-normal is median·e^(σ²/2); clamping is ignored (documented).
-        SizeDist::LogNormal { median, sigma, .. } => {
-            *median as f64 * libm::exp(sigma * sigma / 2.0)
-        }
-        SizeDist::Empirical { sizes, weights, .. } => {
-            let w: f64 = weights.iter().sum();
-            sizes
-                .iter()
-                .zip(weights)
-                .map(|(s, x)| *s as f64 * x)
-                .sum::<f64>()
-                / w
-        }
     }
 }

@@ -49,6 +49,27 @@ impl SizeDist {
             SizeDist::Empirical { sizes, .. } => sizes.iter().copied().max().unwrap_or(0),
         }
     }
+
+    /// Mean payload, bytes. For a log-normal, median·e^(σ²/2): its clamping is ignored
+    /// (documented by the model).
+    pub fn mean(&self) -> f64 {
+        match self {
+            SizeDist::Fixed(v) => *v as f64,
+            SizeDist::Uniform { min, max } => f64::midpoint(*min as f64, *max as f64),
+            SizeDist::LogNormal { median, sigma, .. } => {
+                *median as f64 * libm::exp(sigma * sigma / 2.0)
+            }
+            SizeDist::Empirical { sizes, weights } => {
+                let w: f64 = weights.iter().sum();
+                sizes
+                    .iter()
+                    .zip(weights)
+                    .map(|(s, x)| *s as f64 * x)
+                    .sum::<f64>()
+                    / w
+            }
+        }
+    }
 }
 
 /// What a traffic class publishes: how often, counted how, arriving how, and how large.
