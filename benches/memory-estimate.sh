@@ -54,20 +54,30 @@ per = "network"
 size = "2000B"
 EOF
 
-# Many topics, each with its own traffic class, a tenth of the nodes in each.
-{
-  printf 'nodes = 500\n[time]\nwarmup = "10s"\nduration = "1min"\n%s' "$common"
-  for i in $(seq 0 299); do
-    printf '[[topic]]\nname = "/waku/2/rs/16/%d"\nsubscribers = { fraction = 0.1 }\n' "$i"
+# Scenario text: a header of nodes and duration; N topics (with a subscriber rule); a
+# traffic class on each of N topics.
+header() { printf 'nodes = %d\n[time]\nwarmup = "10s"\nduration = "%s"\n%s' "$1" "$2" "$common"; }
+topics() {
+  for i in $(seq 0 $(($1 - 1))); do
+    printf '[[topic]]\nname = "/waku/2/rs/16/%d"\n%b' "$i" "${2:-}"
   done
-  for i in $(seq 0 299); do
+}
+class_per_topic() {
+  for i in $(seq 0 $(($1 - 1))); do
     printf '[[traffic]]\nclass = "c%d"\ntopic = "/waku/2/rs/16/%d"\nrate = "1/s"\nper = "network"\nsize = "2000B"\n' "$i" "$i"
   done
+}
+
+# Many topics, each with its own traffic class, a tenth of the nodes in each.
+{
+  header 500 1min
+  topics 300 'subscribers = { fraction = 0.1 }\n'
+  class_per_topic 300
 } >"$dir/many-topics.toml"
 
 # Many node classes.
 {
-  printf 'nodes = 2000\n[time]\nwarmup = "10s"\nduration = "1min"\n%s' "$common"
+  header 2000 1min
   for i in $(seq 0 399); do
     printf '[[node_class]]\nname = "n%d"\nupload = "%dMbit/s"\n' "$i" $((10 + i))
   done
@@ -77,21 +87,17 @@ EOF
 # Many node classes, each in one of many topics (delivery groups: topics × classes of them
 # could exist, the classes' topics are filled).
 {
-  printf 'nodes = 2000\n[time]\nwarmup = "10s"\nduration = "1min"\n%s' "$common"
-  for i in $(seq 0 199); do
-    printf '[[topic]]\nname = "/waku/2/rs/16/%d"\n' "$i"
-  done
+  header 2000 1min
+  topics 200
   for i in $(seq 0 399); do
     printf '[[node_class]]\nname = "n%d"\ntopics = ["/waku/2/rs/16/%d"]\n' "$i" $((i % 200))
   done
-  for i in $(seq 0 199); do
-    printf '[[traffic]]\nclass = "c%d"\ntopic = "/waku/2/rs/16/%d"\nrate = "1/s"\nper = "network"\nsize = "2000B"\n' "$i" "$i"
-  done
+  class_per_topic 200
 } >"$dir/topics-by-class.toml"
 
 # Many traffic classes (one bandwidth.csv row per node and class and kind).
 {
-  printf 'nodes = 1000\n[time]\nwarmup = "10s"\nduration = "2min"\n%s' "$common"
+  header 1000 2min
   for i in $(seq 0 999); do
     printf '[[traffic]]\nclass = "class_%d"\nrate = "1/min"\nper = "network"\nsize = "2000B"\n' "$i"
   done
