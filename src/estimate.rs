@@ -95,7 +95,8 @@ pub fn estimate(sc: &Scenario, threads: usize) -> Estimate {
 /// The estimate with every node running `g`.
 fn estimate_with(sc: &Scenario, g: &GossipsubConfig, threads: usize) -> Estimate {
     let n = f64::from(sc.nodes);
-    let conns = match sc.topology {
+    // Connections per node: on average, and the most a node may have.
+    let (conns, max_peers) = match sc.topology {
         TopologySpec::RandomDial { .. } | TopologySpec::ShardAware { .. } => {
             // A node has its own dials plus about the mean dials of the others, up to its
             // cap; averaged over the classes by their shares.
@@ -110,28 +111,24 @@ fn estimate_with(sc: &Scenario, g: &GossipsubConfig, threads: usize) -> Estimate
                 .map(|c| c.share * f64::from(dial(c).0))
                 .sum::<f64>()
                 / total;
-            sc.node_classes
+            let mean = sc
+                .node_classes
                 .iter()
                 .map(|c| {
                     let (out, max) = dial(c);
                     c.share * (f64::from(out) + mean_out).min(f64::from(max))
                 })
                 .sum::<f64>()
-                / total
+                / total;
+            let most = sc
+                .node_classes
+                .iter()
+                .map(|c| f64::from(dial(c).1))
+                .fold(0.0, f64::max);
+            (mean, most)
         }
         TopologySpec::RandomRegular { degree } | TopologySpec::StaticMesh { degree } => {
-            f64::from(degree)
-        }
-    };
-    // The most connections a node may have.
-    let max_peers = match sc.topology {
-        TopologySpec::RandomDial { .. } | TopologySpec::ShardAware { .. } => sc
-            .node_classes
-            .iter()
-            .filter_map(|c| c.dial.map(|(_, max)| f64::from(max)))
-            .fold(0.0, f64::max),
-        TopologySpec::RandomRegular { degree } | TopologySpec::StaticMesh { degree } => {
-            f64::from(degree)
+            (f64::from(degree), f64::from(degree))
         }
     };
     // Messages per second on each topic, and per second reaching an average node.

@@ -54,20 +54,22 @@ impl Group {
     }
 
     fn histogram(&mut self) -> &mut Histogram<u64> {
-        self.latency_us.get_or_insert_with(|| {
-            Box::new(Histogram::new(3).expect("3 significant digits is valid"))
-        })
+        self.latency_us
+            .get_or_insert_with(|| Box::new(empty_histogram()))
     }
 
     /// First-arrival latencies (µs) of the group's deliveries (empty without any).
     pub fn latency_us(&self) -> std::borrow::Cow<'_, Histogram<u64>> {
         match &self.latency_us {
             Some(h) => std::borrow::Cow::Borrowed(h.as_ref()),
-            None => {
-                std::borrow::Cow::Owned(Histogram::new(3).expect("3 significant digits is valid"))
-            }
+            None => std::borrow::Cow::Owned(empty_histogram()),
         }
     }
+}
+
+/// A latency histogram of 3 significant digits, growing to what it records.
+fn empty_histogram() -> Histogram<u64> {
+    Histogram::new(3).expect("3 significant digits is valid")
 }
 
 pub struct Delivery {
