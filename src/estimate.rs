@@ -96,7 +96,7 @@ pub fn estimate(sc: &Scenario, threads: usize) -> Estimate {
 fn estimate_with(sc: &Scenario, g: &GossipsubConfig, threads: usize) -> Estimate {
     let n = f64::from(sc.nodes);
     // Connections per node: on average, and the most a node may have.
-    let (conns, max_peers) = match sc.topology {
+    let (conns, max_peers) = match &sc.topology {
         TopologySpec::RandomDial { .. } | TopologySpec::ShardAware { .. } => {
             // A node has its own dials plus about the mean dials of the others, up to its
             // cap; averaged over the classes by their shares.
@@ -127,8 +127,14 @@ fn estimate_with(sc: &Scenario, g: &GossipsubConfig, threads: usize) -> Estimate
                 .fold(0.0, f64::max);
             (mean, most)
         }
-        TopologySpec::RandomRegular { degree } | TopologySpec::StaticMesh { degree } => {
-            (f64::from(degree), f64::from(degree))
+        TopologySpec::RandomRegular { .. }
+        | TopologySpec::StaticMesh { .. }
+        | TopologySpec::Replay { .. } => {
+            let (mean, most) = sc
+                .topology
+                .degree(sc.nodes)
+                .expect("a topology where nodes do not dial knows its degrees");
+            (mean, f64::from(most))
         }
     };
     // Messages per second on each topic, and per second reaching an average node.

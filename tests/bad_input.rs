@@ -1288,6 +1288,7 @@ fn every_command_survives_a_closed_stdout() {
         vec!["presets", "--markdown"],
         vec!["validate", &smoke],
         vec!["model", &smoke],
+        vec!["topology", &smoke],
         [&["run", smoke.as_str(), "--out", run_s][..], &short[..]].concat(),
         [
             &["run", smoke.as_str(), "--seeds", "1..2", "--out", run_s][..],
@@ -1637,5 +1638,122 @@ fn more_topics_than_sixteen_bit_ids_are_refused() {
         &src,
         "topic",
         "65536 topics, more than the 65535 a run may have",
+    );
+}
+
+/// A replayed topology (`kind = "file"`): the header, each row's indices (numbers, nodes,
+/// no loop, no connection twice, either way round) named by line, every node connected,
+/// the dial keys refused, `file` or inline `edges` and not both.
+#[test]
+fn bad_replayed_topology() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("edges.csv");
+    let file = |rows: &str| {
+        let text: String = (0..100u32)
+            .map(|v| format!("{v},{}\n", (v + 1) % 100))
+            .collect();
+        std::fs::write(&f, format!("{rows}{text}")).unwrap();
+        BASE.replace(
+            "kind = \"random_dial\"\noutbound = 5\nmax_connections = 20",
+            &format!("kind = \"file\"\nfile = \"{}\"", f.display()),
+        )
+    };
+    parse_str(&file("dialer,listener\n"), "s.toml", "s", None).unwrap();
+    for (rows, words) in [
+        (
+            "listener,dialer\n",
+            "edges.csv:1: header must be `dialer,listener`",
+        ),
+        (
+            "dialer,listener\n3,x\n",
+            "edges.csv:2: listener: \"x\" is not a node index",
+        ),
+        (
+            "dialer,listener\n-1,2\n",
+            "edges.csv:2: dialer: \"-1\" is not a node index",
+        ),
+        (
+            "dialer,listener\n0,100\n",
+            "edges.csv:2: listener 100 is not a node (nodes are 0 to 99)",
+        ),
+        (
+            "dialer,listener\n7,7\n",
+            "edges.csv:2: node 7 connects to itself",
+        ),
+        // Row 1 joins 2 and 1; line 4 (the file's 1,2) is the same connection the other
+        // way round.
+        (
+            "dialer,listener\n2,1\n",
+            "edges.csv:4: nodes 1 and 2 are connected twice (first at line 2)",
+        ),
+        ("dialer,listener\n1,2,3\n", "edges.csv:2"),
+    ] {
+        check(&file(rows), "topology.file", Some(9), words);
+    }
+    // A list that leaves a node out.
+    std::fs::write(&f, "dialer,listener\n0,1\n1,2\n").unwrap();
+    let src = BASE.replace(
+        "kind = \"random_dial\"\noutbound = 5\nmax_connections = 20",
+        &format!("kind = \"file\"\nfile = \"{}\"", f.display()),
+    );
+    check(
+        &src,
+        "topology.file",
+        Some(9),
+        "node 3 has no connection (2 connections on 100 nodes",
+    );
+    let inline = |edges: &str, more: &str| {
+        BASE.replace(
+            "kind = \"random_dial\"\noutbound = 5\nmax_connections = 20",
+            &format!("kind = \"file\"\nedges = {edges}\n{more}"),
+        )
+    };
+    let ring: Vec<String> = (0..100)
+        .map(|v| format!("[{v}, {}]", (v + 1) % 100))
+        .collect();
+    let ring = format!("[{}]", ring.join(", "));
+    parse_str(&inline(&ring, ""), "s.toml", "s", None).unwrap();
+    refused(
+        &inline(&ring.replacen("[0, 1]", "[0, 0]", 1), ""),
+        "topology.edges[0]",
+        "node 0 connects to itself",
+    );
+    refused(
+        &inline("[[0, 1]]", ""),
+        "topology.edges",
+        "node 2 has no connection",
+    );
+    refused(
+        &inline(&ring, "outbound = 3"),
+        "topology.outbound",
+        "not used by kind \"file\"",
+    );
+    refused(
+        &inline(&ring, "degree = 3"),
+        "topology.degree",
+        "not used by kind \"file\"",
+    );
+    refused(
+        &inline(&ring, "file = \"x.csv\""),
+        "topology.file",
+        "not both",
+    );
+    refused(
+        &BASE.replace("kind = \"random_dial\"", "kind = \"file\"\n"),
+        "topology.outbound",
+        "not used by kind \"file\"",
+    );
+    refused(
+        &BASE.replace(
+            "kind = \"random_dial\"\noutbound = 5\nmax_connections = 20",
+            "kind = \"file\"",
+        ),
+        "topology.file",
+        "missing",
+    );
+    refused(
+        &BASE.replace("outbound = 5", "outbound = 5\nedges = [[0, 1]]"),
+        "topology.edges",
+        "not used by kind \"random_dial\"",
     );
 }

@@ -257,6 +257,13 @@ fn topology() -> BoxedStrategy<String> {
             ],
             3
         ),
+        // A replayed list: a ring over k nodes and a few chords (valid only when k is the
+        // scenario's node count and no chord repeats a connection or loops).
+        1 => (proptest::sample::select(vec![3u32, 8, 17, 20, 30, 40]), proptest::collection::vec((0u32..45, 0u32..45), 0..3), any::<bool>()).prop_map(|(k, chords, flip)| {
+            let mut e: Vec<String> = (0..k).map(|v| if flip { format!("[{}, {v}]", (v + 1) % k) } else { format!("[{v}, {}]", (v + 1) % k) }).collect();
+            e.extend(chords.iter().map(|(a, b)| format!("[{a}, {b}]")));
+            format!("kind = \"file\"\nedges = [{}]\n", e.join(", "))
+        }),
     ]
     .prop_map(|body| format!("[topology]\n{body}"))
     .boxed()

@@ -1,5 +1,6 @@
 //! The commands that look without running: `validate` (a scenario and its memory
-//! estimate), `model` (the analytical model's loads), `presets` (every preset's values).
+//! estimate), `model` (the analytical model's loads), `presets` (every preset's values),
+//! `topology` (the connections a run opens, as a file `topology.kind = "file"` replays).
 
 use super::threads_or_all;
 use crate::protocol::gossipsub::{preset, PRESETS};
@@ -52,7 +53,12 @@ impl ValidateArgs {
             .map(|(name, b)| format!("{name} {:.1} MiB", b / f64::from(1u32 << 20)))
             .collect();
         outln!("  memory estimate by term: {}", terms.join(", "));
-        for (t, p) in sc.topics.iter().zip(peering) {
+        let (lo, mean, hi) = peering.degree;
+        outln!(
+            "  connections: {} (per relay: {lo} to {hi}, mean {mean:.1})",
+            peering.connections
+        );
+        for (t, p) in sc.topics.iter().zip(peering.topics) {
             if p.components > 1 {
                 let hint = match sc.topology {
                     crate::scenario::TopologySpec::ShardAware { .. } => {
@@ -149,6 +155,38 @@ impl PresetsArgs {
                 "[gossipsub]  # preset \"{name}\"\n{}",
                 scenario::validate::gossipsub_toml(name, &cfg)
             );
+        }
+        Ok(())
+    }
+}
+
+/// Write the connections a run of a scenario opens at t = 0 as CSV (`dialer,listener`, in
+/// the order they open): the file `topology.kind = "file"` replays.
+#[derive(Args, Debug)]
+pub struct TopologyArgs {
+    scenario: PathBuf,
+    /// Set a scenario key on top of the file (repeatable); validated like the file.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<Override>,
+    /// Write here (atomically) instead of to standard output.
+    #[arg(long, short)]
+    out: Option<PathBuf>,
+}
+
+impl TopologyArgs {
+    pub fn exec(self) -> Result<()> {
+        let sc = scenario::load_with(&self.scenario, &self.set)?;
+        let graph = crate::sim::connections(&sc)?;
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(["dialer", "listener"])?;
+        for &(a, b) in &graph.edges {
+            w.write_record([a.to_string(), b.to_string()])?;
+        }
+        let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+        match self.out {
+            Some(path) => crate::report::write_atomic(&path, &bytes)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+            None => out!("{}", String::from_utf8(bytes).expect("digits and commas")),
         }
         Ok(())
     }

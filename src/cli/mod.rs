@@ -64,6 +64,9 @@ pub enum Cmd {
     Validate(inspect::ValidateArgs),
     /// List the gossipsub presets and their values.
     Presets(inspect::PresetsArgs),
+    /// Write the connections a run of a scenario opens (dialer,listener CSV): the file
+    /// `topology.kind = "file"` replays.
+    Topology(inspect::TopologyArgs),
     /// Whole-run benchmark: each scenario at each thread count in a child process; prints
     /// wall clock, simulated s per wall s, events/s, ns/event, peak RSS, the memory estimate
     /// and a hash of the output files (equal hashes: byte-identical results).
@@ -137,6 +140,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Cmd::Check(a) => a.exec(),
         Cmd::Validate(a) => a.exec(),
         Cmd::Presets(a) => a.exec(),
+        Cmd::Topology(a) => a.exec(),
         Cmd::Bench(a) => a.exec(),
         Cmd::BenchOne(a) => a.exec(),
     }

@@ -1,12 +1,13 @@
 //! Connection graphs: `random_dial` (nwaku-like: dial `outbound` random peers, accept inbound
 //! while under `max_connections`), `shard_aware` (nwaku's sharded peer management: dials per
 //! shard a node is in, among that shard's nodes), random `d`-regular graphs (also the static
-//! mesh). Owns graph construction and its connectivity report; knows nothing of gossipsub:
-//! shards are groups of nodes here.
+//! mesh), and a replayed list of connections (`file`). Owns graph construction and its
+//! connectivity report; knows nothing of gossipsub: shards are groups of nodes here.
 
 use crate::rng::SimRng;
 use petgraph::graph::UnGraph;
 use rand::Rng;
+use std::sync::Arc;
 
 /// How nodes connect.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,6 +24,9 @@ pub enum TopologySpec {
     RandomRegular { degree: u32 },
     /// A random `degree`-regular graph whose edges are the mesh: no GRAFT/PRUNE.
     StaticMesh { degree: u32 },
+    /// These connections, (dialer, listener), opened in this order (a real network's, or a
+    /// run's own: `gossipsim topology`). Checked by [`check_edges`].
+    Replay { edges: Arc<Vec<(u32, u32)>> },
 }
 
 /// An undirected connection graph; each edge remembers who dialled.
@@ -51,9 +55,96 @@ impl TopologySpec {
                 outbound,
                 max_connections,
             } => Some((outbound, max_connections)),
-            TopologySpec::RandomRegular { .. } | TopologySpec::StaticMesh { .. } => None,
+            TopologySpec::RandomRegular { .. }
+            | TopologySpec::StaticMesh { .. }
+            | TopologySpec::Replay { .. } => None,
         }
     }
+
+    /// Every node's (mean, most) connections, as far as the spec says before a graph is
+    /// drawn (`None` where nodes dial: their classes' dials say).
+    pub fn degree(&self, nodes: u32) -> Option<(f64, u32)> {
+        match self {
+            TopologySpec::RandomDial { .. } | TopologySpec::ShardAware { .. } => None,
+            TopologySpec::RandomRegular { degree } | TopologySpec::StaticMesh { degree } => {
+                Some((f64::from(*degree), *degree))
+            }
+            TopologySpec::Replay { edges } => {
+                let g = Graph {
+                    nodes,
+                    edges: edges.to_vec(),
+                };
+                let most = g.degrees().into_iter().max().unwrap_or(0);
+                Some((2.0 * edges.len() as f64 / f64::from(nodes.max(1)), most))
+            }
+        }
+    }
+}
+
+/// Where a list of connections is at fault (the connection's position; none for the whole
+/// list), and why.
+pub type EdgeFault = (Option<usize>, String);
+
+/// Checks a list of connections (dialer, listener) on `nodes` nodes: each end a node,
+/// no node connected to itself, no two connections between the same nodes (either
+/// direction: one connection carries both ways), every node connected (a node the list
+/// never names would take no part). A refusal gives the position of the connection at
+/// fault in the list (0-based; none for a fault of the whole list) and why; `at` names a
+/// position in the words of where the list came from (a file's line, a key's index).
+pub fn check_edges(
+    nodes: u32,
+    edges: &[(u64, u64)],
+    at: impl Fn(usize) -> String,
+) -> Result<Vec<(u32, u32)>, EdgeFault> {
+    let fault = |i: usize, msg: String| Err((Some(i), msg));
+    let mut out = Vec::with_capacity(edges.len());
+    for (i, &(a, b)) in edges.iter().enumerate() {
+        for (end, v) in [("dialer", a), ("listener", b)] {
+            if v >= u64::from(nodes) {
+                return fault(
+                    i,
+                    format!("{end} {v} is not a node (nodes are 0 to {})", nodes - 1),
+                );
+            }
+        }
+        if a == b {
+            return fault(i, format!("node {a} connects to itself"));
+        }
+        out.push((a as u32, b as u32));
+    }
+    // Duplicates: sort the unordered pairs with their positions; neighbours that agree
+    // are the same connection twice. The later one is named, with the first.
+    let mut pairs: Vec<((u32, u32), usize)> = out
+        .iter()
+        .enumerate()
+        .map(|(i, &(a, b))| ((a.min(b), a.max(b)), i))
+        .collect();
+    pairs.sort_unstable();
+    if let Some(w) = pairs
+        .windows(2)
+        .filter(|w| w[0].0 == w[1].0)
+        .min_by_key(|w| w[1].1)
+    {
+        let ((a, b), first) = w[0];
+        return fault(
+            w[1].1,
+            format!(
+                "nodes {a} and {b} are connected twice (first at {})",
+                at(first)
+            ),
+        );
+    }
+    let g = Graph { nodes, edges: out };
+    if let Some(v) = g.degrees().iter().position(|&d| d == 0) {
+        return Err((
+            None,
+            format!(
+                "node {v} has no connection ({} connections on {nodes} nodes: a node the list never names takes no part)",
+                g.edges.len()
+            ),
+        ));
+    }
+    Ok(g.edges)
 }
 
 /// Which shards (groups) each node is in: `of_node[v]` sorted, `members[s]` sorted.
@@ -145,6 +236,10 @@ pub fn build(
         TopologySpec::RandomRegular { degree } | TopologySpec::StaticMesh { degree } => {
             random_regular(nodes, degree, rng)
         }
+        TopologySpec::Replay { ref edges } => Ok(Graph {
+            nodes,
+            edges: edges.to_vec(),
+        }),
     }
 }
 

@@ -1,5 +1,6 @@
-//! Data files a scenario refers to: latency matrices (`models/latency/*.csv`) and empirical
-//! size distributions (`models/sizes/*.csv`). Errors name the file and line. Relative paths
+//! Data files a scenario refers to: latency matrices (`models/latency/*.csv`), empirical
+//! size distributions (`models/sizes/*.csv`) and replayed connections (`edges.csv`). Errors
+//! name the file and line. Relative paths
 //! are looked up next to the scenario file first, then in the current directory.
 
 use std::path::{Path, PathBuf};
@@ -237,4 +238,45 @@ pub fn read_size_distribution(
         });
     }
     Ok((sizes, weights))
+}
+
+/// A list of connections: header `dialer,listener`, one row per connection of 0-based node
+/// indices, the dialer first. Checked against `nodes` by `topology::check_edges`; errors
+/// name the line.
+pub fn read_edges(
+    name: &str,
+    dir: Option<&Path>,
+    nodes: u32,
+) -> Result<Vec<(u32, u32)>, FileError> {
+    let (file, headers, mut rdr) = read(name, dir)?;
+    if headers.iter().collect::<Vec<_>>() != ["dialer", "listener"] {
+        return Err(FileError {
+            file,
+            line: Some(1),
+            msg: "header must be `dialer,listener`".into(),
+        });
+    }
+    let (mut edges, mut lines) = (Vec::new(), Vec::new());
+    for rec in rdr.records() {
+        let rec = record(&file, rec)?;
+        let mut ends = [0u64; 2];
+        for (k, col) in ["dialer", "listener"].into_iter().enumerate() {
+            ends[k] = rec[k].parse().map_err(|_| {
+                row_err(
+                    &file,
+                    &rec,
+                    format!("{col}: \"{}\" is not a node index (0, 1, ...)", &rec[k]),
+                )
+            })?;
+        }
+        edges.push((ends[0], ends[1]));
+        lines.push(rec.position().map_or(0, |p| p.line() as usize));
+    }
+    crate::net::topology::check_edges(nodes, &edges, |i| format!("line {}", lines[i])).map_err(
+        |(i, msg)| FileError {
+            file: file.clone(),
+            line: i.map(|i| lines[i]),
+            msg,
+        },
+    )
 }

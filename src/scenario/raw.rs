@@ -154,11 +154,16 @@ crate::protocol::gossipsub::gossipsub_params!(raw_gossipsub);
 #[derive(Debug, Clone, Deserialize, Serialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawTopology {
-    /// random_dial | random_regular | static_mesh
+    /// random_dial | shard_aware | random_regular | static_mesh | file
     pub kind: Option<String>,
     pub outbound: Option<u64>,
     pub max_connections: Option<u64>,
     pub degree: Option<u64>,
+    /// file: the connections' CSV (`dialer,listener`).
+    pub file: Option<String>,
+    /// file, instead of `file`: the connections inline, `[dialer, listener]` each (what the
+    /// resolved scenario writes, so that it stands alone).
+    pub edges: Option<Vec<[u64; 2]>>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, Default)]

@@ -441,22 +441,55 @@ pub struct TopicPeering {
     pub components: usize,
 }
 
-/// Each topic's peering, without building the rest of a run (for `validate`): the same
-/// draws as a run, so the same graph, and every step of building that can refuse a scenario
-/// (the topology, the light clients' services).
-pub fn peering(sc: &Scenario) -> Result<Vec<TopicPeering>, SimError> {
+/// How the relays are connected, as a run of the scenario would connect them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Peering {
+    pub connections: usize,
+    /// Connections per node: fewest, mean, most (light nodes, which have none, left out).
+    pub degree: (u32, f64, u32),
+    /// Per topic, how its relays are connected.
+    pub topics: Vec<TopicPeering>,
+}
+
+/// The peering, without building the rest of a run (for `validate`): the same draws as a
+/// run, so the same graph, and every step of building that can refuse a scenario (the
+/// topology, the light clients' services).
+pub fn peering(sc: &Scenario) -> Result<Peering, SimError> {
     let st = Streams::new(sc.seed);
     let base = connect(sc, &st)?;
     services::assign(sc, &base.nodes.class, &st)?;
     let relays = base.relays_in(sc);
-    Ok(relays
+    let degrees: Vec<u32> = base
+        .graph
+        .degrees()
+        .into_iter()
+        .zip(&base.relay)
+        .filter_map(|(d, &r)| r.then_some(d))
+        .collect();
+    let mean = f64::from(degrees.iter().sum::<u32>()) / degrees.len().max(1) as f64;
+    let topics = relays
         .iter()
         .zip(topic_components(&base.graph, &relays))
         .map(|(mask, components)| TopicPeering {
             nodes: mask.iter().filter(|&&s| s).count() as u32,
             components,
         })
-        .collect())
+        .collect();
+    Ok(Peering {
+        connections: base.graph.edges.len(),
+        degree: (
+            degrees.iter().copied().min().unwrap_or(0),
+            mean,
+            degrees.iter().copied().max().unwrap_or(0),
+        ),
+        topics,
+    })
+}
+
+/// The relays' connections a run of `sc` opens at t = 0, (dialer, listener) in the order
+/// they open (what `topology.kind = "file"` replays).
+pub fn connections(sc: &Scenario) -> Result<Graph, SimError> {
+    Ok(connect(sc, &Streams::new(sc.seed))?.graph)
 }
 
 impl Sim {

@@ -26,7 +26,7 @@ mod publisher;
 mod services;
 mod shortcuts;
 
-pub use build::{peering, Stream, TopicPeering};
+pub use build::{connections, peering, Peering, Stream, TopicPeering};
 
 use crate::engine::EventQueue;
 use crate::ids::{PeerId, SimTime, TopicId};

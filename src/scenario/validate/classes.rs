@@ -240,7 +240,7 @@ impl Validator<'_> {
         if role == Role::Light && topology.dials().is_none() {
             return self.err(
                 p("role"),
-                "light nodes need a topology where nodes dial (random_dial or shard_aware): a regular graph would connect them",
+                "light nodes need a topology where nodes dial (random_dial or shard_aware): a regular graph or a replayed list would connect them",
             );
         }
         Ok(role)

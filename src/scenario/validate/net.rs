@@ -1,8 +1,9 @@
 //! Validation of `[topology]` and `[latency]`.
 
-use super::super::files::read_latency_matrix;
+use super::super::files::{read_edges, read_latency_matrix};
 use super::{Validator, R};
 use crate::ids::SimTime;
+use crate::net::topology::check_edges;
 use crate::scenario::raw::{RawLatency, RawTopology};
 use crate::scenario::{LatencySpec, TopologySpec};
 use crate::units::Duration;
@@ -21,6 +22,14 @@ impl Validator<'_> {
                 Ok(())
             }
         };
+        if kind != "file" {
+            if t.file.is_some() {
+                return self.err("topology.file", format!("not used by kind \"{kind}\""));
+            }
+            if t.edges.is_some() {
+                return self.err("topology.edges", format!("not used by kind \"{kind}\""));
+            }
+        }
         match kind.as_str() {
             "random_dial" | "shard_aware" => {
                 unused("degree", &t.degree)?;
@@ -84,10 +93,42 @@ impl Validator<'_> {
                     TopologySpec::RandomRegular { degree: d as u32 }
                 })
             }
+            "file" => {
+                unused("outbound", &t.outbound)?;
+                unused("max_connections", &t.max_connections)?;
+                unused("degree", &t.degree)?;
+                let edges = match (&t.file, &t.edges) {
+                    (Some(file), None) => read_edges(file, self.dir, nodes)
+                        .or_else(|e| self.err("topology.file", e.to_string()))?,
+                    (None, Some(inline)) => {
+                        let pairs: Vec<(u64, u64)> = inline.iter().map(|e| (e[0], e[1])).collect();
+                        check_edges(nodes, &pairs, |i| format!("topology.edges[{i}]")).or_else(
+                            |(i, msg)| {
+                                let at = i.map_or("topology.edges".into(), |i| {
+                                    format!("topology.edges[{i}]")
+                                });
+                                self.err(at, msg)
+                            },
+                        )?
+                    }
+                    (Some(_), Some(_)) => {
+                        return self.err("topology.file", "give `file` or `edges`, not both")
+                    }
+                    (None, None) => {
+                        return self.err(
+                            "topology.file",
+                            "missing: required by kind \"file\" (or `edges` inline)",
+                        )
+                    }
+                };
+                Ok(TopologySpec::Replay {
+                    edges: std::sync::Arc::new(edges),
+                })
+            }
             other => self.err(
                 "topology.kind",
                 format!(
-                    "unknown kind \"{other}\" (known: random_dial, shard_aware, random_regular, static_mesh)"
+                    "unknown kind \"{other}\" (known: random_dial, shard_aware, random_regular, static_mesh, file)"
                 ),
             ),
         }

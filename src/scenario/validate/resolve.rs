@@ -126,6 +126,16 @@ fn topology_dial(s: &Scenario) -> Option<(u32, u32)> {
 
 fn resolve_topology(t: &TopologySpec) -> RawTopology {
     match *t {
+        TopologySpec::Replay { ref edges } => RawTopology {
+            kind: Some("file".into()),
+            edges: Some(
+                edges
+                    .iter()
+                    .map(|&(a, b)| [u64::from(a), u64::from(b)])
+                    .collect(),
+            ),
+            ..Default::default()
+        },
         TopologySpec::RandomDial {
             outbound,
             max_connections,
@@ -133,7 +143,7 @@ fn resolve_topology(t: &TopologySpec) -> RawTopology {
             kind: Some("random_dial".into()),
             outbound: Some(outbound.into()),
             max_connections: Some(max_connections.into()),
-            degree: None,
+            ..Default::default()
         },
         TopologySpec::ShardAware {
             outbound,
@@ -142,7 +152,7 @@ fn resolve_topology(t: &TopologySpec) -> RawTopology {
             kind: Some("shard_aware".into()),
             outbound: Some(outbound.into()),
             max_connections: Some(max_connections.into()),
-            degree: None,
+            ..Default::default()
         },
         TopologySpec::RandomRegular { degree } => RawTopology {
             kind: Some("random_regular".into()),
