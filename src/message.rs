@@ -20,9 +20,24 @@ pub struct Message {
 #[derive(Default, Debug)]
 pub struct MessageTable {
     msgs: Vec<Message>,
+    /// Each topic's name length (for sizes that hold the topic: see `topic_name_len`).
+    topic_name_len: Vec<u32>,
 }
 
 impl MessageTable {
+    /// A table for topics whose names have these lengths, indexed by [`TopicId`].
+    pub fn with_topic_names(topic_name_len: Vec<u32>) -> Self {
+        MessageTable {
+            msgs: Vec::new(),
+            topic_name_len,
+        }
+    }
+
+    /// The length of topic `t`'s name (0 where the table was made without names).
+    pub fn topic_name_len(&self, t: TopicId) -> u32 {
+        self.topic_name_len.get(t.idx()).copied().unwrap_or(0)
+    }
+
     pub fn push(&mut self, m: Message) -> MsgIdx {
         let idx = MsgIdx(u32::try_from(self.msgs.len()).expect("fewer than 2^32 messages per run"));
         self.msgs.push(m);

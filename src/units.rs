@@ -279,6 +279,47 @@ string_unit!(
     "A byte size written as a string, or \"off\"."
 );
 
+/// An enum written as one of its words (`prune_at = "at_d_high"`): declares it, its words
+/// and how it reads and writes in a scenario. An unknown word is refused naming the words.
+#[macro_export]
+macro_rules! word_enum {
+    ($(#[$doc:meta])* $name:ident { $( $(#[$vdoc:meta])* $v:ident = $word:literal ),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum $name { $( $(#[$vdoc])* $v ),+ }
+        impl $name {
+            /// Every word, in declaration order.
+            pub const WORDS: &'static [&'static str] = &[$( $word ),+];
+            pub fn word(self) -> &'static str {
+                match self { $( $name::$v => $word ),+ }
+            }
+        }
+        impl $crate::units::Written for $name {
+            type Value = $name;
+            fn value(self) -> $name { self }
+            fn written(v: $name) -> Self { v }
+            fn show(&self) -> String { self.word().to_string() }
+        }
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <String as serde::Deserialize>::deserialize(d)?;
+                match s.as_str() {
+                    $( $word => Ok($name::$v), )+
+                    other => Err(serde::de::Error::custom(format!(
+                        "\"{other}\" is not one of {}",
+                        Self::WORDS.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(", ")
+                    ))),
+                }
+            }
+        }
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.word())
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

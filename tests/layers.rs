@@ -28,6 +28,7 @@ const ROOT: &[(&str, &str)] = &[
     ("TopicId", "ids"),
     ("Scenario", "scenario"),
     ("RunOutput", "sim"),
+    ("word_enum", "units"),
     ("Sim", "sim"),
 ];
 

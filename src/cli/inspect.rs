@@ -3,7 +3,7 @@
 //! `topology` (the connections a run opens, as a file `topology.kind = "file"` replays).
 
 use super::threads_or_all;
-use crate::protocol::gossipsub::{preset, PRESETS};
+use crate::protocol::gossipsub::{preset, preset_source, rule_source, PRESETS};
 use crate::scenario::{self, Override};
 use anyhow::Result;
 use clap::Args;
@@ -151,10 +151,16 @@ impl PresetsArgs {
         }
         for name in PRESETS {
             let cfg = preset(name).expect("listed presets exist");
-            outln!(
-                "[gossipsub]  # preset \"{name}\"\n{}",
-                scenario::validate::gossipsub_toml(name, &cfg)
-            );
+            outln!("[gossipsub]  # preset \"{name}\": {}", preset_source(name));
+            // Each rule with where its stack's source says so.
+            for line in scenario::validate::gossipsub_toml(name, &cfg).lines() {
+                let key = line.split(" = ").next().unwrap_or("");
+                match rule_source(name, key) {
+                    Some(src) => outln!("{line}  # {src}"),
+                    None => outln!("{line}"),
+                }
+            }
+            outln!("");
         }
         Ok(())
     }

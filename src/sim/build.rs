@@ -16,7 +16,7 @@ use crate::message::MessageTable;
 use crate::metrics::{Accounting, Delivery};
 use crate::net::topology::{self, Graph, Shards};
 use crate::net::{latency, Interfaces, Links};
-use crate::protocol::gossipsub::{GossipsubConfig, Peer};
+use crate::protocol::gossipsub::{GossipsubConfig, HeartbeatPhase, Peer};
 use crate::rng::{SimRng, Streams};
 use crate::scenario::{LatencySpec, Scenario, Selector, TopologySpec};
 use crate::traffic::Generator;
@@ -204,8 +204,8 @@ fn cut(n: usize, threads: usize, links: &Links) -> (Vec<u16>, SimTime) {
     }
 }
 
-/// Every peer, running its class's parameters, its first heartbeat drawn within one of its
-/// intervals. `None` once moved into its partition.
+/// Every peer, running its class's parameters, its first heartbeat its initial delay after
+/// start plus its phase (drawn within one of its intervals, or none when aligned). `None` once moved into its partition.
 fn make_peers(sc: &Scenario, node_class: &[u16], st: &Streams) -> Vec<Option<Peer>> {
     let cfgs: Vec<Arc<GossipsubConfig>> = sc
         .node_classes
@@ -216,10 +216,14 @@ fn make_peers(sc: &Scenario, node_class: &[u16], st: &Streams) -> Vec<Option<Pee
     (0..sc.nodes)
         .map(|v| {
             let cfg = &cfgs[node_class[v as usize] as usize];
-            let first = SimTime(rand::Rng::gen_range(
-                &mut phase,
-                0..cfg.heartbeat_interval.0,
-            ));
+            // Drawn for every node, aligned or not, so that one class's phase rule never
+            // shifts another's draws.
+            let offset = rand::Rng::gen_range(&mut phase, 0..cfg.heartbeat_interval.0);
+            let offset = match cfg.heartbeat_phase {
+                HeartbeatPhase::Random => offset,
+                HeartbeatPhase::Aligned => 0,
+            };
+            let first = cfg.heartbeat_initial_delay.saturating_add(SimTime(offset));
             Some(Peer::new(
                 PeerId(v),
                 cfg.clone(),
@@ -548,7 +552,9 @@ impl Sim {
                 gens,
                 delivery: Delivery::new(sc.topics.len(), sc.node_classes.len()),
             },
-            msgs: MessageTable::default(),
+            msgs: MessageTable::with_topic_names(
+                sc.topics.iter().map(|t| t.name.len() as u32).collect(),
+            ),
             topic_len: sc.topics.iter().map(|t| t.name.len() as u32).collect(),
             part,
             local,

@@ -63,10 +63,89 @@ macro_rules! gossipsub_params {
             max_transmit_size (""): u64 as crate::units::Size,
             /// Gossip emission (IHAVE). Off reproduces the model's "no gossip" cases.
             gossip ("emit IHAVE"): bool as bool,
+            /// Rule: the heartbeat prunes a mesh `above_d_high` (spec v1.1) or already
+            /// `at_d_high`.
+            prune_at ("rule"): crate::protocol::gossipsub::PruneAt as crate::protocol::gossipsub::PruneAt,
+            /// Rule: a GRAFT from a peer we dialled is accepted even when the mesh holds
+            /// D_high (spec v1.1 "Outbound Mesh Quotas").
+            graft_outbound_beyond_d_high ("rule"): bool as bool,
+            /// Rule: what a SUBSCRIBE from a peer does while our mesh of its topic is below
+            /// D_low: nothing until the heartbeat (`none`), GRAFT that peer (`peer`), or
+            /// fill the mesh to D at once (`rebalance`).
+            subscribe_graft ("rule"): crate::protocol::gossipsub::SubscribeGraft as crate::protocol::gossipsub::SubscribeGraft,
+            /// Rule: a GRAFT for a topic we are not in is answered with a PRUNE (else it is
+            /// ignored).
+            prune_unsubscribed_graft ("rule"): bool as bool,
+            /// Rule: which length IDONTWANT's threshold is compared with: the message data
+            /// (`data_above`, `data_at_least`) or the whole encoded pubsub message
+            /// (`message_above`).
+            idontwant_when ("rule"): crate::protocol::gossipsub::IdontwantWhen as crate::protocol::gossipsub::IdontwantWhen,
+            /// Rule: IDONTWANT also goes to the recipients of our own publish, ahead of it.
+            idontwant_on_publish ("rule"): bool as bool,
+            /// Rule: an id asked through IWANT is not asked again within the `heartbeat`,
+            /// `until_received` (never again), or is asked of `every_peer` that offers it.
+            iwant_once ("rule"): crate::protocol::gossipsub::IwantOnce as crate::protocol::gossipsub::IwantOnce,
+            /// Rule: a heartbeat's control messages to one peer go out in one RPC
+            /// (`per_peer`), or one RPC per GRAFT, PRUNE and per topic's IHAVE
+            /// (`per_control`).
+            heartbeat_rpcs ("rule"): crate::protocol::gossipsub::HeartbeatRpcs as crate::protocol::gossipsub::HeartbeatRpcs,
+            /// The first heartbeat comes this long after start (plus the phase).
+            heartbeat_initial_delay (""): crate::ids::SimTime as crate::units::Duration,
+            /// Each node's heartbeat phase: `random` within one interval, or `aligned` (all at
+            /// the initial delay).
+            heartbeat_phase (""): crate::protocol::gossipsub::HeartbeatPhase as crate::protocol::gossipsub::HeartbeatPhase,
         }
     };
 }
 pub(crate) use gossipsub_params;
+
+crate::word_enum!(
+    /// When the heartbeat prunes (see `prune_at`).
+    PruneAt {
+        /// mesh > D_high.
+        AboveDHigh = "above_d_high",
+        /// mesh >= D_high.
+        AtDHigh = "at_d_high",
+    }
+);
+crate::word_enum!(
+    /// What a peer's SUBSCRIBE does while the mesh is below D_low (see `subscribe_graft`).
+    SubscribeGraft {
+        None = "none",
+        Peer = "peer",
+        Rebalance = "rebalance",
+    }
+);
+crate::word_enum!(
+    /// What IDONTWANT's threshold is compared with (see `idontwant_when`).
+    IdontwantWhen {
+        DataAbove = "data_above",
+        DataAtLeast = "data_at_least",
+        MessageAbove = "message_above",
+    }
+);
+crate::word_enum!(
+    /// How long an id asked through IWANT is not asked again (see `iwant_once`).
+    IwantOnce {
+        Heartbeat = "heartbeat",
+        UntilReceived = "until_received",
+        EveryPeer = "every_peer",
+    }
+);
+crate::word_enum!(
+    /// How a heartbeat's control messages are put into RPCs (see `heartbeat_rpcs`).
+    HeartbeatRpcs {
+        PerPeer = "per_peer",
+        PerControl = "per_control",
+    }
+);
+crate::word_enum!(
+    /// Heartbeat phases across nodes (see `heartbeat_phase`).
+    HeartbeatPhase {
+        Random = "random",
+        Aligned = "aligned",
+    }
+);
 
 macro_rules! config_struct {
     ($( $(#[$doc:meta])* $f:ident ($label:literal): $cfg:ty as $raw:ty ),* $(,)?) => {
@@ -219,6 +298,16 @@ pub fn preset(name: &str) -> Option<GossipsubConfig> {
         max_transmit_size: 1 << 20,
         mesh_maintenance: true,
         gossip: true,
+        prune_at: PruneAt::AboveDHigh,
+        graft_outbound_beyond_d_high: true,
+        subscribe_graft: SubscribeGraft::None,
+        prune_unsubscribed_graft: true,
+        idontwant_when: IdontwantWhen::DataAbove,
+        idontwant_on_publish: false,
+        iwant_once: IwantOnce::Heartbeat,
+        heartbeat_rpcs: HeartbeatRpcs::PerPeer,
+        heartbeat_initial_delay: SimTime::ZERO,
+        heartbeat_phase: HeartbeatPhase::Random,
     };
     let cfg = match name {
         "spec-v1.1" => spec,
@@ -230,6 +319,9 @@ pub fn preset(name: &str) -> Option<GossipsubConfig> {
             unsubscribe_backoff: s(5),
             idontwant_threshold: Some(512),
             max_transmit_size: 150 * 1024,
+            subscribe_graft: SubscribeGraft::Rebalance,
+            prune_unsubscribed_graft: false,
+            iwant_once: IwantOnce::EveryPeer,
             ..spec
         },
         "nwaku-2023" => GossipsubConfig {
@@ -244,24 +336,127 @@ pub fn preset(name: &str) -> Option<GossipsubConfig> {
             mesh_outbound_min: 3,
             history_length: 6,
             unsubscribe_backoff: s(5),
-            ..spec
+            ..go_rules(spec)
         },
         "go-libp2p" => GossipsubConfig {
             mesh_n_low: 5,
             flood_publish: false,
             idontwant_threshold: Some(1024),
-            ..spec
+            idontwant_when: IdontwantWhen::DataAtLeast,
+            idontwant_on_publish: true,
+            ..go_rules(spec)
         },
         "rust-libp2p" => GossipsubConfig {
             mesh_n_low: 5,
             seen_ttl: s(60),
             idontwant_threshold: Some(1000),
             max_transmit_size: 64 * 1024,
+            prune_at: PruneAt::AtDHigh,
+            graft_outbound_beyond_d_high: false,
+            subscribe_graft: SubscribeGraft::Peer,
+            prune_unsubscribed_graft: false,
+            idontwant_when: IdontwantWhen::MessageAbove,
+            iwant_once: IwantOnce::UntilReceived,
+            heartbeat_rpcs: HeartbeatRpcs::PerControl,
+            heartbeat_initial_delay: s(6),
             ..spec
         },
         _ => return None,
     };
     Some(cfg)
+}
+
+/// go-libp2p-pubsub's rules (v0.16.0; go-waku's fork of v0.13.1 behaves alike): see
+/// [`rule_source`].
+fn go_rules(spec: GossipsubConfig) -> GossipsubConfig {
+    GossipsubConfig {
+        prune_at: PruneAt::AtDHigh,
+        prune_unsubscribed_graft: false,
+        iwant_once: IwantOnce::EveryPeer,
+        heartbeat_initial_delay: SimTime::from_millis(100),
+        ..spec
+    }
+}
+
+/// The source each preset's rules were read from: stack, version, commit.
+pub fn preset_source(name: &str) -> &'static str {
+    match name {
+        "nwaku" => "nim-libp2p v1.14.3 (e82080f7), as nwaku 7d1c6aba vendors it; libp2p/protocols/pubsub/gossipsub.nim, gossipsub/behavior.nim",
+        "nwaku-2023" => "nwaku until Oct 2023: parameters only; its nim-libp2p's rules were not read (spec v1.1 rules)",
+        "go-waku" => "go-libp2p-pubsub v0.13.1-gowaku (fork of b50197e) as go-waku pins it; gossipsub.go (rules as v0.16.0, IDONTWANT off)",
+        "go-libp2p" => "go-libp2p-pubsub v0.16.0 (b14732c); gossipsub.go",
+        "rust-libp2p" => "libp2p-gossipsub 0.50.0 (rust-libp2p 6348a0be, libp2p 0.57); protocols/gossipsub/src/behaviour.rs",
+        _ => "gossipsub v1.1/v1.2 spec text (libp2p/specs pubsub/gossipsub)",
+    }
+}
+
+/// Where a preset's value of a rule comes from in its stack's source (file and function;
+/// versions in [`preset_source`]); `None` for the spec's own rules and parameters.
+pub fn rule_source(preset: &str, rule: &str) -> Option<&'static str> {
+    let nim = |r| {
+        Some(match r {
+            "prune_at" => "behavior.nim rebalanceMesh: prunes when mesh > dHigh (keeps dScore by score, then dOut outbound)",
+            "graft_outbound_beyond_d_high" => "behavior.nim handleGraft: beyond dHigh only from an outbound peer while fewer than dOut",
+            "subscribe_graft" => "gossipsub.nim handleSubscribe: a SUBSCRIBE while mesh < dLow runs rebalanceMesh (to d)",
+            "prune_unsubscribed_graft" => "behavior.nim handleGraft: a GRAFT for a topic not subscribed is ignored",
+            "idontwant_when" => "gossipsub.nim validateAndRelay: msg.data.len > max(512, 10 x id length)",
+            "idontwant_on_publish" => "gossipsub.nim publish: sendIDontWantOnPublish (false in nwaku)",
+            "iwant_once" => "behavior.nim handleIHave: no tracking across peers; the same id may be asked of several",
+            "heartbeat_rpcs" => "behavior.nim onHeartbeat: a peer's IHAVEs for all topics in one control RPC",
+            "heartbeat_initial_delay" | "heartbeat_phase" => "gossipsub.nim start: heartbeat runs at start, no delay or jitter; phase = the node's start",
+            _ => return None,
+        })
+    };
+    let go = |r| {
+        Some(match r {
+            "prune_at" => "gossipsub.go heartbeat: len(peers) >= Dhi (since v0.13.0)",
+            "graft_outbound_beyond_d_high" => {
+                "gossipsub.go handleGraft: refuses at Dhi unless the peer is outbound"
+            }
+            "subscribe_graft" => {
+                "pubsub.go handleIncomingRPC / gossipsub.go AddPeer: a SUBSCRIBE grafts nobody"
+            }
+            "prune_unsubscribed_graft" => {
+                "gossipsub.go handleGraft: a GRAFT for an unknown topic is ignored"
+            }
+            "idontwant_when" => {
+                "gossipsub.go preValidation: len(msg.Data) >= GossipSubIDontWantMessageThreshold"
+            }
+            "idontwant_on_publish" => {
+                "gossipsub.go Publish: sendIDontWant also for own messages (v0.16.0)"
+            }
+            "iwant_once" => {
+                "gossipsub.go handleIHave: an unseen id is asked of every peer that offers it"
+            }
+            "heartbeat_rpcs" => {
+                "gossipsub.go piggybackControl / flush: a peer's control rides in one RPC"
+            }
+            "heartbeat_initial_delay" | "heartbeat_phase" => {
+                "gossipsub.go GossipSubHeartbeatInitialDelay = 100ms; phase = the node's start"
+            }
+            _ => return None,
+        })
+    };
+    let rust = |r| {
+        Some(match r {
+            "prune_at" => "behaviour.rs heartbeat: peers.len() >= mesh_n_high (#6184)",
+            "graft_outbound_beyond_d_high" => "behaviour.rs handle_graft: peers.len() >= mesh_n_high refuses whoever grafts (#6184)",
+            "subscribe_graft" => "behaviour.rs handle_received_subscriptions: peers.len() < mesh_n_low grafts that peer",
+            "prune_unsubscribed_graft" => "behaviour.rs handle_graft: topic not in self.mesh is skipped, no PRUNE",
+            "idontwant_when" => "behaviour.rs handle_received_message: raw_protobuf_len() > idontwant_message_size_threshold",
+            "idontwant_on_publish" => "behaviour.rs publish: idontwant_on_publish (default false)",
+            "iwant_once" => "behaviour.rs handle_ihave + gossip_promises.rs: a promised id is not asked again (promises expire only with scoring)",
+            "heartbeat_rpcs" => "handler.rs / behaviour.rs send_graft_prune, emit_gossip: one RPC per GRAFT, PRUNE and topic's IHAVE",
+            "heartbeat_initial_delay" | "heartbeat_phase" => "behaviour.rs new: Delay::new(heartbeat_interval + heartbeat_initial_delay) = 6s; phase = the node's start",
+            _ => return None,
+        })
+    };
+    match preset {
+        "nwaku" => nim(rule),
+        "go-waku" | "go-libp2p" => go(rule),
+        "rust-libp2p" => rust(rule),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

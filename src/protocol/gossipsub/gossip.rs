@@ -2,6 +2,7 @@
 //! "Control Messages", "Heartbeat: gossip emission"; v1.1 "Adaptive Gossip Dissemination",
 //! "Flood protection" limits on IHAVE/IWANT).
 
+use super::config::IwantOnce;
 use super::mcache::CacheEntry;
 use super::peer::Peer;
 use super::rpc::{PayloadKind, RpcPart};
@@ -100,11 +101,14 @@ impl Peer {
                 if self.nbrs[slot as usize].iasked as usize >= self.cfg.max_ihave_length {
                     break;
                 }
-                if self.seen.contains(msg) || self.iwant_pending.contains(&msg) {
+                let once = self.cfg.iwant_once != IwantOnce::EveryPeer;
+                if self.seen.contains(msg) || once && self.iwant_pending.contains(&msg) {
                     continue;
                 }
                 self.nbrs[slot as usize].iasked += 1;
-                self.iwant_pending.push(msg);
+                if once {
+                    self.iwant_pending.push(msg);
+                }
                 ask.push(msg);
             }
         }

@@ -2,6 +2,7 @@
 //! "Heartbeat" / "Mesh Maintenance", "Fanout Maintenance"; v1.1 "Prune Backoff",
 //! "Outbound Mesh Quotas"). Without peer scoring, "best by score" is "at random".
 
+use super::config::{HeartbeatRpcs, IwantOnce, PruneAt, SubscribeGraft};
 use super::peer::Peer;
 use super::rpc::RpcPart;
 use super::seen::Expiry;
@@ -45,18 +46,23 @@ impl Peer {
         self.topics[ti].mesh = mesh;
     }
 
-    /// spec v1.1 GRAFT handling: refuse (PRUNE) if not subscribed, in backoff, or the mesh is
-    /// full and the peer is not outbound; else add to the mesh.
+    /// spec v1.1 GRAFT handling: refuse (PRUNE) if not subscribed (or ignore it:
+    /// `prune_unsubscribed_graft`), in backoff, or the mesh is full (D_high) and the peer is
+    /// not one we dialled (or whoever it is: `graft_outbound_beyond_d_high`); else add to the
+    /// mesh.
     pub(super) fn on_graft(&mut self, now: SimTime, slot: u32, t: TopicId) {
         let ti = t.idx();
         if !self.cfg.mesh_maintenance || self.topics[ti].mesh.contains(&slot) {
             return;
         }
+        if !self.topics[ti].subscribed && !self.cfg.prune_unsubscribed_graft {
+            return;
+        }
         let backoff = self.cfg.prune_backoff;
+        let exempt = self.cfg.graft_outbound_beyond_d_high && self.nbrs[slot as usize].outbound;
         let refuse = !self.topics[ti].subscribed
             || self.in_backoff(t, slot, now, SimTime::ZERO)
-            || (self.topics[ti].mesh.len() >= self.cfg.mesh_n_high
-                && !self.nbrs[slot as usize].outbound);
+            || (self.topics[ti].mesh.len() >= self.cfg.mesh_n_high && !exempt);
         if refuse {
             self.add_backoff(t, slot, now.saturating_add(backoff));
             self.send_one(
@@ -69,6 +75,40 @@ impl Peer {
             return;
         }
         self.topics[ti].mesh.push(slot);
+    }
+
+    /// A SUBSCRIBE from the neighbour in `slot` while our mesh of `t` is below D_low
+    /// (`subscribe_graft`): GRAFT that peer, or fill the mesh to D, at once; outside
+    /// backoff (with slack, as the heartbeat).
+    pub(super) fn graft_on_subscribe(&mut self, now: SimTime, slot: u32, t: TopicId) {
+        let ti = t.idx();
+        let ts = &self.topics[ti];
+        if !self.cfg.mesh_maintenance
+            || !ts.subscribed
+            || ts.mesh.len() >= self.cfg.mesh_n_low
+            || ts.mesh.contains(&slot)
+        {
+            return;
+        }
+        let slack = self.slack();
+        match self.cfg.subscribe_graft {
+            SubscribeGraft::None => {}
+            SubscribeGraft::Peer => {
+                if !self.in_backoff(t, slot, now, slack) {
+                    self.topics[ti].mesh.push(slot);
+                    self.send_one(slot, RpcPart::Graft { topic: t });
+                }
+            }
+            SubscribeGraft::Rebalance => {
+                let mut cands = self.graft_candidates(now, t, slack, false);
+                let need = (self.cfg.mesh_n - self.topics[ti].mesh.len()).min(cands.len());
+                let (chosen, _) = cands.partial_shuffle(&mut self.rng, need);
+                for &s in chosen.iter() {
+                    self.topics[ti].mesh.push(s);
+                    self.send_one(s, RpcPart::Graft { topic: t });
+                }
+            }
+        }
     }
 
     /// spec v1.1 PRUNE handling: leave the mesh and respect the backoff it carries.
@@ -107,12 +147,20 @@ impl Peer {
             .saturating_add(self.cfg.heartbeat_interval);
     }
 
-    /// Sends what the heartbeat gathered: one RPC per peer, peers in slot order.
+    /// Sends what the heartbeat gathered, peers in slot order: one RPC per peer, or one per
+    /// GRAFT, PRUNE and topic's IHAVE (`heartbeat_rpcs`).
     fn flush_batch(&mut self) {
         let mut batch = std::mem::take(&mut self.batch);
         batch.sort_by_key(|&(slot, _)| slot); // stable: keeps each peer's parts in order
+        let per_control = self.cfg.heartbeat_rpcs == HeartbeatRpcs::PerControl;
+        // Whether `b` goes in the same RPC as `a`, before it.
+        let together = |a: &(u32, RpcPart), b: &(u32, RpcPart)| {
+            a.0 == b.0
+                && (!per_control
+                    || matches!((a.1, b.1), (RpcPart::IHave { topic: x, .. }, RpcPart::IHave { topic: y, .. }) if x == y))
+        };
         let mut parts = Vec::new();
-        for chunk in batch.chunk_by(|a, b| a.0 == b.0) {
+        for chunk in batch.chunk_by(together) {
             parts.clear();
             parts.extend(chunk.iter().map(|&(_, p)| p));
             self.send(chunk[0].0, &parts);
@@ -134,9 +182,14 @@ impl Peer {
                 self.batch.push((slot, RpcPart::Graft { topic: t }));
             }
         }
-        // Too many: keep D (retain_scores of them at random, the rest random but honouring
-        // the outbound quota), prune the rest.
-        if self.topics[ti].mesh.len() > self.cfg.mesh_n_high {
+        // Too many (above D_high, or at it: `prune_at`): keep D (retain_scores of them at
+        // random, the rest random but honouring the outbound quota), prune the rest.
+        let high = self.cfg.mesh_n_high;
+        let too_many = match self.cfg.prune_at {
+            PruneAt::AboveDHigh => self.topics[ti].mesh.len() > high,
+            PruneAt::AtDHigh => self.topics[ti].mesh.len() >= high,
+        };
+        if too_many && self.topics[ti].mesh.len() > self.cfg.mesh_n {
             let mut mesh = std::mem::take(&mut self.topics[ti].mesh);
             mesh.shuffle(&mut self.rng);
             let d = self.cfg.mesh_n;
@@ -265,6 +318,13 @@ impl Peer {
         {
             self.dont_send.pop_front();
         }
-        self.iwant_pending.clear();
+        // Ids asked are forgotten each heartbeat, or once they arrived (`iwant_once`).
+        match self.cfg.iwant_once {
+            IwantOnce::Heartbeat | IwantOnce::EveryPeer => self.iwant_pending.clear(),
+            IwantOnce::UntilReceived => {
+                let seen = &self.seen;
+                self.iwant_pending.retain(|&m| !seen.contains(m));
+            }
+        }
     }
 }

@@ -11,6 +11,9 @@ pub mod rpc;
 pub mod seen;
 
 pub(crate) use config::gossipsub_params;
-pub use config::{preset, GossipsubConfig, MAX_TRANSMIT, PARAMS, PRESETS};
+pub use config::{
+    preset, preset_source, rule_source, GossipsubConfig, HeartbeatPhase, HeartbeatRpcs,
+    IdontwantWhen, IwantOnce, PruneAt, SubscribeGraft, MAX_TRANSMIT, PARAMS, PRESETS,
+};
 pub use peer::{Peer, PeerEvent, Transmit};
 pub use rpc::{PayloadKind, RpcPart, Transport, WakuEnvelope, WireCtx};

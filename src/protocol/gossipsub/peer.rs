@@ -4,9 +4,9 @@
 //! RNG is handed in and `now` is always a parameter. Message processing and forwarding live
 //! here; heartbeat mesh/fanout maintenance in `mesh.rs`; gossip in `gossip.rs`.
 
-use super::config::GossipsubConfig;
+use super::config::{GossipsubConfig, IdontwantWhen};
 use super::mcache::{CacheEntry, MessageCache};
-use super::rpc::{PayloadKind, RpcPart};
+use super::rpc::{pubsub_message_len, PayloadKind, RpcPart};
 use super::seen::{Expiry, SeenCache};
 use crate::ids::{MsgIdx, PeerId, SimTime, TopicId};
 use crate::message::MessageTable;
@@ -416,7 +416,12 @@ impl Peer {
         } else {
             self.fanout_for_publish(now, topic)
         };
+        // `idontwant_on_publish`: each recipient hears first that we need no copy back.
+        let dont = self.cfg.idontwant_on_publish && self.idontwant_due(m, msgs);
         for slot in targets {
+            if dont {
+                self.send_one(slot, RpcPart::IDontWant { msg: m });
+            }
             self.send_one(slot, part);
         }
     }
@@ -544,6 +549,9 @@ impl Peer {
             match *part {
                 RpcPart::Subscribe { topic, subscribe } => {
                     self.on_subscription(slot, topic, subscribe);
+                    if subscribe {
+                        self.graft_on_subscribe(now, slot, topic);
+                    }
                 }
                 RpcPart::Message { msg, hops, .. } => self.on_message(now, slot, msg, hops, msgs),
                 RpcPart::IHave { .. } => {} // handled per IHAVE group below
@@ -561,6 +569,20 @@ impl Peer {
         self.on_ihave_groups(now, slot, parts);
         if iwant_start.is_some() {
             self.on_iwant(slot, parts);
+        }
+    }
+
+    /// Whether `m` is large enough for IDONTWANT (`idontwant_threshold`, compared as
+    /// `idontwant_when` says).
+    fn idontwant_due(&self, m: MsgIdx, msgs: &MessageTable) -> bool {
+        let Some(th) = self.cfg.idontwant_threshold else {
+            return false;
+        };
+        let data = u64::from(msgs.get(m).data_len);
+        match self.cfg.idontwant_when {
+            IdontwantWhen::DataAbove => data > th,
+            IdontwantWhen::DataAtLeast => data >= th,
+            IdontwantWhen::MessageAbove => u64::from(pubsub_message_len(msgs, m)) > th,
         }
     }
 
@@ -613,13 +635,11 @@ impl Peer {
             hops,
         });
         // spec v1.2: IDONTWANT to mesh peers, before validation, for large messages.
-        if let Some(th) = self.cfg.idontwant_threshold {
-            if u64::from(meta.data_len) > th && self.topics[meta.topic.idx()].subscribed {
-                for i in 0..self.topics[meta.topic.idx()].mesh.len() {
-                    let s = self.topics[meta.topic.idx()].mesh[i];
-                    if s != slot {
-                        self.send_one(s, RpcPart::IDontWant { msg: m });
-                    }
+        if self.idontwant_due(m, msgs) && self.topics[meta.topic.idx()].subscribed {
+            for i in 0..self.topics[meta.topic.idx()].mesh.len() {
+                let s = self.topics[meta.topic.idx()].mesh[i];
+                if s != slot {
+                    self.send_one(s, RpcPart::IDontWant { msg: m });
                 }
             }
         }

@@ -121,6 +121,13 @@ impl WakuEnvelope {
     }
 }
 
+/// Encoded length of the pubsub `Message` of `msg` (data = 2, topic = 4; anonymous, as Waku
+/// sends it): what rust-libp2p compares its IDONTWANT threshold with (`raw_protobuf_len`).
+pub fn pubsub_message_len(msgs: &MessageTable, msg: MsgIdx) -> u32 {
+    let m = msgs.get(msg);
+    len_field(2, m.data_len) + len_field(4, msgs.topic_name_len(m.topic))
+}
+
 /// What the size computation needs besides the parts: topic name lengths and message sizes.
 pub struct WireCtx<'a> {
     /// Length of each topic's name (`/waku/2/rs/16/32` is 16), indexed by [`TopicId`].
