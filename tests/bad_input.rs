@@ -1757,3 +1757,33 @@ fn bad_replayed_topology() {
         "not used by kind \"random_dial\"",
     );
 }
+
+/// `[[traffic]] start` / `stop` and `wire.envelope`: a stop not after its start, a start
+/// past the measured period, an unknown envelope, Waku fields with no Waku envelope.
+#[test]
+fn bad_traffic_window_and_envelope() {
+    let t = |keys: &str| BASE.replace("size = \"2000B\"", &format!("size = \"2000B\"\n{keys}"));
+    parse_str(&t("start = \"5s\"\nstop = \"20s\""), "s.toml", "s", None).unwrap();
+    refused(
+        &t("start = \"5s\"\nstop = \"5s\""),
+        "traffic[0].stop",
+        "must be after start (5s)",
+    );
+    refused(
+        &t("start = \"2min\""),
+        "traffic[0].start",
+        "is not before the measured period ends (1min: warmup + duration)",
+    );
+    let w = |keys: &str| format!("{BASE}[wire]\n{keys}\n");
+    parse_str(&w("envelope = \"none\""), "s.toml", "s", None).unwrap();
+    refused(
+        &w("envelope = \"raw\""),
+        "wire.envelope",
+        "\"raw\" is not one of \"waku\", \"none\"",
+    );
+    refused(
+        &w("envelope = \"none\"\nrln_proof = true"),
+        "wire.rln_proof",
+        "not used with wire.envelope = \"none\"",
+    );
+}

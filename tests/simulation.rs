@@ -4,7 +4,7 @@
 use gossipsim::metrics::{Direction, Kind};
 use gossipsim::report::{render_files, Summary};
 use gossipsim::scenario::parse_str;
-use gossipsim::{PeerId, Scenario, Sim, TopicId};
+use gossipsim::{PeerId, Scenario, Sim, SimTime, TopicId};
 use proptest::prelude::*;
 use std::sync::Arc;
 
@@ -1225,4 +1225,52 @@ fn every_stacks_rules_run_the_same_on_any_path() {
             assert_ne!(seen[i], seen[j]);
         }
     }
+}
+
+/// A class publishes only within its [start, stop) window, on the same schedule shifted to
+/// its start; with `wire.envelope = "none"` a message's data is its payload.
+#[test]
+fn traffic_windows_and_a_raw_payload() {
+    let src = std::fs::read_to_string("scenarios/smoke.toml").unwrap();
+    let sc = scenario(&src.replacen(
+        "[[traffic]]",
+        "[wire]\nenvelope = \"none\"\n[[traffic]]\nstart = \"25s\"\nstop = \"40s\"",
+        1,
+    ));
+    let out = run(&sc);
+    let first: Vec<_> = out
+        .msgs
+        .iter()
+        .filter(|(_, m)| m.class.0 == 0)
+        .map(|(_, m)| *m)
+        .collect();
+    assert!(!first.is_empty());
+    for m in &first {
+        assert!(
+            m.published_at >= SimTime::from_secs(25) && m.published_at < SimTime::from_secs(40),
+            "{m:?}"
+        );
+        assert_eq!(m.data_len, m.payload_len);
+    }
+    // The other class keeps its schedule, and the first class's schedule is its
+    // unwindowed one shifted by its start.
+    let plain = run(&scenario(&src));
+    let times = |o: &gossipsim::RunOutput, class: u16| -> Vec<SimTime> {
+        o.msgs
+            .iter()
+            .filter(|(_, m)| m.class.0 == class)
+            .map(|(_, m)| m.published_at)
+            .collect()
+    };
+    assert!(!times(&out, 1).is_empty());
+    assert_eq!(times(&out, 1), times(&plain, 1));
+    let shifted: Vec<SimTime> = plain
+        .msgs
+        .iter()
+        .filter(|(_, m)| m.class.0 == 0)
+        .map(|(_, m)| m.published_at + SimTime::from_secs(25))
+        .filter(|&t| t < SimTime::from_secs(40))
+        .collect();
+    let got: Vec<SimTime> = first.iter().map(|m| m.published_at).collect();
+    assert_eq!(got, shifted);
 }

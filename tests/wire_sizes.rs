@@ -239,7 +239,7 @@ proptest! {
         payloads in proptest::collection::vec(0usize..200_000, 3),
         ct in 0u32..300, ts in any::<bool>(), version in 0u32..3, meta in prop_oneof![Just(0u32), 1u32..200], rln in any::<bool>(),
     ) {
-        let env = WakuEnvelope { content_topic_len: ct, timestamp: ts, version, meta_len: meta, rln_proof: rln };
+        let env = WakuEnvelope { content_topic_len: ct, timestamp: ts, version, meta_len: meta, rln_proof: rln, ..WakuEnvelope::default() };
         let mut msgs = MessageTable::default();
         let mut datas = Vec::new();
         for (i, &p) in payloads.iter().enumerate() {

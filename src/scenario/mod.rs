@@ -200,6 +200,10 @@ pub struct TrafficClass {
     pub segment: Option<Segmenting>,
     /// Who in its topic receives it.
     pub to: Audience,
+    /// It publishes from `start` (after the run's start) until `stop` (or the end of the
+    /// measured period, whichever comes first).
+    pub start: SimTime,
+    pub stop: Option<SimTime>,
 }
 
 /// Who in a topic receives a class's messages.
@@ -255,6 +259,8 @@ impl TrafficClass {
             per: self.per,
             arrival: self.arrival,
             size: self.size.clone(),
+            start: self.start,
+            stop: self.stop,
         }
     }
 }

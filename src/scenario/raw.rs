@@ -200,6 +200,8 @@ pub struct RawNetwork {
 #[derive(Debug, Clone, Deserialize, Serialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct WakuEnvelopeRaw {
+    /// waku | none
+    pub envelope: Option<crate::protocol::gossipsub::Envelope>,
     pub content_topic_len: Option<u32>,
     pub timestamp: Option<bool>,
     pub version: Option<u32>,
@@ -211,6 +213,7 @@ impl WakuEnvelopeRaw {
     pub fn resolve(&self) -> WakuEnvelope {
         let d = WakuEnvelope::default();
         WakuEnvelope {
+            envelope: self.envelope.unwrap_or(d.envelope),
             content_topic_len: self.content_topic_len.unwrap_or(d.content_topic_len),
             timestamp: self.timestamp.unwrap_or(d.timestamp),
             version: self.version.unwrap_or(d.version),
@@ -289,6 +292,10 @@ pub struct RawTraffic {
     pub parity: Option<f64>,
     /// all | relays: who in the topic receives it.
     pub to: Option<String>,
+    /// Publishing begins this long after the run's start (default 0).
+    pub start: Option<Duration>,
+    /// And ends this long after it (default: with the measured period).
+    pub stop: Option<Duration>,
 }
 
 /// A node set: "all", or `{ fraction = 0.1 }`, or `{ class = "fleet" }`.

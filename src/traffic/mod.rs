@@ -79,6 +79,9 @@ pub struct Pattern {
     pub per: Per,
     pub arrival: Arrival,
     pub size: SizeDist,
+    /// Publications fall in [start, stop): the schedule runs from `start`.
+    pub start: SimTime,
+    pub stop: Option<SimTime>,
 }
 
 enum Schedule {
@@ -107,8 +110,11 @@ pub struct Generator {
     weights: Option<WeightedIndex<f64>>,
     schedule: Schedule,
     rng: SimRng,
+    /// The next publication, counted from `start`.
     next_at: SimTime,
     next_publisher: PeerId,
+    start: SimTime,
+    stop: SimTime,
 }
 
 fn secs_to_time(s: f64) -> SimTime {
@@ -176,14 +182,21 @@ impl Generator {
             rng,
             next_at: SimTime::ZERO,
             next_publisher: PeerId(0),
+            start: spec.start,
+            stop: spec.stop.unwrap_or(SimTime::MAX),
         };
         g.advance(SimTime::ZERO);
         g
     }
 
-    /// When the next message is due.
+    /// When the next message is due (never, past `stop`).
     pub fn next_at(&self) -> SimTime {
-        self.next_at
+        let at = self.start.saturating_add(self.next_at);
+        if at < self.stop {
+            at
+        } else {
+            SimTime::MAX
+        }
     }
 
     /// Takes the due message (publisher, payload bytes) and schedules the one after it.

@@ -16,4 +16,4 @@ pub use config::{
     IdontwantWhen, IwantOnce, PruneAt, SubscribeGraft, MAX_TRANSMIT, PARAMS, PRESETS,
 };
 pub use peer::{Peer, PeerEvent, Transmit};
-pub use rpc::{PayloadKind, RpcPart, Transport, WakuEnvelope, WireCtx};
+pub use rpc::{Envelope, PayloadKind, RpcPart, Transport, WakuEnvelope, WireCtx};

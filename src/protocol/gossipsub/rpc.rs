@@ -63,10 +63,22 @@ pub const fn varint_field(field: u32, v: u64) -> u32 {
 
 const ID_LEN: u32 = 32;
 
+crate::word_enum!(
+    /// What a message's data is: a Waku message around the payload, or the payload itself
+    /// (plain libp2p gossipsub, as a reference network publishes).
+    Envelope {
+        Waku = "waku",
+        None = "none",
+    }
+);
+
 /// The Waku message around the payload (`WakuMessage` protobuf), configurable per scenario.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WakuEnvelope {
+    /// `none`: the data is the payload, and the fields below but the content topic (which
+    /// light clients' requests carry) are not used.
+    pub envelope: Envelope,
     /// Length of the content topic string (field 2), e.g. 24 for "/waku/1/0x12345678/rfc26".
     pub content_topic_len: u32,
     /// Whether `timestamp` (field 10, sint64 ns since the epoch: 9 varint bytes today) is set.
@@ -82,6 +94,7 @@ pub struct WakuEnvelope {
 impl Default for WakuEnvelope {
     fn default() -> Self {
         WakuEnvelope {
+            envelope: Envelope::Waku,
             content_topic_len: 24,
             timestamp: true,
             version: 0,
@@ -100,6 +113,9 @@ pub const fn rln_proof_len() -> u32 {
 impl WakuEnvelope {
     /// Encoded length of the `WakuMessage` with `payload` bytes of payload.
     pub fn data_len(&self, payload: u32) -> u32 {
+        if self.envelope == Envelope::None {
+            return payload;
+        }
         // A timestamp around 2024-2030 in ns, zigzag-encoded: 62 significant bits.
         const TS_ZIGZAG: u64 = 1_700_000_000_000_000_000u64 << 1;
         // proto3: empty payload / content topic are not encoded.

@@ -229,7 +229,22 @@ impl Validator<'_> {
         if !(0.0..1.0).contains(&loss) {
             return self.err("network.loss", format!("must be within [0, 1), got {loss}"));
         }
-        let wire = raw.wire.clone().unwrap_or_default().resolve();
+        let raw_wire = raw.wire.clone().unwrap_or_default();
+        if raw_wire.envelope == Some(crate::protocol::gossipsub::Envelope::None) {
+            let set = [
+                ("timestamp", raw_wire.timestamp.is_some()),
+                ("version", raw_wire.version.is_some()),
+                ("meta_len", raw_wire.meta_len.is_some()),
+                ("rln_proof", raw_wire.rln_proof.is_some()),
+            ];
+            if let Some((k, _)) = set.iter().find(|(_, on)| *on) {
+                return self.err(
+                    format!("wire.{k}"),
+                    "not used with wire.envelope = \"none\" (the data is the payload)",
+                );
+            }
+        }
+        let wire = raw_wire.resolve();
         // Envelope fields the 32-bit wire sizes hold with room: a filter request or store
         // query carries a content topic per traffic class.
         for (key, v, max) in [
@@ -293,6 +308,20 @@ impl Validator<'_> {
             traffic.push(t);
         }
         self.at_most_u16("traffic", traffic.len(), "traffic classes")?;
+        let measure_end = warmup.saturating_add(duration);
+        if let Some((i, t)) = traffic
+            .iter()
+            .enumerate()
+            .find(|(_, t)| t.start >= measure_end)
+        {
+            return self.err(
+                format!("traffic[{i}].start"),
+                format!(
+                    "{} is not before the measured period ends ({measure_end}: warmup + duration): the class would publish nothing",
+                    t.start
+                ),
+            );
+        }
         let mut s = Scenario {
             name,
             seed: raw.seed.map_or(1, |s| s.0),

@@ -171,6 +171,8 @@ impl Validator<'_> {
                     segment: c.segment,
                     parity: c.parity,
                     to: c.to.clone(),
+                    start: None,
+                    stop: None,
                 },
             ));
         }

@@ -2,7 +2,7 @@
 //! from the one declaration of the gossipsub parameters (overrides, the `[gossipsub]` table,
 //! the presets table).
 
-use crate::protocol::gossipsub::preset;
+use crate::protocol::gossipsub::{preset, Envelope};
 use crate::scenario::raw::*;
 use crate::scenario::*;
 use crate::units::{Bandwidth, Duration, RateStr, Size, Written};
@@ -27,12 +27,20 @@ pub fn resolve_toml(s: &Scenario) -> String {
             validation_delay: Some(Duration(s.validation_delay)),
             transport: Some(s.transport),
         }),
-        wire: Some(WakuEnvelopeRaw {
-            content_topic_len: Some(s.wire.content_topic_len),
-            timestamp: Some(s.wire.timestamp),
-            version: Some(s.wire.version),
-            meta_len: Some(s.wire.meta_len),
-            rln_proof: Some(s.wire.rln_proof),
+        wire: Some(match s.wire.envelope {
+            Envelope::Waku => WakuEnvelopeRaw {
+                envelope: None,
+                content_topic_len: Some(s.wire.content_topic_len),
+                timestamp: Some(s.wire.timestamp),
+                version: Some(s.wire.version),
+                meta_len: Some(s.wire.meta_len),
+                rln_proof: Some(s.wire.rln_proof),
+            },
+            Envelope::None => WakuEnvelopeRaw {
+                envelope: Some(Envelope::None),
+                content_topic_len: Some(s.wire.content_topic_len),
+                ..WakuEnvelopeRaw::default()
+            },
         }),
         node_class: s.node_classes.iter().map(|c| resolve_class(c, s)).collect(),
         topic: s
@@ -184,6 +192,8 @@ fn resolve_traffic(t: &TrafficClass, s: &Scenario) -> RawTraffic {
         segment: t.segment.map(|g| Size(g.size)),
         parity: t.segment.map(|g| g.parity),
         to: (t.to == Audience::Relays).then(|| "relays".into()),
+        start: (t.start > SimTime::ZERO).then_some(Duration(t.start)),
+        stop: t.stop.map(Duration),
         publishers: Some(resolve_selector(&t.publishers, s)),
         arrival: Some(
             if t.arrival == Arrival::Poisson {

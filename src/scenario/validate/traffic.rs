@@ -251,6 +251,14 @@ impl Validator<'_> {
                 "relays" => Audience::Relays,
                 o => return self.err(p("to"), format!("unknown \"{o}\" (known: all, relays)")),
             };
+            let start = t.start.map_or(SimTime::ZERO, |d| d.0);
+            let stop = t.stop.map(|d| d.0);
+            if let Some(stop) = stop.filter(|&s| s <= start) {
+                return self.err(
+                    p("stop"),
+                    format!("must be after start ({start}), got {stop}"),
+                );
+            }
             out.push(TrafficClass {
                 name,
                 topic,
@@ -261,6 +269,8 @@ impl Validator<'_> {
                 arrival,
                 segment,
                 to,
+                start,
+                stop,
             });
         }
         Ok(out)
