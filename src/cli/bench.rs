@@ -258,8 +258,7 @@ pub fn bench(
             w.serialize(r)?;
         }
         let bytes = w.into_inner().context("writing the benchmark CSV")?;
-        crate::report::write_atomic(path, &bytes)
-            .with_context(|| format!("writing {}", path.display()))?;
+        crate::report::write_file(path, &bytes)?;
     }
     Ok(())
 }

@@ -174,7 +174,8 @@ pub struct TopologyArgs {
     /// Set a scenario key on top of the file (repeatable); validated like the file.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<Override>,
-    /// Write here (atomically) instead of to standard output.
+    /// Write here instead of to standard output (a regular file, replaced atomically; a named
+    /// pipe or `-`, written through).
     #[arg(long, short)]
     out: Option<PathBuf>,
 }
@@ -190,8 +191,7 @@ impl TopologyArgs {
         }
         let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
         match self.out {
-            Some(path) => crate::report::write_atomic(&path, &bytes)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+            Some(path) => crate::report::write_file(&path, &bytes)?,
             None => out!("{}", String::from_utf8(bytes).expect("digits and commas")),
         }
         Ok(())

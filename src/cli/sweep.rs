@@ -5,7 +5,7 @@
 
 use super::threads_or_all;
 use crate::estimate::{available_memory, estimate, gib};
-use crate::report::{folder, write_atomic};
+use crate::report::{folder, write_file};
 use crate::scenario::Override;
 use crate::sim::Options;
 use crate::sweep::{self, Emit, K8s, Plan, State, Task};
@@ -193,8 +193,7 @@ impl SweepArgs {
         };
         std::fs::create_dir_all(&made).with_context(|| format!("creating {}", made.display()))?;
         let path = out.join(file);
-        write_atomic(&path, text.as_bytes())
-            .with_context(|| format!("writing {}", path.display()))?;
+        write_file(&path, text.as_bytes())?;
         if !self.quiet {
             outln!(
                 "{} task(s), each up to {} of memory; submit: {next} {}",
@@ -394,7 +393,7 @@ fn collect(plan: &Plan, out: &Path, quiet: bool, report: bool) -> Result<()> {
     let manifest = folder::manifest(&id, &tables);
     for (name, bytes) in tables.iter().chain([&(folder::MANIFEST, manifest)]) {
         let p = out.join(name);
-        write_atomic(&p, bytes).with_context(|| format!("writing {}", p.display()))?;
+        write_file(&p, bytes)?;
     }
     if report && !quiet {
         outln!(

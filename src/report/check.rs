@@ -224,6 +224,6 @@ pub fn update(path: &Path, add: &[String]) -> Result<String> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).doing(|| format!("creating {}", dir.display()))?;
     }
-    super::write_atomic(path, &bytes).doing(|| format!("writing {}", path.display()))?;
+    super::write_file(path, &bytes)?;
     Ok(text)
 }

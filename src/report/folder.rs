@@ -103,13 +103,13 @@ fn replaceable(dir: &Path) -> std::io::Result<bool> {
 }
 
 /// Reserves `dir` for a run's results, before anything is simulated. Refuses a target that is
-/// a file, the current folder or one above it, or a non-empty folder that holds no run
-/// (unless `force`); removes the temporaries that dead processes of this host left beside it.
+/// not a folder (see [`super::output::folder`]), the current folder or one above it, or a
+/// non-empty folder that holds no run (unless `force`); removes the temporaries that dead
+/// processes of this host left beside it.
 pub fn reserve(dir: &Path, force: bool) -> Result<Reserved, ReportError> {
     let shown = dir.display();
-    if dir.is_file() {
-        return Err(invalid!("{shown}: is a file, not a folder for results"));
-    }
+    // A link is followed to its folder (and kept); a file, device, socket or pipe is refused.
+    let dir = &super::output::folder(dir)?;
     if let (Ok(d), Ok(cwd)) = (dir.canonicalize(), std::env::current_dir()) {
         if cwd.starts_with(&d) {
             return Err(invalid!(

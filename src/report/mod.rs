@@ -1,20 +1,20 @@
 //! Simulate, then report: turns a [`RunOutput`] into the summary a researcher pastes and the
-//! tidy CSV files plots read. Every file is written atomically (temp file + rename), and
+//! tidy CSV files plots read. Every file is written atomically (temp file + rename, under the one policy of [`output`]), and
 //! holds only deterministic values (no wall-clock figures), so that the same scenario and
 //! seed give byte-identical files.
 
 pub mod check;
 pub mod compare;
 pub mod folder;
+pub mod output;
 pub mod page;
 mod render;
 mod summary;
 
 use crate::scenario::{Scenario, ScenarioError};
 use crate::sim::SimError;
-use std::io::Write;
-use std::path::Path;
 
+pub use output::write_file;
 pub use render::{render_files, RESULT_FILES};
 pub use summary::{Summary, SummaryRow};
 
@@ -73,24 +73,4 @@ pub fn run_id(sc: &Scenario) -> String {
 /// The run id of a resolved scenario's text.
 pub fn run_id_of(resolved_toml: &str) -> String {
     format!("{:016x}", crate::rng::fnv1a64(resolved_toml.as_bytes()))
-}
-
-/// Writes `bytes` to `path` atomically: a temp file in the same directory, then a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        path.file_name().and_then(|s| s.to_str()).unwrap_or("out"),
-        std::process::id()
-    ));
-    let res = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if res.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    res
 }

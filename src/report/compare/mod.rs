@@ -546,8 +546,7 @@ pub fn write_csv(dir: &Path, c: &Comparison, tolerance: f64) -> Result<()> {
         ])?;
     }
     let bytes = w.into_inner().expect("writing to memory");
-    super::write_atomic(&dir.join("compare.csv"), &bytes)
-        .doing(|| format!("writing {}", dir.join("compare.csv").display()))
+    super::write_file(&dir.join("compare.csv"), &bytes)
 }
 
 /// Rows keyed for tests.

@@ -10,7 +10,7 @@ mod sweep;
 
 pub use chart::{Bars, Chart, Line, Plot};
 
-use super::{invalid, write_atomic, Doing, ReportError};
+use super::{invalid, write_file, Doing, ReportError};
 use serde::de::DeserializeOwned;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -75,7 +75,7 @@ fn write(out: &Path, page: &Page) -> Result<Vec<PathBuf>, ReportError> {
     // The figures first, the page that shows them last.
     files.rotate_left(1);
     for (p, bytes) in &files {
-        write_atomic(p, bytes).doing(|| format!("writing {}", p.display()))?;
+        write_file(p, bytes)?;
     }
     files.rotate_right(1);
     Ok(files.into_iter().map(|f| f.0).collect())
