@@ -374,6 +374,15 @@ fn cli_refuses_bad_flags_with_one_line() {
         assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
         assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
     }
+    // A setting with a line break would lose its second line (issue 32, item 5).
+    let o = bin()
+        .args(["run", "x.toml", "--set", "nodes=70\nseed=4"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("a setting is one line"), "{stderr}");
 }
 
 #[test]

@@ -222,7 +222,28 @@ fn bad_sweeps_are_one_line_and_create_nothing() {
         (
             good.clone(),
             vec!["--set", "nodes=70"],
-            "nodes is an axis of this sweep",
+            "--set nodes=70: sets what the axis key \"nodes\" of this sweep sets",
+        ),
+        // One key in other spellings, or a table beside a key in it (issue 32, item 3).
+        (
+            good.clone(),
+            vec!["--set", "gossipsub={ mesh_n = 8 }"],
+            "sets what the axis key \"gossipsub.mesh_n\"",
+        ),
+        (
+            good.replace("nodes = [60, 90]", "nodes = [60, 90]\n\"traffic[0].size\" = [\"1KB\"]\n\"traffic[00].size\" = [\"2KB\"]"),
+            vec![],
+            "keys \"traffic[0].size\" and \"traffic[00].size\" set one value",
+        ),
+        (
+            good.replace("nodes = [60, 90]", "nodes = [60, 90]\ngossipsub = [{ mesh_n = 8 }]"),
+            vec![],
+            "keys \"gossipsub.mesh_n\" and \"gossipsub\" set one value",
+        ),
+        (
+            good.replace("\"time.duration\" = \"5s\"", "\"time.duration\" = \"5s\", \"gossipsub\" = { mesh_n = 8 }"),
+            vec![],
+            "sweep.set.\"gossipsub\": sets what the axis key \"gossipsub.mesh_n\" sets",
         ),
         (
             good.clone(),

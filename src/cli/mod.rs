@@ -86,13 +86,16 @@ pub fn main() -> i32 {
             return 0;
         }
         Err(e) => {
-            // One line: clap's first line (the error itself), not its usage block.
+            // One line: clap's first paragraph (the error itself, with any line break of a
+            // value it quotes shown as \n), not its usage block.
             let text = e.to_string();
             let first = text
-                .lines()
+                .split("\n\n")
                 .next()
                 .unwrap_or("invalid arguments")
-                .trim_start_matches("error: ");
+                .trim()
+                .trim_start_matches("error: ")
+                .replace('\n', "\\n");
             eprintln!("error: {first} (see gossipsim --help)");
             return 2;
         }

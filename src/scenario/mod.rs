@@ -13,7 +13,7 @@ use crate::traffic::Pattern;
 use crate::units::Rate;
 use std::path::Path;
 
-pub use validate::{load_with, Override};
+pub use validate::{keys_overlap, load_with, Override};
 
 /// A scenario file and the keys set on top of it on the command line.
 #[derive(Debug, Clone)]

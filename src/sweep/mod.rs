@@ -129,15 +129,17 @@ impl Plan {
         let spec = SweepSpec::load(file)?;
         let shown = file.display().to_string();
         let columns = spec.columns();
-        if let Some(o) = sets.iter().find(|o| columns.contains(&o.path.as_str())) {
-            return Err(SweepError::At {
-                file: shown,
-                line: None,
-                msg: format!(
-                    "--set {}={}: {} is an axis of this sweep",
-                    o.path, o.value, o.path
-                ),
-            });
+        for o in sets {
+            if let Some(k) = columns.iter().find(|k| o.overlaps(k)) {
+                return Err(SweepError::At {
+                    file: shown,
+                    line: None,
+                    msg: format!(
+                        "--set {}={}: sets what the axis key \"{k}\" of this sweep sets",
+                        o.path, o.value
+                    ),
+                });
+            }
         }
         let mut points = Vec::new();
         for point in spec.points() {

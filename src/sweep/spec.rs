@@ -252,17 +252,7 @@ fn parse(src: &str, file: &str, default_name: &str) -> Result<SweepSpec, SweepEr
         }
     };
     let axes = axes(&r, sweep, mode)?;
-    let moved = |k: &str| {
-        axes.iter()
-            .any(|a| a.key == k || a.with.iter().any(|w| w.0 == k))
-    };
-    if let Some(o) = set.iter().find(|o| moved(&o.path)) {
-        return r.err(
-            get("set").and_then(Item::span),
-            format!("sweep.set.\"{}\": the key is also set by an axis", o.path),
-        );
-    }
-    Ok(SweepSpec {
+    let spec = SweepSpec {
         file: PathBuf::from(file),
         name,
         base: PathBuf::from(base),
@@ -270,7 +260,16 @@ fn parse(src: &str, file: &str, default_name: &str) -> Result<SweepSpec, SweepEr
         seeds,
         set,
         axes,
-    })
+    };
+    for o in &spec.set {
+        if let Some(k) = spec.columns().iter().find(|k| o.overlaps(k)) {
+            return r.err(
+                get("set").and_then(Item::span),
+                format!("sweep.set.\"{}\": sets what the axis key \"{k}\" sets (the axis would decide, and sweep.csv would show it)", o.path),
+            );
+        }
+    }
+    Ok(spec)
 }
 
 fn seeds(r: &Reader<'_>, it: &Item) -> Result<Vec<u64>, SweepError> {
@@ -365,11 +364,13 @@ fn axes(r: &Reader<'_>, sweep: &dyn TableLike, mode: Mode) -> Result<Vec<Axis>, 
                     msg: format!("sweep: \"{k}\" cannot be an axis (seeds are sweep.seeds; the name and folders are the sweep's)"),
                 });
             }
-            if keys.contains(&k.as_str()) {
-                return r.err(
-                    sweep.get("axes").and_then(Item::span),
-                    format!("sweep: key \"{k}\" is set by two axes"),
-                );
+            if let Some(other) = keys.iter().find(|o| crate::scenario::keys_overlap(o, k)) {
+                let what = if *other == k.as_str() {
+                    format!("sweep: key \"{k}\" is set by two axes")
+                } else {
+                    format!("sweep: keys \"{other}\" and \"{k}\" set one value (one key in two spellings, or a table and a key in it); one axis per value")
+                };
+                return r.err(sweep.get("axes").and_then(Item::span), what);
             }
             keys.push(k);
         }
@@ -478,7 +479,7 @@ mod tests {
             ("[sweep]\nbase = \"b\"\n[sweep.axes]\nnodes = [1]\n[sweep.with.seed]\nx = [1]\n", "no axis of that key", None),
             ("[sweep]\nbase = \"b\"\n[sweep.axes]\nnodes = [1]\n[sweep.with.nodes]\nnodes = [1]\n", "set by two axes", None),
             ("[sweep]\nbase = \"b\"\n[sweep.axes]\nseed = [1, 2]\n", "cannot be an axis", Some(4)),
-            ("[sweep]\nbase = \"b\"\nset = { nodes = 5 }\n[sweep.axes]\nnodes = [1, 2]\n", "also set by an axis", Some(3)),
+            ("[sweep]\nbase = \"b\"\nset = { nodes = 5 }\n[sweep.axes]\nnodes = [1, 2]\n", "sets what the axis key \"nodes\" sets", Some(3)),
             ("nodes = 5\n[sweep]\nbase = \"b\"\n", "unknown top-level key `nodes`", Some(1)),
             ("[sweep]\nbase = \"b\"\naxis = {}\n", "sweep.axis: unknown key", Some(3)),
             ("[sweep\n", "not a TOML file", Some(1)),

@@ -21,7 +21,7 @@ use std::path::Path;
 use resolve::override_params;
 pub use resolve::{gossipsub_toml, presets_markdown, raw_gossipsub, resolve_toml, shown_params};
 
-pub use overrides::{load_with, Override};
+pub use overrides::{keys_overlap, load_with, Override};
 
 /// Reads and validates a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {

@@ -27,6 +27,13 @@ impl std::str::FromStr for Override {
         if path.is_empty() {
             return Err(format!("\"{s}\": the key is empty"));
         }
+        // A second line would be read as a second key of the value's TOML and dropped.
+        if s.contains(['\n', '\r']) {
+            return Err(format!(
+                "\"{}\": a setting is one line (KEY=VALUE without a line break)",
+                s.escape_debug()
+            ));
+        }
         Ok(Override {
             path: path.to_string(),
             value: value.trim().to_string(),
@@ -45,6 +52,35 @@ impl Override {
 
     fn shown(&self) -> String {
         format!("--set {}={}", self.path, self.value)
+    }
+
+    /// Whether this setting and key path `other` set a value in common: the same key in any
+    /// spelling (`traffic[0].size`, `traffic[00].size`), or one names a table the other's
+    /// key lies in (`gossipsub` and `gossipsub.mesh_n`).
+    pub fn overlaps(&self, other: &str) -> bool {
+        keys_overlap(&self.path, other)
+    }
+}
+
+/// A key path as atoms (each key, and each index apart, as a number), so that two spellings
+/// of one key compare equal; `None` where `path` is not a key path.
+fn atoms(path: &str) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    for (key, index) in steps(path)? {
+        out.push(key.to_string());
+        if let Some(i) = index {
+            out.push(format!("[{i}]"));
+        }
+    }
+    Some(out)
+}
+
+/// Whether key paths `a` and `b` set a value in common (see [`Override::overlaps`]); paths
+/// that are not key paths overlap only when written the same (they are refused when set).
+pub fn keys_overlap(a: &str, b: &str) -> bool {
+    match (atoms(a), atoms(b)) {
+        (Some(x), Some(y)) => x.iter().zip(&y).all(|(p, q)| p == q),
+        _ => a == b,
     }
 }
 
@@ -191,6 +227,18 @@ pub fn load_with(path: &Path, sets: &[Override]) -> Result<Scenario, ScenarioErr
 mod tests {
     use super::*;
 
+    #[test]
+    fn keys_overlap_in_any_spelling_and_through_their_tables() {
+        assert!(keys_overlap("traffic[0].size", "traffic[00].size"));
+        assert!(keys_overlap("gossipsub", "gossipsub.mesh_n"));
+        assert!(keys_overlap("gossipsub.mesh_n", "gossipsub"));
+        assert!(keys_overlap("traffic", "traffic[1].rate"));
+        assert!(keys_overlap("traffic[1]", "traffic[01].rate"));
+        assert!(!keys_overlap("traffic[0].size", "traffic[1].size"));
+        assert!(!keys_overlap("gossipsub.mesh_n", "gossipsub.mesh_n_low"));
+        assert!(!keys_overlap("nodes", "node_class[0].share"));
+    }
+
     const BASE: &str = "nodes = 100\n[topology]\noutbound = 5\n[[traffic]]\nclass = \"chat\"\nrate = \"5/hour\"\nsize = \"2000B\"\n";
 
     fn set(s: &str) -> Override {
@@ -234,6 +282,10 @@ mod tests {
         let e = parse_with(BASE, "s.toml", "s", None, &[set("gossipsub.mesh_nn=1")]).unwrap_err();
         assert_eq!(e.file, "--set gossipsub.mesh_nn=1", "{e}");
         assert!("nodes".parse::<Override>().is_err());
+        let e = "traffic[0].size=1\nnodes=5"
+            .parse::<Override>()
+            .unwrap_err();
+        assert!(e.contains("a setting is one line"), "{e}");
         // An error elsewhere keeps the file's own line, whatever the settings inserted.
         let bad = BASE.replace("rate = \"5/hour\"", "rate = \"0/hour\"");
         let e = parse_with(
