@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Is the memory estimate an upper bound on scenarios built to stress each of its terms?
 # Generates them (long history, high rate, many topics, many node classes, many traffic
-# classes, large segmented messages), runs each with `gossipsim bench` (a child process per
+# classes, large segmented messages, a deep message cache, light clients' timers at their floors), runs each with `gossipsim bench` (a child process per
 # run, its own peak RSS), and prints peak RSS, estimate and their ratio; fails if any peak
 # exceeds its estimate.
 #
@@ -123,7 +123,69 @@ segment = "4KB"
 parity = 0.125
 EOF
 
-names=(long-history high-rate many-topics many-classes topics-by-class many-traffic segmented)
+# A deep message cache: a history of 100,000 heartbeats (issue 32: 14x above the estimate).
+cat >"$dir/deep-mcache.toml" <<EOF
+nodes = 150
+[time]
+warmup = "10s"
+duration = "5min"
+[gossipsub]
+preset = "nwaku"
+history_length = 100000
+[topology]
+kind = "random_dial"
+outbound = 6
+max_connections = 20
+[[traffic]]
+class = "chat"
+rate = "5/s"
+per = "network"
+size = "2000B"
+EOF
+
+# Light clients pinging their services and querying their store at the floors (1 s).
+cat >"$dir/fast-timers.toml" <<EOF
+nodes = 400
+[time]
+warmup = "10s"
+duration = "5min"
+$common
+[[topic]]
+name = "t"
+[[node_class]]
+name = "fleet"
+share = 0.1
+upload = "1Gbit/s"
+download = "1Gbit/s"
+topics = ["t"]
+outbound = 10
+max_connections = 200
+[[node_class]]
+name = "store"
+share = 0.02
+role = "store"
+topics = ["t"]
+outbound = 10
+max_connections = 200
+[[node_class]]
+name = "mobile"
+share = 0.88
+role = "light"
+topics = ["t"]
+service = "fleet"
+service_peers = 2
+store = "store"
+filter_ping = "1s"
+store_interval = "1s"
+[[traffic]]
+class = "chat"
+topic = "t"
+rate = "5/s"
+per = "network"
+size = "2000B"
+EOF
+
+names=(long-history high-rate many-topics many-classes topics-by-class many-traffic segmented deep-mcache fast-timers)
 for n in "${names[@]}"; do
   "$bin" bench --threads "$threads" --csv "$dir/$n.csv" "$dir/$n.toml" >/dev/null
 done

@@ -272,7 +272,24 @@ fn zero_or_negative_durations() {
         ),
         "gossipsub.heartbeat_interval",
         Some(7),
-        "positive",
+        "must be at least 10ms, got 0s",
+    );
+    // A 1 µs heartbeat was accepted and did not finish (issue 32, item 2).
+    check(
+        &BASE.replace(
+            "preset = \"nwaku\"",
+            "preset = \"nwaku\"\nheartbeat_interval = \"1us\"",
+        ),
+        "gossipsub.heartbeat_interval",
+        Some(7),
+        "must be at least 10ms",
+    );
+    // A traffic window that stops before the warm-up ends measures nothing (item 5).
+    check(
+        &BASE.replace("size = \"2000B\"", "size = \"2000B\"\nstop = \"20s\""),
+        "traffic[0].stop",
+        Some(15),
+        "20s is not after the warm-up ends (30s)",
     );
 }
 
@@ -806,7 +823,9 @@ fn bad_light_clients() {
             "node_class[1].lightpush_peers",
             "between 1 and service_peers (1), got 2",
         ),
-        (with_light("topics = [\"a\"]", "service = \"fleet\"\nfilter_ping = \"0s\""), "node_class[1].filter_ping", "greater than zero"),
+        (with_light("topics = [\"a\"]", "service = \"fleet\"\nfilter_ping = \"0s\""), "node_class[1].filter_ping", "must be at least 1s, got 0s"),
+        // A nanosecond's pings grew past 15 GiB in two minutes (issue 32, item 2).
+        (with_light("topics = [\"a\"]", "service = \"fleet\"\nfilter_ping = \"1ns\""), "node_class[1].filter_ping", "must be at least 1s"),
         (
             with_light("topics = [\"a\"]\nfilter_slots = 1", "service = \"fleet\""),
             "node_class[0].filter_slots",
@@ -895,7 +914,15 @@ fn bad_store() {
                 "store = \"archive\"\nstore_interval = \"0s\"",
             ),
             "node_class[1].store_interval",
-            "greater than zero",
+            "must be at least 1s, got 0s",
+        ),
+        (
+            with_store(
+                "topics = [\"a\", \"b\"]",
+                "store = \"archive\"\nstore_interval = \"999ms\"",
+            ),
+            "node_class[1].store_interval",
+            "must be at least 1s, got 999ms",
         ),
         (
             with_store("topics = [\"a\", \"b\"]", "store_page = 10"),
@@ -1497,6 +1524,30 @@ fn values_beyond_the_engine_are_refused_naming_key_and_limit() {
     }
 }
 
+/// A link of a nanosecond between partitions would make a window of a nanosecond, met by
+/// every thread billions of times in a run (issue 32, item 2): below the shortest window
+/// worth stepping in parallel a run goes on one partition, finishes, and writes what one
+/// thread writes.
+#[test]
+fn a_nanosecond_link_does_not_make_nanosecond_windows() {
+    let src = BASE.replace("nodes = 100", "nodes = 30").replace(
+        "[topology]",
+        "[latency]\nkind = \"fixed\"\nvalue = \"1ns\"\n[topology]",
+    );
+    let s = std::sync::Arc::new(parse_str(&src, "s.toml", "s", None).unwrap());
+    let one = gossipsim::Sim::new(s.clone(), 1)
+        .unwrap()
+        .run(&mut |_, _| {});
+    let two = gossipsim::Sim::new(s.clone(), 2)
+        .unwrap()
+        .run(&mut |_, _| {});
+    let files = |o: &gossipsim::RunOutput| {
+        let sum = gossipsim::report::Summary::new(&s, o);
+        gossipsim::report::render_files(&s, o, &sum)
+    };
+    assert_eq!(files(&one), files(&two));
+}
+
 /// A derived instant beyond any run's end (a latency of decades, a huge backlog on a slow
 /// link) means the copy never arrives within the run: nothing wraps into an early arrival,
 /// and 1 and 2 threads agree.
@@ -1772,7 +1823,7 @@ fn bad_replayed_topology() {
 #[test]
 fn bad_traffic_window_and_envelope() {
     let t = |keys: &str| BASE.replace("size = \"2000B\"", &format!("size = \"2000B\"\n{keys}"));
-    parse_str(&t("start = \"5s\"\nstop = \"20s\""), "s.toml", "s", None).unwrap();
+    parse_str(&t("start = \"5s\"\nstop = \"40s\""), "s.toml", "s", None).unwrap();
     refused(
         &t("start = \"5s\"\nstop = \"5s\""),
         "traffic[0].stop",
@@ -1795,4 +1846,94 @@ fn bad_traffic_window_and_envelope() {
         "wire.rln_proof",
         "not used with wire.envelope = \"none\"",
     );
+}
+
+/// Inputs that were partly ignored are refused in one line (issue 32, item 5): an inline
+/// connection of three numbers (cut to two), `compare DIR` with flags that only a scenario
+/// takes, `--parallelism 0` (taken as 1) and `model --nodes 0` (printed -inf).
+#[test]
+fn partly_ignored_inputs_are_refused() {
+    refused(
+        &BASE.replace(
+            "kind = \"random_dial\"\noutbound = 5\nmax_connections = 20",
+            "kind = \"file\"\nedges = [[0, 1, 2]]",
+        ),
+        "topology.edges[0]",
+        "a connection is [dialer, listener], got 3 number(s)",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("tiny.toml"),
+        BASE.replace("nodes = 100", "nodes = 20"),
+    )
+    .unwrap();
+    let o = bin()
+        .current_dir(d)
+        .args(["run", "tiny.toml", "--out", "r", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for (flags, words) in [
+        (vec!["--seed", "5"], "--seed applies to a scenario file"),
+        (vec!["--out", "x"], "--out applies to a scenario file"),
+        (vec!["--force"], "--force applies to a scenario file"),
+    ] {
+        let mut args = vec!["compare", "r"];
+        args.extend(flags);
+        let o = bin().current_dir(d).args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(words), "{args:?}: {stderr}");
+        assert!(!d.join("x").exists() && !d.join("r/compare.csv").exists());
+    }
+    for args in [
+        vec!["model", "tiny.toml", "--nodes", "0"],
+        vec!["sweep", "s.toml", "--emit", "k8s", "--parallelism", "0"],
+    ] {
+        let o = bin().current_dir(d).args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(args[args.len() - 2]), "{args:?}: {stderr}");
+    }
+}
+
+/// Names that metric keys carry between dots are restricted, so that every key splits back
+/// into its parts (issue 32, item 5): class names letters, digits, `_` and `-` (not first);
+/// topic names without dots, spaces, commas or control characters.
+#[test]
+fn names_in_metric_keys_are_restricted() {
+    for (name, words) in [
+        ("", "\"\" cannot name a node class"),
+        ("-", "\"-\" cannot name a node class"),
+        ("fleet.eu", "\"fleet.eu\" cannot name a node class"),
+        ("a b", "cannot name a node class"),
+    ] {
+        refused(
+            &format!("{BASE}[[node_class]]\nname = \"{name}\"\n"),
+            "node_class[0].name",
+            words,
+        );
+    }
+    refused(
+        &BASE.replace("class = \"chat\"", "class = \"chat.v2\""),
+        "traffic[0].class",
+        "\"chat.v2\" cannot name a traffic class",
+    );
+    refused(
+        &format!("{BASE}[[topic]]\nname = \"/waku/2/rs/16.32\"\n"),
+        "topic[0].name",
+        "cannot name a topic: it holds '.'",
+    );
+    parse_str(
+        &format!(
+            "{BASE}[[topic]]\nname = \"/waku/2/rs/16/32\"\n[[node_class]]\nname = \"fleet-eu_1\"\n"
+        ),
+        "s.toml",
+        "s",
+        None,
+    )
+    .unwrap();
 }

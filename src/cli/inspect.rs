@@ -53,6 +53,20 @@ impl ValidateArgs {
             .map(|(name, b)| format!("{name} {:.1} MiB", b / f64::from(1u32 << 20)))
             .collect();
         outln!("  memory estimate by term: {}", terms.join(", "));
+        let ev = crate::estimate::events(&sc);
+        let terms: Vec<String> = ev
+            .terms
+            .iter()
+            .filter(|t| t.1 > 0.0)
+            .map(|(name, x)| format!("{name} {}", crate::estimate::fmt_count(*x)))
+            .collect();
+        outln!(
+            "  estimated events: {} ({}); about {} of wall clock on {threads} thread(s) at {:.0} ns per event",
+            crate::estimate::fmt_count(ev.total()),
+            terms.join(", "),
+            crate::estimate::fmt_wall(ev.wall_seconds(threads)),
+            crate::estimate::NS_PER_EVENT,
+        );
         let (lo, mean, hi) = peering.degree;
         outln!(
             "  connections: {} (per relay: {lo} to {hi}, mean {mean:.1})",
@@ -89,8 +103,9 @@ pub struct ModelArgs {
     /// Model version (default: both).
     #[arg(long, value_parser = ["2023", "2025"])]
     version: Option<String>,
-    /// Node counts to evaluate (default: the scenario's relays in the topic).
-    #[arg(long, num_args = 1..)]
+    /// Node counts to evaluate (default: the scenario's relays in the topic); at least 2,
+    /// since the model's terms divide by N − 1.
+    #[arg(long, num_args = 1.., value_parser = clap::value_parser!(u64).range(2..))]
     nodes: Vec<u64>,
     /// Topic (index in the scenario) whose traffic sets S and R.
     #[arg(long, default_value_t = 0)]

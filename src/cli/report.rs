@@ -60,9 +60,15 @@ impl CompareArgs {
             set,
         } = self;
         let dir = if target.is_dir() {
-            if !set.is_empty() {
+            let given = [
+                ("--set", !set.is_empty()),
+                ("--seed", seed.is_some()),
+                ("--out", out.is_some()),
+                ("--force", force),
+            ];
+            if let Some((flag, _)) = given.iter().find(|g| g.1) {
                 anyhow::bail!(
-                    "--set applies to a scenario file, and {} is a results directory",
+                    "{flag} applies to a scenario file, and {} is a results directory (its run is read as it is)",
                     target.display()
                 );
             }

@@ -55,8 +55,8 @@ pub struct SweepArgs {
     #[arg(long, default_value = "gossipsim")]
     claim: String,
     /// With --emit k8s: pods at once.
-    #[arg(long, default_value_t = 16)]
-    parallelism: usize,
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
+    parallelism: u32,
     /// Print the tasks (index, folder, point values, state) and run nothing.
     #[arg(long)]
     list: bool,
@@ -181,7 +181,7 @@ impl SweepArgs {
                 let k = K8s {
                     image: &self.image,
                     claim: &self.claim,
-                    parallelism: self.parallelism,
+                    parallelism: self.parallelism as usize,
                 };
                 ("sweep-job.yaml", sweep::k8s_job(&e, &k), "kubectl apply -f")
             }

@@ -163,7 +163,8 @@ pub struct RawTopology {
     pub file: Option<String>,
     /// file, instead of `file`: the connections inline, `[dialer, listener]` each (what the
     /// resolved scenario writes, so that it stands alone).
-    pub edges: Option<Vec<[u64; 2]>>,
+    /// Rows of any length here, so that a row of other than two is refused, not cut.
+    pub edges: Option<Vec<Vec<u64>>>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, Default)]

@@ -6,7 +6,7 @@
 
 use super::conns::SlotTable;
 use super::light::LightNodes;
-use super::parallel::{cut_latency, hand_over, partition, MAX_WINDOW};
+use super::parallel::{cut_latency, hand_over, partition, MAX_WINDOW, MIN_WINDOW};
 use super::partition::{Ctx, Partition};
 use super::publisher::Publisher;
 use super::services;
@@ -194,12 +194,12 @@ fn draw_links(sc: &Scenario, graph: &Graph, region: &[u16], st: &Streams) -> Lin
     Links::new(sc.nodes, &list)
 }
 
-/// How the nodes are cut: each node's partition and the window length. A zero-latency cut
-/// cannot be stepped in parallel: one partition then.
+/// How the nodes are cut: each node's partition and the window length. A cut whose shortest
+/// link is below [`MIN_WINDOW`] (zero included) is not stepped in parallel: one partition.
 fn cut(n: usize, threads: usize, links: &Links) -> (Vec<u16>, SimTime) {
     let part = partition(n, threads.clamp(1, n));
     match cut_latency(links, &part).map_or(MAX_WINDOW, |l| l.min(MAX_WINDOW)) {
-        SimTime::ZERO => (vec![0; n], MAX_WINDOW),
+        short if short < MIN_WINDOW => (vec![0; n], MAX_WINDOW),
         lookahead => (part, lookahead),
     }
 }

@@ -22,6 +22,12 @@ use std::sync::{Mutex, RwLock};
 /// two progress reports, nothing else.
 pub(super) const MAX_WINDOW: SimTime = SimTime(100_000_000);
 
+/// Shortest window worth stepping in parallel: partitions meet at every window, so a cut
+/// whose shortest link is a few nanoseconds would meet billions of times in a simulated
+/// hour and never finish. Below it a run goes on one partition (results do not depend on
+/// the partitions).
+pub(super) const MIN_WINDOW: SimTime = SimTime(1_000_000);
+
 /// Cuts the nodes into `parts` partitions of contiguous ids; returns each node's partition.
 /// Ids carry no locality (topologies and regions are drawn at random), so each partition
 /// gets a fair share of every burst of traffic; windows are then as long as the shortest

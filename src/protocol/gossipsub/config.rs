@@ -217,8 +217,14 @@ impl GossipsubConfig {
                 format!("must be within [0, 1], got {}", self.gossip_factor),
             );
         }
-        if self.heartbeat_interval == SimTime::ZERO {
-            return err("heartbeat_interval", "must be positive".into());
+        if self.heartbeat_interval < MIN_HEARTBEAT {
+            return err(
+                "heartbeat_interval",
+                format!(
+                    "must be at least {MIN_HEARTBEAT}, got {} (every node runs mesh maintenance and gossip at each one; stacks use 0.7-1 s)",
+                    self.heartbeat_interval
+                ),
+            );
         }
         if self.history_length == 0 {
             return err("history_length", "must be at least 1".into());
@@ -254,6 +260,11 @@ impl GossipsubConfig {
         Ok(())
     }
 }
+
+/// The shortest heartbeat accepted: a hundredth of the shortest any stack ships (Ethereum's
+/// 0.7 s is the shortest), so that a sweep can go far below them, while a run's heartbeat
+/// events (nodes × run length / interval) stay countable; 1 µs did not finish.
+pub const MIN_HEARTBEAT: SimTime = SimTime(10_000_000);
 
 /// The largest `max_transmit_size` (16 MiB): RPC sizes are 32-bit, and the largest RPCs
 /// hold a store page (100 messages) or an IWANT answer (checked against the traffic).

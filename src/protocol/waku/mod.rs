@@ -28,6 +28,9 @@ pub const LIGHTPUSH_PEERS: u32 = 2;
 /// How often a light client pings each filter service: go-waku's `peerPingInterval` and
 /// js-waku's `keepAliveIntervalMs`.
 pub const FILTER_PING: SimTime = SimTime::from_secs(60);
+/// The shortest `filter_ping` accepted: one a second per service keeps a client's pings
+/// far below any link's capacity, where a nanosecond's queued pings without end.
+pub const MIN_FILTER_PING: SimTime = SimTime::from_secs(1);
 
 /// One transmission of a light protocol: a request (which opens its stream) or the answer
 /// on that stream. Small and `Copy`: it travels inside an event.

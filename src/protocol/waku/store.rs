@@ -13,6 +13,9 @@ use std::collections::{BTreeMap, VecDeque};
 /// How often a client checks a topic's history: go-waku's `WithVerificationInterval`
 /// default (`api/missing/options.go`).
 pub const STORE_INTERVAL: SimTime = SimTime::from_secs(60);
+/// The shortest `store_interval` accepted: a query a second per topic, where a nanosecond's
+/// queued queries without end.
+pub const MIN_STORE_INTERVAL: SimTime = SimTime::from_secs(1);
 /// How far the window lags the query: go-waku's `WithDelay` default.
 pub const STORE_DELAY: SimTime = SimTime::from_secs(20);
 /// Hashes a client asks for per page: go-waku's `messageFetchPageSize`.

@@ -24,6 +24,7 @@ impl Validator<'_> {
         for (i, c) in raw.iter().enumerate() {
             let p = |f: &str| format!("node_class[{i}].{f}");
             let name = c.name.clone().unwrap_or_else(|| "default".into());
+            self.class_name(&p("name"), &name, "node class")?;
             if !names.insert(name.clone()) {
                 return self.err(p("name"), format!("duplicate class name \"{name}\""));
             }
@@ -326,7 +327,12 @@ impl Validator<'_> {
             let ping = rc
                 .filter_ping
                 .map_or(crate::protocol::waku::FILTER_PING, |d| d.0);
-            let ping = self.positive(&p("filter_ping"), ping)?;
+            let ping = self.period(
+                &p("filter_ping"),
+                ping,
+                crate::protocol::waku::MIN_FILTER_PING,
+                "each light client pings each service at every one; status-go pings every minute",
+            )?;
             classes[i].light = Some(LightSpec {
                 service: s,
                 service_peers: peers as u32,
@@ -397,7 +403,12 @@ impl Validator<'_> {
             let interval = rc
                 .store_interval
                 .map_or(crate::protocol::waku::store::STORE_INTERVAL, |d| d.0);
-            let interval = self.positive(&p("store_interval"), interval)?;
+            let interval = self.period(
+                &p("store_interval"),
+                interval,
+                crate::protocol::waku::store::MIN_STORE_INTERVAL,
+                "each client queries its store for each topic at every one; status-go checks every minute",
+            )?;
             let max = crate::protocol::waku::store::MAX_PAGE;
             let page = rc
                 .store_page

@@ -192,6 +192,47 @@ impl Validator<'_> {
         Ok(d)
     }
 
+    /// A class name, as metric keys carry it (`bandwidth.in.node_class.<name>.total…`), so
+    /// that a key splits back into its parts: letters, digits, `_` and `-`, not starting
+    /// with `-`. (`kind` says what it names, for the message.)
+    fn class_name(&self, path: &str, name: &str, kind: &str) -> R<()> {
+        let ok = !name.is_empty()
+            && !name.starts_with('-')
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !ok {
+            return self.err(
+                path,
+                format!("\"{}\" cannot name a {kind}: use letters, digits, _ and - (not first), since metric keys carry it between dots", name.escape_debug()),
+            );
+        }
+        Ok(())
+    }
+
+    /// A topic name, as metric keys carry it (`delivery.topic.<name>.ratio`): no dot, and no
+    /// space, control character or comma.
+    fn topic_name(&self, path: &str, name: &str) -> R<()> {
+        if let Some(c) = name
+            .chars()
+            .find(|&c| c == '.' || c == ',' || c.is_whitespace() || c.is_control())
+        {
+            return self.err(
+                path,
+                format!("\"{}\" cannot name a topic: it holds {:?}, and metric keys carry the name between dots", name.escape_debug(), c),
+            );
+        }
+        Ok(())
+    }
+
+    /// A period of a per-node timer, at least `floor` (`why` says what the floor keeps).
+    fn period(&self, path: &str, d: SimTime, floor: SimTime, why: &str) -> R<SimTime> {
+        if d < floor {
+            return self.err(path, format!("must be at least {floor}, got {d} ({why})"));
+        }
+        Ok(d)
+    }
+
     fn scenario(&self, raw: RawScenario, default_name: &str) -> R<Scenario> {
         let name = raw.name.clone().unwrap_or_else(|| default_name.to_string());
         if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
@@ -309,6 +350,19 @@ impl Validator<'_> {
         }
         self.at_most_u16("traffic", traffic.len(), "traffic classes")?;
         let measure_end = warmup.saturating_add(duration);
+        if let Some((i, t)) = traffic
+            .iter()
+            .enumerate()
+            .find(|(_, t)| t.stop.is_some_and(|s| s <= warmup))
+        {
+            return self.err(
+                format!("traffic[{i}].stop"),
+                format!(
+                    "{} is not after the warm-up ends ({warmup}): the class would publish nothing that is measured",
+                    t.stop.expect("found by its stop")
+                ),
+            );
+        }
         if let Some((i, t)) = traffic
             .iter()
             .enumerate()

@@ -101,6 +101,15 @@ impl Validator<'_> {
                     (Some(file), None) => read_edges(file, self.dir, nodes)
                         .or_else(|e| self.err("topology.file", e.to_string()))?,
                     (None, Some(inline)) => {
+                        if let Some(i) = inline.iter().position(|e| e.len() != 2) {
+                            return self.err(
+                                format!("topology.edges[{i}]"),
+                                format!(
+                                    "a connection is [dialer, listener], got {} number(s)",
+                                    inline[i].len()
+                                ),
+                            );
+                        }
                         let pairs: Vec<(u64, u64)> = inline.iter().map(|e| (e[0], e[1])).collect();
                         check_edges(nodes, &pairs, |i| format!("topology.edges[{i}]")).or_else(
                             |(i, msg)| {

@@ -139,7 +139,7 @@ fn resolve_topology(t: &TopologySpec) -> RawTopology {
             edges: Some(
                 edges
                     .iter()
-                    .map(|&(a, b)| [u64::from(a), u64::from(b)])
+                    .map(|&(a, b)| vec![u64::from(a), u64::from(b)])
                     .collect(),
             ),
             ..Default::default()

@@ -100,6 +100,7 @@ impl Validator<'_> {
                     ),
                 );
             }
+            self.topic_name(&format!("topic[{i}].name"), &name)?;
             if !names.insert(name.clone()) {
                 return self.err(
                     format!("topic[{i}].name"),
@@ -141,6 +142,7 @@ impl Validator<'_> {
                     "missing: name the application class (e.g. \"chat\")",
                 );
             };
+            self.class_name(&p("class"), &name, "traffic class")?;
             if !names.insert(name.clone()) {
                 return self.err(p("class"), format!("duplicate traffic class \"{name}\""));
             }

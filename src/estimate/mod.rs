@@ -5,6 +5,10 @@
 //! peak RSS (README, "Performance"). `run` refuses a scenario whose estimate exceeds the
 //! memory available, instead of being killed halfway.
 
+mod events;
+
+pub use events::{events, fmt_count, fmt_wall, EventEstimate, NS_PER_EVENT};
+
 use crate::ids::TopicId;
 use crate::metrics::Accounting;
 use crate::protocol::gossipsub::GossipsubConfig;
@@ -182,6 +186,8 @@ fn estimate_with(sc: &Scenario, g: &GossipsubConfig, threads: usize) -> Estimate
         0.0
     };
     let partitions = threads.max(1) as f64;
+    let end = sc.end().as_secs_f64();
+    let windows = (g.history_length as f64).min(end / hb + 1.0);
     Estimate {
         terms: vec![
             (
@@ -195,8 +201,12 @@ fn estimate_with(sc: &Scenario, g: &GossipsubConfig, threads: usize) -> Estimate
                 n * g.seen_ttl.as_secs_f64() * (seen_rate * SEEN_ENTRY + all_rate / 8.0 * 1.5),
             ),
             (
+                // The windows a run opens (one per heartbeat, up to history_length; a deque
+                // that doubles, and a window that held entries keeps room for four), and the
+                // entries of the history, no longer than the run.
                 "message cache",
-                n * seen_rate * g.history_length as f64 * hb * 8.0 * 1.5,
+                n * (windows * (2.0 * 24.0 + 32.0)
+                    + seen_rate * (g.history_length as f64 * hb).min(end) * 8.0 * 2.0),
             ),
             ("idontwant lists", idontwant),
             ("gossip buffers", gossip),
@@ -207,7 +217,7 @@ fn estimate_with(sc: &Scenario, g: &GossipsubConfig, threads: usize) -> Estimate
                     * n
                     * Accounting::bytes_per_node(sc.traffic.len(), sc.topics.len()) as f64,
             ),
-            ("events", n * 2.0 * EVENT + in_flight),
+            ("events", n * 2.0 * EVENT + in_flight + timers(sc)),
             (
                 "messages",
                 total_msgs * (MESSAGE + MESSAGE_STATS * (partitions + 1.0)),
@@ -233,6 +243,25 @@ fn estimate_with(sc: &Scenario, g: &GossipsubConfig, threads: usize) -> Estimate
         .chain([("program", PROGRAM + THREAD * partitions)])
         .collect(),
     }
+}
+
+/// Light clients' and store clients' requests in flight: a ping to each service, a query
+/// per topic, each an event and a flight until its answer is back (the floors of their
+/// periods, 1 s, keep that to about one each); and their timers.
+fn timers(sc: &Scenario) -> f64 {
+    sc.node_classes
+        .iter()
+        .map(|c| {
+            let pings = c
+                .light
+                .as_ref()
+                .map_or(0.0, |l| f64::from(l.service_peers) + 1.0);
+            let checks = c.store.as_ref().map_or(0.0, |_| {
+                (c.topics.as_ref().map_or(sc.topics.len(), Vec::len) + 1) as f64
+            });
+            f64::from(c.count) * (pings + checks) * (2.0 * EVENT + FLIGHT)
+        })
+        .sum()
 }
 
 /// Delivery groups (topic × receiver class) that a node may fill: a class's listed topics,
