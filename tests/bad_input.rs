@@ -1313,6 +1313,7 @@ fn every_command_survives_a_closed_stdout() {
     let sweep = format!("{root}/tests/slurm/sweep.toml");
     let run = dir.path().join("run");
     let (run_s, sweep_out) = (run.to_str().unwrap(), dir.path().join("sweep"));
+    let seeds = dir.path().join("seeds");
     let short = [
         "--set",
         "time.warmup=\"5s\"",
@@ -1327,7 +1328,14 @@ fn every_command_survives_a_closed_stdout() {
         vec!["topology", &smoke],
         [&["run", smoke.as_str(), "--out", run_s][..], &short[..]].concat(),
         [
-            &["run", smoke.as_str(), "--seeds", "1..2", "--out", run_s][..],
+            &[
+                "run",
+                smoke.as_str(),
+                "--seeds",
+                "1..2",
+                "--out",
+                seeds.to_str().unwrap(),
+            ][..],
             &short[..],
         ]
         .concat(),
@@ -1861,6 +1869,27 @@ fn partly_ignored_inputs_are_refused() {
         "topology.edges[0]",
         "a connection is [dialer, listener], got 3 number(s)",
     );
+    // Under shard_aware, a relay class in no topic connects to no one: publishers drawn
+    // there published into nothing (delivery 0.92, no word).
+    let isolated = format!(
+        "{}[[node_class]]\nname = \"in\"\ntopics = [\"/waku/2/rs/16/32\"]\n[[node_class]]\nname = \"out\"\ntopics = []\n",
+        BASE.replace("kind = \"random_dial\"", "kind = \"shard_aware\"")
+    );
+    refused(
+        &isolated,
+        "traffic[0].publishers",
+        "may pick nodes of class \"out\", which is in no topic",
+    );
+    parse_str(
+        &isolated.replace(
+            "size = \"2000B\"",
+            "size = \"2000B\"\npublishers = { class = \"in\" }",
+        ),
+        "s.toml",
+        "s",
+        None,
+    )
+    .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(
@@ -1936,4 +1965,69 @@ fn names_in_metric_keys_are_restricted() {
         None,
     )
     .unwrap();
+}
+
+/// Messages that say what is wrong (issue 32, item 5): a data file that is a folder or a
+/// device is named as such (it said "file not found"); a message too large without a Waku
+/// envelope is not said to be in one; a negative number for a numeric flag is out of range,
+/// not an unexpected argument.
+#[test]
+fn messages_name_what_is_wrong() {
+    let file = |f: &str| {
+        BASE.replace(
+            "kind = \"random_dial\"\noutbound = 5\nmax_connections = 20",
+            &format!("kind = \"file\"\nfile = \"{f}\""),
+        )
+    };
+    refused(
+        &file("tests"),
+        "topology.file",
+        "is a folder, not a data file",
+    );
+    refused(
+        &file("/dev/zero"),
+        "topology.file",
+        "is not a regular file (a device, pipe or socket), not a data file",
+    );
+    let e = refused(
+        &BASE
+            .replace("size = \"2000B\"", "size = \"200KiB\"")
+            .replace("[topology]", "[wire]\nenvelope = \"none\"\n[topology]"),
+        "traffic[0].size",
+        "as the message's data",
+    );
+    assert!(!e.to_string().contains("Waku"), "{e}");
+    // A number too large for any integer is named by its key (it named none).
+    check(
+        &BASE.replace(
+            "preset = \"nwaku\"",
+            "preset = \"nwaku\"\nmesh_n = 99999999999999999999",
+        ),
+        "gossipsub.mesh_n",
+        Some(7),
+        "number too large to fit in target type (TOML integers are at most 2^63 - 1)",
+    );
+    // A model's size per member scaled past 2^53 B wrapped silently (saturated).
+    let e = err(&with_model(
+        "name = \"status-2023\"\ntopics = { community = \"c\", control = \"k\" }\nmembers = 4000000000000",
+    ))
+    .to_string();
+    assert!(
+        e.contains("size_per_member") && e.contains("above the largest size the engine represents"),
+        "{e}"
+    );
+    for args in [
+        vec!["run", "x.toml", "--threads", "-1"],
+        vec!["compare", "x.toml", "--tolerance", "-1"],
+        vec!["sweep", "x.toml", "--jobs", "-2"],
+    ] {
+        let o = bin().args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("invalid value '-"), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains("unexpected argument"),
+            "{args:?}: {stderr}"
+        );
+    }
 }

@@ -116,11 +116,12 @@ fn a_bad_location_is_refused_before_anything_runs() {
     // --seeds reserves every seed's folder first: a blocked one stops all before any runs.
     std::fs::create_dir_all(d.join("many/seed-2")).unwrap();
     std::fs::write(d.join("many/seed-2/x"), "x").unwrap();
+    std::fs::write(d.join("many/.gossipsim-seeds"), "seeds").unwrap();
     one_line_error(
         &run_in(d, &["run", "tiny.toml", "--out", "many", "--seeds", "1..3"]),
         "seed-2: not empty",
     );
-    assert_eq!(names(&d.join("many")), ["seed-2"]);
+    assert_eq!(names(&d.join("many")), [".gossipsim-seeds", "seed-2"]);
     // --force replaces a foreign folder.
     let o = run_in(
         d,
@@ -205,4 +206,165 @@ fn a_killed_run_keeps_the_previous_results_and_its_temporary_goes_next_time() {
         "the killed run's temporary is removed"
     );
     assert!(d.join(&alive).exists() && d.join(&other_host).exists());
+}
+
+/// A commit killed between its two renames left the previous folder set aside and no
+/// folder in place; the next reservation puts the previous one back (issue 32, item 4).
+#[test]
+fn a_commit_killed_between_its_renames_leaves_the_previous_result_recoverable() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("tiny.toml"), TINY).unwrap();
+    assert!(run_in(d, &["run", "tiny.toml", "--out", "r", "--quiet"])
+        .status
+        .success());
+    let before = std::fs::read(d.join("r").join(MANIFEST)).unwrap();
+    // As a process (now gone) left it: the previous set aside, its new one not yet in place.
+    let dead = dead_pid();
+    let old = d.join(format!(".r.old-{}-{dead}", host()));
+    std::fs::rename(d.join("r"), &old).unwrap();
+    std::fs::create_dir(d.join(format!(".r.tmp-{}-{dead}", host()))).unwrap();
+    // A reservation given up (a run refused after reserving) leaves the previous in place.
+    drop(gossipsim::report::folder::reserve(&d.join("r"), false).unwrap());
+    assert_eq!(std::fs::read(d.join("r").join(MANIFEST)).unwrap(), before);
+    assert!(!old.exists());
+    assert!(run_in(d, &["compare", "r"]).status.success());
+    assert_eq!(names(d), ["r", "tiny.toml"], "no litter, no lock left");
+}
+
+/// A pid that no process of this host has now.
+fn dead_pid() -> u32 {
+    let mut child = Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    pid
+}
+
+/// Two writers of one folder: the second is refused naming the first, while it holds the
+/// folder's lock; a lock left by a process that is gone is taken over (item 4).
+#[test]
+fn a_second_writer_of_a_folder_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("tiny.toml"), TINY).unwrap();
+    let me = format!("{} {}", host(), std::process::id());
+    std::fs::write(d.join(".r.lock"), &me).unwrap();
+    one_line_error(
+        &run_in(d, &["run", "tiny.toml", "--out", "r", "--quiet"]),
+        &format!("r: another gossipsim (pid {}", std::process::id()),
+    );
+    assert!(!d.join("r").exists());
+    std::fs::write(d.join(".r.lock"), format!("{} {}", host(), dead_pid())).unwrap();
+    assert!(run_in(d, &["run", "tiny.toml", "--out", "r", "--quiet"])
+        .status
+        .success());
+    assert!(!d.join(".r.lock").exists(), "released after the commit");
+}
+
+/// Folders of several runs follow the single run's rules (item 4): `sweep --out` and
+/// `run --seeds --out` refuse the current folder, a run's folder and a folder of a user's
+/// files; reports are written whole into a folder of their own.
+#[test]
+fn sweeps_seeds_and_reports_follow_the_run_folder_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("tiny.toml"), TINY).unwrap();
+    std::fs::write(
+        d.join("s.toml"),
+        "[sweep]\nbase = \"tiny.toml\"\nset = { \"time.duration\" = \"5s\" }\n[sweep.axes]\nnodes = [30, 40]\n",
+    )
+    .unwrap();
+    assert!(run_in(d, &["run", "tiny.toml", "--out", "r", "--quiet"])
+        .status
+        .success());
+    std::fs::create_dir(d.join("mine")).unwrap();
+    std::fs::write(d.join("mine/notes.txt"), "keep me").unwrap();
+    for (args, words) in [
+        (
+            vec!["sweep", "s.toml", "--out", "r", "--quiet"],
+            "r: is a run's folder",
+        ),
+        (
+            vec!["sweep", "s.toml", "--out", ".", "--quiet"],
+            "is the current folder",
+        ),
+        (
+            vec!["sweep", "s.toml", "--out", "mine", "--quiet"],
+            "mine: not empty and not a sweep folder",
+        ),
+        (
+            vec![
+                "run",
+                "tiny.toml",
+                "--seeds",
+                "1..2",
+                "--out",
+                "mine",
+                "--quiet",
+            ],
+            "mine: not empty and not a seeds folder",
+        ),
+        (
+            vec![
+                "run",
+                "tiny.toml",
+                "--seeds",
+                "1..2",
+                "--out",
+                "r",
+                "--quiet",
+            ],
+            "r: is a run's folder",
+        ),
+        (
+            vec![
+                "run",
+                "tiny.toml",
+                "--seeds",
+                "1..2",
+                "--out",
+                ".",
+                "--quiet",
+            ],
+            "is the current folder",
+        ),
+        (
+            vec!["report", "r", "--out", "mine"],
+            "mine: not empty and not a report's folder",
+        ),
+    ] {
+        one_line_error(&run_in(d, &args), words);
+    }
+    assert_eq!(names(&d.join("mine")), ["notes.txt"]);
+    assert!(d.join("r/summary.csv").is_file() && !d.join("r/sweep.csv").exists());
+    // Where they may go: a fresh folder, then the same folder again.
+    for _ in 0..2 {
+        let o = run_in(
+            d,
+            &[
+                "run",
+                "tiny.toml",
+                "--seeds",
+                "1..2",
+                "--out",
+                "many",
+                "--quiet",
+            ],
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert_eq!(
+        names(&d.join("many")),
+        [".gossipsim-seeds", "seed-1", "seed-2"]
+    );
+    // A report replaces the previous one whole; a dead writer's temporary goes.
+    assert!(run_in(d, &["report", "r"]).status.success());
+    std::fs::write(d.join("r/report/stray.png"), "old").unwrap();
+    let stale = d.join(format!("r/.report.tmp-{}-{}", host(), dead_pid()));
+    std::fs::create_dir(&stale).unwrap();
+    let o = run_in(d, &["report", "r"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!d.join("r/report/stray.png").exists(), "replaced whole");
+    assert!(d.join("r/report/report.html").is_file());
+    assert!(!stale.exists(), "the dead report's temporary is removed");
 }

@@ -28,6 +28,8 @@ static GATED: AtomicU64 = AtomicU64::new(0);
 static UNBUILT: AtomicU64 = AtomicU64::new(0);
 static SKIPPED: AtomicU64 = AtomicU64::new(0);
 static RAN: AtomicU64 = AtomicU64::new(0);
+/// Sweeps whose plan loaded (and whose points were checked against the oracle).
+static SWEEPS: AtomicU64 = AtomicU64::new(0);
 
 fn q(s: &str) -> String {
     format!("\"{s}\"")
@@ -223,7 +225,10 @@ fn gossipsub_keys() -> Vec<(&'static str, BoxedStrategy<String>)> {
         ("gossip_factor", pick(&["0.25", "0", "1.0"], &["-0.5", "2", "nan"])),
         ("heartbeat_interval", duration(false)),
         ("fanout_ttl", duration(false)),
-        ("history_length", small_int(1, 8)),
+        (
+            "history_length",
+            prop_oneof![8 => small_int(1, 8), 1 => pick(&["1000", "100000"], &["0"])].boxed(),
+        ),
         ("history_gossip", small_int(1, 6)),
         ("seen_ttl", duration(false)),
         ("prune_backoff", duration(false)),
@@ -389,7 +394,7 @@ fn network_and_wire() -> BoxedStrategy<String> {
 fn topic_name() -> BoxedStrategy<String> {
     pick(
         &["\"/waku/2/rs/16/32\"", "\"/waku/2/rs/16/64\"", "\"t2\""],
-        &["\"\"", "\"nowhere\""],
+        &["\"\"", "\"nowhere\"", "\"/waku/2/rs/16.32\""],
     )
 }
 
@@ -409,7 +414,10 @@ fn class_topics() -> BoxedStrategy<String> {
 fn node_class(name: &'static [&'static str]) -> BoxedStrategy<String> {
     let common = || -> Vec<(&'static str, BoxedStrategy<String>)> {
         vec![
-            ("!name", pick(name, &["\"\"", "\"a\""])),
+            (
+                "!name",
+                pick(name, &["\"\"", "\"a\"", "\"-\"", "\"fleet.eu\"", "\"x y\""]),
+            ),
             (
                 "share",
                 pick(&["1", "0.5", "3"], &["0", "-1", "1e308", "nan"]),
@@ -504,7 +512,13 @@ fn topic() -> BoxedStrategy<String> {
 fn traffic() -> BoxedStrategy<String> {
     lines(
         vec![
-            ("!class", pick(&["\"chat\"", "\"control\""], &["\"\"", "1"])),
+            (
+                "!class",
+                pick(
+                    &["\"chat\"", "\"control\""],
+                    &["\"\"", "1", "\"chat.v2\"", "\"-x\""],
+                ),
+            ),
             ("topic", topic_name()),
             ("!rate", rate()),
             (
@@ -767,4 +781,225 @@ fn any_scenario_text_is_refused_in_one_line_or_runs_consistently() {
     );
     // A generator that no longer reaches the runs tests nothing past validation.
     assert!(get(&RAN) > 0, "no generated scenario ran");
+}
+
+/// Key paths a sweep or a `--set` may name, in several spellings of the same keys and with
+/// tables above keys (issue 32, item 3), each with values it takes.
+const KEYS: &[(&str, &[&str])] = &[
+    ("nodes", &["40", "60"]),
+    ("gossipsub.mesh_n", &["6", "8"]),
+    (
+        "gossipsub",
+        &["{ mesh_n = 8 }", "{ preset = \"go-libp2p\" }"],
+    ),
+    ("traffic[0].size", &["\"2KB\"", "\"500B\""]),
+    ("traffic[00].size", &["\"3KB\"", "\"600B\""]),
+    (
+        "traffic[0]",
+        &["{ class = \"chat\", rate = \"1/min\", size = \"1KB\" }"],
+    ),
+    ("time.duration", &["\"6s\"", "\"8s\""]),
+    ("time", &["{ duration = \"7s\" }"]),
+    ("gossipsub.heartbeat_interval", &["\"500ms\"", "\"2s\""]),
+    ("topology.outbound", &["3", "5"]),
+    ("node_class[0].name", &["\"m\"", "\"k\""]),
+];
+/// Values no key above takes, or takes badly.
+const BAD_VALUES: &[&str] = &["\"1us\"", "\"a.b\"", "-1", "8\nnodes = 5", "\"\"", "{}"];
+
+/// A key and a value for it (a bad one now and then).
+fn setting() -> BoxedStrategy<(&'static str, &'static str)> {
+    (0..KEYS.len(), 0..10usize, any::<proptest::sample::Index>())
+        .prop_map(|(k, roll, i)| {
+            let (key, good) = KEYS[k];
+            let v = if roll == 0 {
+                BAD_VALUES[i.index(BAD_VALUES.len())]
+            } else {
+                good[i.index(good.len())]
+            };
+            (key, v)
+        })
+        .boxed()
+}
+
+/// A sweep file over the small base, its `set`, and `--set` settings.
+fn sweep_case() -> impl Strategy<Value = (String, Vec<String>)> {
+    use std::fmt::Write as _;
+    let axis = proptest::collection::vec(setting(), 1..3).prop_map(|vs| {
+        // An axis takes the key of its first value; its values, all of them.
+        (vs[0].0, vs.iter().map(|v| v.1).collect::<Vec<_>>())
+    });
+    (
+        proptest::collection::vec(axis, 1..3),
+        proptest::collection::vec(setting(), 0..2),
+        proptest::collection::vec(setting(), 0..2),
+    )
+        .prop_map(|(axes, set, cli)| {
+            let mut text = String::from("[sweep]\nbase = \"base.toml\"\n");
+            if !set.is_empty() {
+                let items: Vec<String> = set
+                    .iter()
+                    .map(|(k, v)| format!("\"{k}\" = {}", v.replace('\n', " ")))
+                    .collect();
+                let _ = writeln!(text, "set = {{ {} }}", items.join(", "));
+            }
+            text += "[sweep.axes]\n";
+            for (k, vs) in &axes {
+                let vs: Vec<String> = vs.iter().map(|v| v.replace('\n', " ")).collect();
+                let _ = writeln!(text, "\"{k}\" = [{}]", vs.join(", "));
+            }
+            let cli = cli.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            (text, cli)
+        })
+}
+
+/// A sweep either is refused in one line, or labels what runs: every point's axis values
+/// decide their keys whatever else is set, so applying a point's axis settings before or
+/// after `sweep.set` and `--set` gives the same scenario.
+fn sweep_case_holds(
+    dir: &std::path::Path,
+    text: &str,
+    cli: &[String],
+) -> Result<(), TestCaseError> {
+    use gossipsim::scenario::{load_with, Override};
+    let file = dir.join("s.toml");
+    std::fs::write(&file, text).unwrap();
+    let sets: Result<Vec<Override>, String> = cli.iter().map(|s| s.parse()).collect();
+    let sets = match sets {
+        Ok(s) => s,
+        Err(e) => {
+            prop_assert!(!e.contains('\n'), "one line: {e:?}");
+            return Ok(());
+        }
+    };
+    let plan = match gossipsim::sweep::Plan::load(&file, &sets) {
+        Ok(p) => p,
+        Err(e) => {
+            let line = e.to_string();
+            prop_assert!(
+                !line.trim().is_empty() && !line.contains('\n'),
+                "one line: {line:?}"
+            );
+            return Ok(());
+        }
+    };
+    SWEEPS.fetch_add(1, Ordering::Relaxed);
+    let base = dir.join("base.toml");
+    for p in &plan.points {
+        let axes = &p.point.sets;
+        let others: Vec<Override> = plan.spec.set.iter().chain(&sets).cloned().collect();
+        let first: Vec<Override> = axes.iter().chain(&others).cloned().collect();
+        let last: Vec<Override> = others.iter().chain(axes).cloned().collect();
+        let (a, b) = (load_with(&base, &first), load_with(&base, &last));
+        match (a, b) {
+            (Ok(a), Ok(b)) => prop_assert_eq!(
+                &a.resolved_toml,
+                &b.resolved_toml,
+                "an axis of point {} is overridden by another setting",
+                p.point.index
+            ),
+            (a, b) => prop_assert!(false, "the plan loaded, the point does not: {a:?} / {b:?}"),
+        }
+    }
+    Ok(())
+}
+
+/// Where a file may be asked to go: a new file, a file, a link to a file or to nothing or to
+/// a device, a folder, a socket, a path under a file.
+const TARGETS: &[&str] = &[
+    "new", "file", "link", "dangling", "null", "dir", "sock", "under",
+];
+
+/// Writing through any of them: written as a regular file with the bytes (a link followed
+/// and kept), or refused in one line with nothing changed.
+fn output_case_holds(dir: &std::path::Path, target: &str) -> Result<(), TestCaseError> {
+    let d = dir.join(target);
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(d.join("file"), "old").unwrap();
+    std::os::unix::fs::symlink("file", d.join("link")).unwrap();
+    std::os::unix::fs::symlink("gone/x", d.join("dangling")).unwrap();
+    std::os::unix::fs::symlink("/dev/null", d.join("null")).unwrap();
+    std::fs::create_dir(d.join("dir")).unwrap();
+    let _sock = std::os::unix::net::UnixListener::bind(d.join("sock")).unwrap();
+    let path = match target {
+        "under" => d.join("file/x"),
+        t => d.join(t),
+    };
+    let before = listing(&d);
+    match gossipsim::report::write_file(&path, b"bytes") {
+        Ok(()) => {
+            let real = path.canonicalize().unwrap();
+            let m = std::fs::metadata(&real).unwrap();
+            prop_assert!(m.is_file(), "{target}: wrote a {:?}", m.file_type());
+            prop_assert_eq!(std::fs::read(&real).unwrap(), b"bytes".to_vec());
+            if target == "link" {
+                let t = std::fs::symlink_metadata(&path).unwrap().file_type();
+                prop_assert!(t.is_symlink(), "the link was replaced");
+            }
+        }
+        Err(e) => {
+            let line = e.to_string();
+            prop_assert!(!line.contains('\n'), "one line: {line:?}");
+            prop_assert_eq!(
+                listing(&d),
+                before,
+                "{}: refused, yet something changed",
+                target
+            );
+        }
+    }
+    let left: Vec<String> = listing(&d)
+        .into_iter()
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    prop_assert!(left.is_empty(), "temporary files left: {:?}", left);
+    Ok(())
+}
+
+fn listing(d: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// The surfaces beside scenario text: sweep files with `set` and `--set` (overlaps in any
+/// spelling refused, or every axis decides its key), `--set` strings, and output paths.
+#[test]
+fn sweeps_settings_and_output_paths_are_refused_in_one_line_or_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("base.toml"),
+        "nodes = 30\n[time]\nwarmup = \"2s\"\nduration = \"5s\"\n[topology]\noutbound = 4\nmax_connections = 20\n[[node_class]]\nname = \"n\"\n[[traffic]]\nclass = \"chat\"\nrate = \"60/hour\"\nsize = \"1000B\"\n",
+    )
+    .unwrap();
+    let cases = env("GOSSIPSIM_FUZZ_CASES").map_or(300, |c| c as u32);
+    let mut runner = TestRunner::new_with_rng(
+        Config {
+            cases,
+            failure_persistence: None,
+            ..Config::default()
+        },
+        proptest::test_runner::TestRng::deterministic_rng(
+            proptest::test_runner::RngAlgorithm::ChaCha,
+        ),
+    );
+    let d = dir.path();
+    if let Err(e) = runner.run(&sweep_case(), |(text, cli)| {
+        sweep_case_holds(d, &text, &cli)
+    }) {
+        panic!("{e}");
+    }
+    let loaded = SWEEPS.load(Ordering::Relaxed);
+    println!("fuzz: {cases} sweeps, {loaded} loaded and checked point by point");
+    assert!(loaded > 0, "no generated sweep loaded");
+    for t in TARGETS {
+        let sub = dir.path().join("out");
+        std::fs::create_dir_all(&sub).unwrap();
+        if let Err(e) = output_case_holds(&sub, t) {
+            panic!("{t}: {e}");
+        }
+    }
 }

@@ -30,10 +30,10 @@ pub struct BenchArgs {
           value_parser = clap::value_parser!(u32).range(1..=1024))]
     threads: Vec<u32>,
     /// Override the warm-up (e.g. "10s") to time a shorter slice.
-    #[arg(long, value_parser = crate::units::parse_duration)]
+    #[arg(long, allow_hyphen_values = true, value_parser = crate::units::parse_duration)]
     warmup: Option<crate::SimTime>,
     /// Override the measured duration (e.g. "1min") to time a shorter slice.
-    #[arg(long, value_parser = crate::units::parse_duration)]
+    #[arg(long, allow_hyphen_values = true, value_parser = crate::units::parse_duration)]
     duration: Option<crate::SimTime>,
     /// Also write the rows to this CSV file.
     #[arg(long)]
@@ -70,11 +70,11 @@ impl BenchArgs {
 #[derive(Args, Debug)]
 pub struct BenchOneArgs {
     scenario: PathBuf,
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    #[arg(long, allow_hyphen_values = true, value_parser = clap::value_parser!(u32).range(1..=1024))]
     threads: u32,
-    #[arg(long, value_parser = crate::units::parse_duration)]
+    #[arg(long, allow_hyphen_values = true, value_parser = crate::units::parse_duration)]
     warmup: Option<crate::SimTime>,
-    #[arg(long, value_parser = crate::units::parse_duration)]
+    #[arg(long, allow_hyphen_values = true, value_parser = crate::units::parse_duration)]
     duration: Option<crate::SimTime>,
     #[arg(long)]
     no_shortcuts: bool,

@@ -18,11 +18,11 @@ pub struct ValidateArgs {
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<Override>,
     /// Threads the run would use (default: all cores), for the memory estimate.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    #[arg(long, allow_hyphen_values = true, value_parser = clap::value_parser!(u32).range(1..=1024))]
     threads: Option<u32>,
     /// Refuse, as `run` would, above this estimated peak memory (default: the memory
     /// available now, within this process's cgroup and address-space limits).
-    #[arg(long, value_parser = crate::units::parse_size)]
+    #[arg(long, allow_hyphen_values = true, value_parser = crate::units::parse_size)]
     memory_limit: Option<u64>,
 }
 
@@ -105,10 +105,10 @@ pub struct ModelArgs {
     version: Option<String>,
     /// Node counts to evaluate (default: the scenario's relays in the topic); at least 2,
     /// since the model's terms divide by N − 1.
-    #[arg(long, num_args = 1.., value_parser = clap::value_parser!(u64).range(2..))]
+    #[arg(long, allow_hyphen_values = true, num_args = 1.., value_parser = clap::value_parser!(u64).range(2..))]
     nodes: Vec<u64>,
     /// Topic (index in the scenario) whose traffic sets S and R.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, allow_hyphen_values = true, default_value_t = 0)]
     topic: usize,
 }
 

@@ -30,7 +30,7 @@ pub struct CompareArgs {
     #[arg(long, value_parser = ["case1", "case2", "case3", "case4", "case5"])]
     case: Option<String>,
     /// Relative difference still counted as agreement.
-    #[arg(long, default_value_t = 0.05, value_parser = non_negative)]
+    #[arg(long, allow_hyphen_values = true, default_value_t = 0.05, value_parser = non_negative)]
     tolerance: f64,
     /// With a scenario: where to write its results.
     #[arg(long)]
@@ -99,7 +99,7 @@ impl CompareArgs {
 pub struct CheckArgs {
     baseline: PathBuf,
     /// Relative change still accepted (0 = exact, the default: runs are deterministic).
-    #[arg(long, default_value_t = 0.0, value_parser = non_negative)]
+    #[arg(long, allow_hyphen_values = true, default_value_t = 0.0, value_parser = non_negative)]
     tolerance: f64,
     /// Rewrite the baseline with the current numbers instead of checking.
     #[arg(long)]

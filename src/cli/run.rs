@@ -40,11 +40,11 @@ pub struct RunArgs {
     /// Worker threads (default: all cores): for one run, its partitions; with --seeds,
     /// runs at once; at most the cores this process may use (more are cut, with a note).
     /// Results do not depend on it.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    #[arg(long, allow_hyphen_values = true, value_parser = clap::value_parser!(u32).range(1..=1024))]
     threads: Option<u32>,
     /// Refuse to start above this estimated peak memory (e.g. "8GiB"; default: the
     /// memory available now).
-    #[arg(long, value_parser = crate::units::parse_size)]
+    #[arg(long, allow_hyphen_values = true, value_parser = crate::units::parse_size)]
     memory_limit: Option<u64>,
     /// Deliver every RPC the plain way, settling nothing on its arrival: slower, same
     /// result files (the events count aside). For checking the engine's shortcuts.
@@ -143,7 +143,8 @@ fn run_seeds(
     let at_once = opts.threads.min(seeds.len()).max(1);
     let one = Options { threads: 1, ..opts };
     crate::estimate::check(&sc, 1, at_once, memory_limit)?;
-    let base = out.dir_for(&sc);
+    // A folder of seed folders: never a run's folder or one holding a user's files.
+    let base = folder::container(&out.dir_for(&sc), "seeds", out.force)?;
     // Every seed's folder is reserved before the first run starts.
     let targets = seeds
         .iter()

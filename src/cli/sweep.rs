@@ -25,11 +25,11 @@ pub struct SweepArgs {
     #[arg(long)]
     out: Option<PathBuf>,
     /// Runs at once (default: one per core, fewer where memory is short).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    #[arg(long, allow_hyphen_values = true, value_parser = clap::value_parser!(u32).range(1..=1024))]
     jobs: Option<u32>,
     /// Threads of each run (default 1; where fewer runs remain than cores, the cores are
     /// shared among them). Results do not depend on it.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    #[arg(long, allow_hyphen_values = true, value_parser = clap::value_parser!(u32).range(1..=1024))]
     threads: Option<u32>,
     /// Set a scenario key on every point, on top of the base and the sweep's `set`
     /// (repeatable); not one of the axes.
@@ -37,7 +37,7 @@ pub struct SweepArgs {
     set: Vec<Override>,
     /// Run only task I (0-based, point-major: task = point × seeds + seed index), as a
     /// cluster's array task does; writes no sweep.csv.
-    #[arg(long, value_name = "I", conflicts_with_all = ["collect", "emit", "list"])]
+    #[arg(long, allow_hyphen_values = true, value_name = "I", conflicts_with_all = ["collect", "emit", "list"])]
     task: Option<usize>,
     /// Merge the finished tasks into sweep.csv and sweep-stats.csv and list the missing ones.
     #[arg(long, conflicts_with_all = ["emit", "list"])]
@@ -55,7 +55,7 @@ pub struct SweepArgs {
     #[arg(long, default_value = "gossipsim")]
     claim: String,
     /// With --emit k8s: pods at once.
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, allow_hyphen_values = true, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
     parallelism: u32,
     /// Print the tasks (index, folder, point values, state) and run nothing.
     #[arg(long)]
@@ -65,7 +65,7 @@ pub struct SweepArgs {
     quiet: bool,
     /// Refuse to start above this estimated peak memory for the runs at once (default:
     /// the memory available now).
-    #[arg(long, value_parser = crate::units::parse_size)]
+    #[arg(long, allow_hyphen_values = true, value_parser = crate::units::parse_size)]
     memory_limit: Option<u64>,
 }
 
@@ -82,6 +82,9 @@ impl SweepArgs {
     pub fn exec(self) -> Result<()> {
         let plan = Plan::load(&self.sweep, &self.set)?;
         let out = self.out.clone().unwrap_or_else(|| plan.default_out());
+        if self.list {
+            return list(&plan, &out);
+        }
         if let Some(i) = self.task {
             return self.one_task(&plan, &out, i);
         }
@@ -90,9 +93,6 @@ impl SweepArgs {
         }
         if let Some(target) = self.emit {
             return self.emit(&plan, &out, target);
-        }
-        if self.list {
-            return list(&plan, &out);
         }
         self.run_all(&plan, &out)
     }
@@ -108,6 +108,7 @@ impl SweepArgs {
         let threads = self.threads.unwrap_or(1) as usize;
         let sc = plan.scenario(t);
         crate::estimate::check(&sc, threads, 1, self.memory_limit)?;
+        let out = &sweep_folder(out)?;
         sweep::clean_stale(out, std::slice::from_ref(&t.dir));
         let started = Instant::now();
         let before = sweep::run_task(plan, t, out, Options::threads(threads))
@@ -186,6 +187,7 @@ impl SweepArgs {
                 ("sweep-job.yaml", sweep::k8s_job(&e, &k), "kubectl apply -f")
             }
         };
+        sweep_folder(out)?;
         // Slurm does not create the folder of its --output files.
         let made = match target {
             Target::Slurm => out.join("slurm"),
@@ -211,6 +213,7 @@ impl SweepArgs {
     }
 
     fn run_all(&self, plan: &Plan, out: &Path) -> Result<()> {
+        let out = &sweep_folder(out)?;
         std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
         let dirs: Vec<PathBuf> = plan.tasks.iter().map(|t| t.dir.clone()).collect();
         sweep::clean_stale(out, &dirs);
@@ -383,9 +386,16 @@ fn list(plan: &Plan, out: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The sweep's folder, made (and marked) where absent or empty: never a run's folder or
+/// one that holds a user's files.
+fn sweep_folder(out: &Path) -> Result<PathBuf> {
+    Ok(folder::container(out, "sweep", false)?)
+}
+
 /// Writes sweep.csv and sweep-stats.csv from the finished tasks; `report` lists the missing.
 fn collect(plan: &Plan, out: &Path, quiet: bool, report: bool) -> Result<()> {
     let c = sweep::collect(plan, out)?;
+    let out = &sweep_folder(out)?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let tables = [("sweep.csv", c.sweep_csv), ("sweep-stats.csv", c.stats_csv)];
     // The tables, then the manifest that `report` verifies them by.

@@ -5,8 +5,13 @@
 //! place; a previous run's folder stays untouched until that moment (it is moved aside to
 //! `.<name>.old-<host>-<pid>` and removed once the new one is in place). A process killed
 //! half-way leaves only a temporary folder, which the next run into the same parent removes
-//! when its process is gone. The location is reserved before the simulation starts, so an
-//! unwritable or occupied target is refused at once, not after an hour of simulation.
+//! when its process is gone; a process killed between the two renames leaves the previous
+//! folder set aside, and the next run puts it back. While a process writes a folder it holds
+//! `.<name>.lock` beside it (host and pid), so a second writer is refused, not silently
+//! dropped. The location is reserved before the simulation starts, so an unwritable or
+//! occupied target is refused at once, not after an hour of simulation. A report folder is
+//! written the same way; a folder of several runs (a sweep's, `run --seeds`') is marked as
+//! such ([`container`]) and never a run's folder or one holding anything else.
 //! `compare` and `report` read a folder only after [`verify`] found every file as the
 //! manifest says.
 
@@ -81,25 +86,113 @@ pub fn manifest(run_id: &str, files: &[(&str, Vec<u8>)]) -> Vec<u8> {
     w.into_inner().expect("writing to memory")
 }
 
-/// A folder reserved for a run's results: its temporary folder exists (so the location is
-/// known to be writable). Dropped without [`Reserved::commit`], it removes the temporary.
+/// What a reserved folder holds, and so which folder it may replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holds {
+    /// A run's results (a folder that holds `scenario.resolved.toml`).
+    Run,
+    /// A report (a folder that holds `report.html`).
+    Report,
+}
+
+impl Holds {
+    /// The file by which a folder of this kind is known.
+    fn mark(self) -> &'static str {
+        match self {
+            Holds::Run => "scenario.resolved.toml",
+            Holds::Report => "report.html",
+        }
+    }
+}
+
+/// A folder reserved for a run's results or a report: its temporary folder exists (so the
+/// location is known to be writable) and its lock is held. Dropped without a commit, it
+/// removes the temporary and the lock.
 pub struct Reserved {
     dir: PathBuf,
     tmp: PathBuf,
+    lock: PathBuf,
+    holds: Holds,
     force: bool,
     done: bool,
 }
 
-/// Whether `dir` may be replaced by a run's results: absent, empty, or a run's folder
-/// (it holds a `scenario.resolved.toml`: one that gossipsim wrote, old or new).
-fn replaceable(dir: &Path) -> std::io::Result<bool> {
+/// Whether `dir` may be replaced by what `holds`: absent, empty, or a folder of that kind
+/// (one that gossipsim wrote, old or new).
+fn replaceable(dir: &Path, holds: Holds) -> std::io::Result<bool> {
     if !dir.exists() {
         return Ok(true);
     }
-    if dir.join("scenario.resolved.toml").is_file() {
+    if dir.join(holds.mark()).is_file() {
         return Ok(true);
     }
     Ok(std::fs::read_dir(dir)?.next().is_none())
+}
+
+/// Whether process `pid` of this host is gone (a pid of another host cannot be checked).
+fn gone(h: &str, pid: &str) -> bool {
+    h == host() && pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists()
+}
+
+/// Takes `.<name>.lock` beside `dir`: created only if absent (written `host pid`); one left
+/// by a process of this host that is gone is taken over. Refuses while another holds it.
+fn lock(dir: &Path) -> Result<PathBuf, ReportError> {
+    let path = parent(dir).join(format!(".{}.lock", base_name(dir)));
+    let me = format!("{} {}", host(), std::process::id());
+    for _ in 0..2 {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(mut f) => {
+                f.write_all(me.as_bytes())
+                    .doing(|| format!("writing {}", path.display()))?;
+                return Ok(path);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let owner = std::fs::read_to_string(&path).unwrap_or_default();
+                let (h, pid) = owner.trim().split_once(' ').unwrap_or(("", ""));
+                if !gone(h, pid) {
+                    return Err(invalid!(
+                        "{}: another gossipsim (pid {pid} on {h}) is writing it now; wait for it, or remove {} if that process is gone",
+                        dir.display(),
+                        path.display()
+                    ));
+                }
+                let _ = std::fs::remove_file(&path);
+            }
+            Err(e) => return Err(e).doing(|| format!("creating {}", path.display())),
+        }
+    }
+    Err(invalid!(
+        "{}: its lock {} is taken and released by others in turn; try again",
+        dir.display(),
+        path.display()
+    ))
+}
+
+/// Puts back the previous folder of `dir` that a process of this host set aside and was
+/// killed before its new folder was in place (`dir` absent, `.<name>.old-<host>-<pid>`
+/// beside it, the process gone). Returns whether it did.
+fn restore(dir: &Path) -> bool {
+    if dir.exists() {
+        return false;
+    }
+    let prefix = format!(".{}.old-", base_name(dir));
+    let Ok(entries) = std::fs::read_dir(parent(dir)) else {
+        return false;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some((h, pid)) = name.strip_prefix(&prefix).and_then(|o| o.rsplit_once('-')) else {
+            continue;
+        };
+        if gone(h, pid) && std::fs::rename(e.path(), dir).is_ok() {
+            return true;
+        }
+    }
+    false
 }
 
 /// Reserves `dir` for a run's results, before anything is simulated. Refuses a target that is
@@ -107,6 +200,11 @@ fn replaceable(dir: &Path) -> std::io::Result<bool> {
 /// non-empty folder that holds no run (unless `force`); removes the temporaries that dead
 /// processes of this host left beside it.
 pub fn reserve(dir: &Path, force: bool) -> Result<Reserved, ReportError> {
+    reserve_for(dir, Holds::Run, force)
+}
+
+/// [`reserve`] for what `holds`.
+pub fn reserve_for(dir: &Path, holds: Holds, force: bool) -> Result<Reserved, ReportError> {
     let shown = dir.display();
     // A link is followed to its folder (and kept); a file, device, socket or pipe is refused.
     let dir = &super::output::folder(dir)?;
@@ -117,23 +215,41 @@ pub fn reserve(dir: &Path, force: bool) -> Result<Reserved, ReportError> {
             ));
         }
     }
-    let ok = replaceable(dir).doing(|| format!("reading {shown}"))?;
-    if !ok && !force {
-        return Err(invalid!(
-            "{shown}: not empty and not a run's folder (no scenario.resolved.toml); choose another --out, or --force to replace it"
-        ));
-    }
     let parent = parent(dir);
     std::fs::create_dir_all(parent).doing(|| format!("creating {}", parent.display()))?;
+    let lock = lock(dir)?;
+    let unlock = |e: ReportError| {
+        let _ = std::fs::remove_file(&lock);
+        e
+    };
+    restore(dir);
+    let ok = replaceable(dir, holds)
+        .doing(|| format!("reading {shown}"))
+        .map_err(unlock)?;
+    if !ok && !force {
+        let what = match holds {
+            Holds::Run => "a run's folder",
+            Holds::Report => "a report's folder",
+        };
+        return Err(unlock(invalid!(
+            "{shown}: not empty and not {what} (no {}); choose another --out, or --force to replace it",
+            holds.mark()
+        )));
+    }
     clean_stale(parent, Some(&base_name(dir)));
     let tmp = side(dir, "tmp");
-    if tmp.exists() {
-        std::fs::remove_dir_all(&tmp).doing(|| format!("removing {}", tmp.display()))?;
-    }
-    std::fs::create_dir(&tmp).doing(|| format!("creating a folder beside {shown}"))?;
+    let made = (|| {
+        if tmp.exists() {
+            std::fs::remove_dir_all(&tmp).doing(|| format!("removing {}", tmp.display()))?;
+        }
+        std::fs::create_dir(&tmp).doing(|| format!("creating a folder beside {shown}"))
+    })();
+    made.map_err(unlock)?;
     Ok(Reserved {
         dir: dir.to_path_buf(),
         tmp,
+        lock,
+        holds,
         force,
         done: false,
     })
@@ -142,24 +258,38 @@ pub fn reserve(dir: &Path, force: bool) -> Result<Reserved, ReportError> {
 impl Reserved {
     /// Writes `files` and their manifest into the temporary folder, then puts it in place of
     /// the target (a previous run there is replaced only now).
-    pub fn commit(
+    pub fn commit(self, run_id: &str, files: &[(&str, Vec<u8>)]) -> Result<PathBuf, ReportError> {
+        let m = manifest(run_id, files);
+        self.commit_with(files, Some(&m))
+    }
+
+    /// Writes `files` (no manifest) into the temporary folder and puts it in place.
+    pub fn commit_files(self, files: &[(&str, Vec<u8>)]) -> Result<PathBuf, ReportError> {
+        self.commit_with(files, None)
+    }
+
+    fn commit_with(
         mut self,
-        run_id: &str,
         files: &[(&str, Vec<u8>)],
+        manifest: Option<&[u8]>,
     ) -> Result<PathBuf, ReportError> {
         for (name, bytes) in files {
             let p = self.tmp.join(name);
             write_synced(&p, bytes).doing(|| format!("writing {}", p.display()))?;
         }
-        let m = self.tmp.join(MANIFEST);
-        write_synced(&m, &manifest(run_id, files)).doing(|| format!("writing {}", m.display()))?;
+        if let Some(m) = manifest {
+            let p = self.tmp.join(MANIFEST);
+            write_synced(&p, m).doing(|| format!("writing {}", p.display()))?;
+        }
         let shown = self.dir.display();
         let old = side(&self.dir, "old");
         let had = self.dir.exists();
         if had {
             // Checked again: the target may have changed while the run went on.
-            if !replaceable(&self.dir).doing(|| format!("reading {shown}"))? && !self.force {
-                return Err(invalid!("{shown}: became a non-empty folder that is not a run's while the run went on; the results are not written (--force replaces it)"));
+            if !replaceable(&self.dir, self.holds).doing(|| format!("reading {shown}"))?
+                && !self.force
+            {
+                return Err(invalid!("{shown}: became a non-empty folder of something else while it was written; nothing replaced (--force replaces it)"));
             }
             std::fs::rename(&self.dir, &old)
                 .doing(|| format!("moving the previous {shown} aside"))?;
@@ -183,7 +313,48 @@ impl Drop for Reserved {
         if !self.done {
             let _ = std::fs::remove_dir_all(&self.tmp);
         }
+        let _ = std::fs::remove_file(&self.lock);
     }
+}
+
+/// A folder of several runs in folders of their own: a sweep's (`kind` "sweep") or
+/// `run --seeds`' ("seeds"). Known by its mark, `.gossipsim-<kind>`, written when it is made.
+/// Refuses the current folder or one above it, a run's folder, a folder of the other kind,
+/// and a non-empty folder without the mark (unless `force`, which marks it); returns the
+/// folder (a link followed).
+pub fn container(dir: &Path, kind: &str, force: bool) -> Result<PathBuf, ReportError> {
+    let shown = dir.display();
+    let dir = super::output::folder(dir)?;
+    if let (Ok(d), Ok(cwd)) = (dir.canonicalize(), std::env::current_dir()) {
+        if cwd.starts_with(&d) {
+            return Err(invalid!(
+                "{shown}: is the current folder or one above it; the runs go into a folder of their own"
+            ));
+        }
+    }
+    let mark = dir.join(format!(".gossipsim-{kind}"));
+    if mark.is_file() {
+        return Ok(dir);
+    }
+    if dir.join(Holds::Run.mark()).is_file() {
+        return Err(invalid!(
+            "{shown}: is a run's folder; the runs of a {kind} folder go into a folder of their own (choose another --out)"
+        ));
+    }
+    let empty = !dir.exists()
+        || std::fs::read_dir(&dir)
+            .doing(|| format!("reading {shown}"))?
+            .next()
+            .is_none();
+    if !empty && !force {
+        return Err(invalid!(
+            "{shown}: not empty and not a {kind} folder gossipsim made (no .gossipsim-{kind}); choose another --out{}",
+            if kind == "seeds" { ", or --force to use it" } else { "" }
+        ));
+    }
+    std::fs::create_dir_all(&dir).doing(|| format!("creating {shown}"))?;
+    write_synced(&mark, kind.as_bytes()).doing(|| format!("writing {}", mark.display()))?;
+    Ok(dir)
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

@@ -56,17 +56,33 @@ pub fn read_input_text(path: &Path) -> std::io::Result<String> {
 pub fn resolve_path(name: &str, scenario_dir: Option<&Path>) -> Result<PathBuf, FileError> {
     let p = Path::new(name);
     let mut tried = Vec::new();
+    let mut candidates = Vec::new();
     if let Some(dir) = scenario_dir.filter(|_| p.is_relative()) {
-        let c = dir.join(p);
-        if c.is_file() {
-            return Ok(c);
+        candidates.push(dir.join(p));
+    }
+    candidates.push(p.to_path_buf());
+    for c in candidates {
+        match std::fs::metadata(&c) {
+            Ok(m) if m.is_file() => return Ok(c),
+            // There, but not a file to read: say what it is, not "not found".
+            Ok(m) => {
+                return Err(FileError {
+                    file: name.into(),
+                    line: None,
+                    msg: format!(
+                        "{} is {}, not a data file",
+                        c.display(),
+                        if m.is_dir() {
+                            "a folder"
+                        } else {
+                            "not a regular file (a device, pipe or socket)"
+                        }
+                    ),
+                })
+            }
+            Err(_) => tried.push(c.display().to_string()),
         }
-        tried.push(c.display().to_string());
     }
-    if p.is_file() {
-        return Ok(p.to_path_buf());
-    }
-    tried.push(p.display().to_string());
     Err(FileError {
         file: name.into(),
         line: None,

@@ -10,7 +10,7 @@ mod sweep;
 
 pub use chart::{Bars, Chart, Line, Plot};
 
-use super::{invalid, write_file, Doing, ReportError};
+use super::{invalid, Doing, ReportError};
 use serde::de::DeserializeOwned;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -61,24 +61,20 @@ fn scenario_name(resolved: &str) -> Option<String> {
         .map(|n| n.trim_matches('"').to_string())
 }
 
+/// Writes the page and its figures as one folder: into a temporary folder beside `out`,
+/// then put in place of a previous report whole (see `folder`), so that a report killed
+/// half-way, or on a full disk, leaves the previous one, never figures of two runs.
 fn write(out: &Path, page: &Page) -> Result<Vec<PathBuf>, ReportError> {
-    std::fs::create_dir_all(out).doing(|| format!("creating {}", out.display()))?;
-    let mut files = vec![(out.join("report.html"), page.html.clone().into_bytes())];
+    let target = super::folder::reserve_for(out, super::folder::Holds::Report, false)?;
+    let mut files = vec![("report.html".to_string(), page.html.clone().into_bytes())];
     for (c, svg) in &page.figures.0 {
         let png = c.png().map_err(ReportError::Invalid)?;
-        files.push((
-            out.join(format!("{}.svg", c.name)),
-            svg.clone().into_bytes(),
-        ));
-        files.push((out.join(format!("{}.png", c.name)), png));
+        files.push((format!("{}.svg", c.name), svg.clone().into_bytes()));
+        files.push((format!("{}.png", c.name), png));
     }
-    // The figures first, the page that shows them last.
-    files.rotate_left(1);
-    for (p, bytes) in &files {
-        write_file(p, bytes)?;
-    }
-    files.rotate_right(1);
-    Ok(files.into_iter().map(|f| f.0).collect())
+    let named: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
+    let dir = target.commit_files(&named)?;
+    Ok(files.into_iter().map(|f| dir.join(f.0)).collect())
 }
 
 /// Every row of a CSV file the run wrote, typed; an error names the file and line.

@@ -42,8 +42,17 @@ pub fn parse_str(
             let path = e.path().to_string();
             let inner = e.into_inner();
             let line = inner.span().map(|s| line_of(src, s.start));
-            let path = if path == "." { String::new() } else { path };
+            let path = match (path.as_str(), line) {
+                // A value the TOML reader refused (a number too large for any integer) is
+                // named by the key written on its line.
+                (".", Some(l)) => key_at_line(src, l).unwrap_or_default(),
+                (".", None) => String::new(),
+                _ => path,
+            };
             let mut msg = one_line(inner.message());
+            if msg == "number too large to fit in target type" {
+                msg += " (TOML integers are at most 2^63 - 1)";
+            }
             if path == "sweep" && msg.starts_with("unknown field `sweep`") {
                 msg = "this is a sweep file, not a scenario: run it with `gossipsim sweep`".into();
             }
@@ -67,6 +76,30 @@ pub fn one_line(msg: &str) -> String {
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// The key path written on line `line` (1-based) of `src`: the table header above it and the
+/// key before its `=` (`gossipsub.mesh_n`, `traffic.size` in an array of tables); `None`
+/// where the line sets no key.
+fn key_at_line(src: &str, line: usize) -> Option<String> {
+    let mut table = String::new();
+    for (n, text) in src.lines().enumerate().take(line) {
+        let t = text.trim();
+        if t.starts_with('[') {
+            table = t.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+        } else if n + 1 == line {
+            let key = t.split_once('=')?.0.trim().trim_matches('"');
+            if key.is_empty() {
+                return None;
+            }
+            return Some(if table.is_empty() {
+                key.to_string()
+            } else {
+                format!("{table}.{key}")
+            });
+        }
+    }
+    None
 }
 
 fn line_of(src: &str, byte: usize) -> usize {
@@ -225,6 +258,29 @@ impl Validator<'_> {
         Ok(())
     }
 
+    /// Under shard-aware peering a relay class in no topic connects to no one: a traffic
+    /// class that may draw its publishers there publishes into nothing (it pulled a run's
+    /// delivery ratio to 0.92 without a word).
+    fn publishers_connect(&self, traffic: &[TrafficClass], classes: &[NodeClass]) -> R<()> {
+        let isolated = |k: usize| {
+            let c = &classes[k];
+            c.count > 0 && c.role.relays() && c.topics.as_ref().is_some_and(Vec::is_empty)
+        };
+        for (i, t) in traffic.iter().enumerate() {
+            let hit = match &t.publishers {
+                Selector::Classes(ks) => ks.iter().copied().find(|&k| isolated(k)),
+                Selector::All | Selector::Fraction(_) => (0..classes.len()).find(|&k| isolated(k)),
+            };
+            if let Some(k) = hit {
+                return self.err(
+                    format!("traffic[{i}].publishers"),
+                    format!("may pick nodes of class \"{}\", which is in no topic: under topology.kind = \"shard_aware\" its nodes connect to no one, so their publications reach nobody (name the publishing classes, or give that class topics)", classes[k].name),
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// A period of a per-node timer, at least `floor` (`why` says what the floor keeps).
     fn period(&self, path: &str, d: SimTime, floor: SimTime, why: &str) -> R<SimTime> {
         if d < floor {
@@ -349,6 +405,9 @@ impl Validator<'_> {
             traffic.push(t);
         }
         self.at_most_u16("traffic", traffic.len(), "traffic classes")?;
+        if matches!(topology, TopologySpec::ShardAware { .. }) {
+            self.publishers_connect(&traffic, &node_classes)?;
+        }
         let measure_end = warmup.saturating_add(duration);
         if let Some((i, t)) = traffic
             .iter()

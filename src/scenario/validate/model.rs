@@ -137,7 +137,19 @@ impl Validator<'_> {
             };
             let size = match (&c.size, c.size_per_member) {
                 (Some(s), None) => s.clone(),
-                (None, Some(Size(b))) => RawSize::Fixed(Size(b.saturating_mul(members))),
+                (None, Some(Size(b))) => match b.checked_mul(members) {
+                    Some(s) if s <= crate::units::MAX_SIZE => RawSize::Fixed(Size(s)),
+                    _ => {
+                        return mv.err(
+                            p("size_per_member"),
+                            format!(
+                                "{} × {members} members is above the largest size the engine represents ({} = 2^53 B)",
+                                crate::units::fmt_size(b),
+                                crate::units::fmt_size(crate::units::MAX_SIZE)
+                            ),
+                        )
+                    }
+                },
                 (Some(_), Some(_)) => {
                     return mv.err(
                         p("size_per_member"),

@@ -234,10 +234,14 @@ impl Validator<'_> {
                     );
                 }
                 if max_data > cfg.max_transmit_size {
+                    let wrapped = match wire.envelope {
+                        crate::protocol::gossipsub::Envelope::Waku => "with the Waku envelope",
+                        crate::protocol::gossipsub::Envelope::None => "as the message's data",
+                    };
                     return self.err(
                         p("size"),
                         format!(
-                            "largest message ({} payload, {} with the Waku envelope) is above the max message size {} ({what}){}",
+                            "largest message ({} payload, {} {wrapped}) is above the max message size {} ({what}){}",
                             units::fmt_size(largest),
                             units::fmt_size(max_data),
                             units::fmt_size(cfg.max_transmit_size),
