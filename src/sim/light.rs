@@ -13,16 +13,14 @@ use crate::ids::{MsgIdx, PeerId, SimTime};
 use crate::metrics::{classify_light, Direction};
 use crate::net::lost;
 use crate::protocol::waku::wire::{self, LightCtx};
-use crate::protocol::waku::{LightClient, LightRpc, Service, Store, StoreClient, WakuOut};
+use crate::protocol::waku::{LightRpc, WakuNode, WakuOut};
 
 /// The request-response side of a partition's nodes, by local index (empty when the run
 /// has no light or store client).
 #[derive(Default)]
 pub(super) struct LightNodes {
-    pub client: Vec<Option<LightClient>>,
-    pub service: Vec<Option<Service>>,
-    pub store_client: Vec<Option<StoreClient>>,
-    pub store: Vec<Option<Store>>,
+    /// Each node's Waku machines.
+    pub nodes: Vec<WakuNode>,
     /// A store node's pages answered and hashes sent while measuring.
     pub served: Vec<(u64, u64)>,
     /// Each node's service and store links: (other end, one-way latency), sorted by the
@@ -34,42 +32,13 @@ impl LightNodes {
     /// Local node `v`'s store: messages archived, (pages answered, hashes sent) while
     /// measuring. `None` for a node that stores nothing.
     pub fn store_load(&self, v: usize) -> Option<(u64, (u64, u64))> {
-        let s = self.store.get(v)?.as_ref()?;
-        Some((s.archived_total() as u64, self.served[v]))
+        let archived = self.nodes.get(v)?.archived_total()?;
+        Some((archived as u64, self.served[v]))
     }
 
     /// Whether node `v` follows `topic` as a light client (publishes there by lightpush).
     pub fn follows(&self, v: usize, topic: crate::ids::TopicId) -> bool {
-        self.client
-            .get(v)
-            .and_then(Option::as_ref)
-            .is_some_and(|c| c.follows(topic))
-    }
-
-    /// When node `v` next wants its timer: its light client's pings, its store client's
-    /// checks.
-    fn timeout(&self, v: usize) -> SimTime {
-        let c = self.client[v]
-            .as_ref()
-            .map_or(SimTime::MAX, LightClient::poll_timeout);
-        let s = self.store_client[v]
-            .as_ref()
-            .map_or(SimTime::MAX, StoreClient::poll_timeout);
-        c.min(s)
-    }
-
-    /// The next thing node `v`'s protocols want done.
-    fn poll(&mut self, v: usize) -> Option<WakuOut> {
-        if let Some(o) = self.client[v].as_mut().and_then(LightClient::poll) {
-            return Some(o);
-        }
-        if let Some(o) = self.service[v].as_mut().and_then(Service::poll) {
-            return Some(o);
-        }
-        if let Some(o) = self.store_client[v].as_mut().and_then(StoreClient::poll) {
-            return Some(o);
-        }
-        self.store[v].as_mut().and_then(Store::poll)
+        self.nodes.get(v).is_some_and(|n| n.follows(topic))
     }
 
     fn latency(&self, v: usize, to: PeerId) -> SimTime {
@@ -108,11 +77,9 @@ impl Partition {
     /// t = 0: every light client subscribes at its services; light and store clients set
     /// their timers (one per node).
     pub(super) fn start_light(&mut self, cx: &Ctx<'_>) {
-        for v in 0..self.light.client.len() {
-            if let Some(c) = &mut self.light.client[v] {
-                c.handle_start();
-            }
-            let at = self.light.timeout(v);
+        for v in 0..self.light.nodes.len() {
+            self.light.nodes[v].handle_start();
+            let at = self.light.nodes[v].poll_timeout();
             if at != SimTime::MAX {
                 let k = key(self.nodes[v], RANK_HEARTBEAT, 1);
                 self.queue.push(at, k, Event::LightTimer(v as u32));
@@ -124,13 +91,8 @@ impl Partition {
     /// Node `p`'s light or store client timer.
     pub(super) fn light_timer(&mut self, p: u32, now: SimTime, cx: &Ctx<'_>) {
         let v = p as usize;
-        if let Some(c) = &mut self.light.client[v] {
-            c.handle_timeout(now);
-        }
-        if let Some(s) = &mut self.light.store_client[v] {
-            s.handle_timeout(now);
-        }
-        let at = self.light.timeout(v);
+        self.light.nodes[v].handle_timeout(now);
+        let at = self.light.nodes[v].poll_timeout();
         if at != SimTime::MAX {
             self.queue.push(
                 at,
@@ -143,28 +105,20 @@ impl Partition {
 
     /// Light client `p` publishes `m` (by lightpush).
     pub(super) fn light_publish(&mut self, p: u32, m: MsgIdx, now: SimTime, cx: &Ctx<'_>) {
-        let c = self.light.client[p as usize]
-            .as_mut()
-            .expect("a light publisher is a light client");
-        c.handle_publish(now, m);
+        self.light.nodes[p as usize].handle_publish(now, m);
         self.drain_light(p, now, cx);
     }
 
     /// Relay `p` now has `m`, `hops` from its publisher: a service pushes it to its
     /// clients on the topic; a store archives it.
     pub(super) fn serve(&mut self, p: u32, m: MsgIdx, hops: u16, now: SimTime, cx: &Ctx<'_>) {
-        let v = p as usize;
-        if let Some(Some(st)) = self.light.store.get_mut(v) {
-            let meta = cx.msgs.get(m);
-            st.handle_message(now, m, meta.topic, meta.published_at);
-        }
-        if let Some(Some(s)) = self.light.service.get_mut(v) {
-            let meta = cx.msgs.get(m);
-            // Light clients follow no content topic of a class addressed to a few.
-            if cx.sc.traffic[meta.class.idx()].to == crate::scenario::Audience::All {
-                s.handle_message(m, meta.topic, hops);
-                self.drain_light(p, now, cx);
-            }
+        let Some(node) = self.light.nodes.get_mut(p as usize) else {
+            return;
+        };
+        let meta = cx.msgs.get(m);
+        let to_light = cx.sc.traffic[meta.class.idx()].to == crate::scenario::Audience::All;
+        if node.handle_message(now, m, meta.topic, meta.published_at, hops, to_light) {
+            self.drain_light(p, now, cx);
         }
     }
 
@@ -210,44 +164,14 @@ impl Partition {
             overhead,
             cx.measuring(now),
         );
-        let l = &mut self.light;
-        match rpc {
-            LightRpc::StoreQuery { .. } => {
-                if let Some(s) = &mut l.store[v] {
-                    s.handle_rpc(now, from, rpc);
-                }
-            }
-            LightRpc::StoreResponse { .. } => {
-                if let Some(c) = &mut l.store_client[v] {
-                    c.handle_rpc(rpc);
-                }
-            }
-            // What a service sends its client.
-            LightRpc::FilterSubscribed { .. }
-            | LightRpc::FilterPong
-            | LightRpc::FilterPush { .. }
-            | LightRpc::LightpushAck { .. } => {
-                if let Some(c) = &mut l.client[v] {
-                    c.handle_rpc(now, from, rpc);
-                }
-            }
-            // What a client sends its service.
-            LightRpc::FilterSubscribe { .. }
-            | LightRpc::FilterPing
-            | LightRpc::FilterPushAck { .. }
-            | LightRpc::Lightpush { .. } => {
-                if let Some(s) = &mut l.service[v] {
-                    s.handle_rpc(from, rpc);
-                }
-            }
-        }
+        self.light.nodes[v].handle_rpc(now, from, rpc);
         self.drain_light(to, now, cx);
     }
 
     /// Carries out what `p`'s light client or service wants.
     fn drain_light(&mut self, p: u32, now: SimTime, cx: &Ctx<'_>) {
         let v = p as usize;
-        while let Some(out) = self.light.poll(v) {
+        while let Some(out) = self.light.nodes[v].poll() {
             match out {
                 WakuOut::Send { to, rpc } => {
                     if let LightRpc::StoreResponse { count, .. } = rpc {

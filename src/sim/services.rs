@@ -9,7 +9,7 @@ use super::light::LightNodes;
 use super::SimError;
 use crate::ids::{PeerId, SimTime, TopicId};
 use crate::net::{latency, Links};
-use crate::protocol::waku::{LightClient, Service, Store, StoreClient};
+use crate::protocol::waku::{LightClient, Service, Store, StoreClient, WakuNode};
 use crate::rng::Streams;
 use crate::scenario::{Role, Scenario};
 use rand::Rng;
@@ -242,11 +242,12 @@ pub(super) fn light_nodes(
             let limits = who.limits.get(&v).cloned().unwrap_or_default();
             Store::new(sc.topics.len(), own, class.retention, limits)
         });
-        out.service
-            .push(who.serves[v.idx()].then(|| Service::new(sc.topics.len())));
-        out.client.push(client);
-        out.store_client.push(store_client);
-        out.store.push(store);
+        out.nodes.push(WakuNode {
+            client,
+            service: who.serves[v.idx()].then(|| Service::new(sc.topics.len())),
+            store_client,
+            store,
+        });
         out.served.push((0, 0));
         out.links.push(std::mem::take(&mut rows[v.idx()]));
     }

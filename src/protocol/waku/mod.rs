@@ -2,15 +2,18 @@
 //! ([`LightClient`]) that follows topics through filter service nodes (Waku filter v2,
 //! RFC 12) and publishes through lightpush (RFC 19), the service side ([`Service`]) that a
 //! relay node runs for its light clients, and store v3 ([`Store`], [`StoreClient`]). Each exchange is a request on a fresh libp2p stream and its response:
-//! [`LightRpc`] names them, `wire` sizes them. The engine carries them over the client's
-//! service links and feeds the relay's messages to the service.
+//! [`LightRpc`] names them, `wire` sizes them. A node runs its machines behind one surface,
+//! [`WakuNode`], which routes each transmission to its machine; the engine carries them over
+//! the node's service links and feeds the relay's messages to it.
 
 mod light;
+mod node;
 mod service;
 pub mod store;
 pub mod wire;
 
 pub use light::LightClient;
+pub use node::WakuNode;
 pub use service::Service;
 pub use store::{Store, StoreClient};
 
