@@ -48,6 +48,15 @@ pub(super) enum Carried {
     Light(LightRpc),
 }
 
+/// What a transmission carries while it is in its sender's partition: a gossipsub RPC in
+/// its slot of the slab, or a light protocol's inline. The one thing the wire path asks of
+/// a payload.
+#[derive(Clone, Copy)]
+pub(super) enum Payload {
+    Rpc(u32),
+    Light(LightRpc),
+}
+
 /// A partition's RPCs in flight, by slot. Slots are reused last-in first-out.
 #[derive(Default)]
 pub(super) struct Flights {

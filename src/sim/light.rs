@@ -5,13 +5,12 @@
 //! a store archives). A light-protocol transmission travels like an RPC (the sender's uplink, the
 //! link's latency, the receiver's downlink, loss), inline in its events.
 
-use super::event::{key, Event, RANK_ARRIVE, RANK_DELIVER, RANK_HEARTBEAT};
-use super::flight::{Carried, Outgoing};
+use super::event::{key, Event, RANK_DELIVER, RANK_HEARTBEAT};
+use super::flight::Payload;
 use super::partition::{Ctx, Partition};
 use crate::engine::EventQueue;
 use crate::ids::{MsgIdx, PeerId, SimTime};
 use crate::metrics::{classify_light, Direction};
-use crate::net::lost;
 use crate::protocol::waku::wire::{self, LightCtx};
 use crate::protocol::waku::{LightRpc, WakuNode, WakuOut};
 
@@ -206,7 +205,6 @@ impl Partition {
     /// Puts light transmission `rpc` from local node `p` to `to` on the network.
     fn light_send(&mut self, p: u32, to: PeerId, rpc: LightRpc, now: SimTime, cx: &Ctx<'_>) {
         let v = p as usize;
-        let from = self.nodes[v];
         let (size, overhead) = sized(rpc, cx);
         let cell = classify_light(&rpc, cx.msgs);
         let bytes = self.acct.on_light(
@@ -217,33 +215,7 @@ impl Partition {
             overhead,
             cx.measuring(now),
         );
-        let (first, last) = self.ifs.send(now, v, self.light.latency(v, to), bytes);
-        let count = self.tally[v].sent;
-        self.tally[v].sent += 1;
-        if lost(cx.sc.loss, cx.sc.seed, from, count) {
-            self.acct.dropped_total += bytes;
-            return;
-        }
-        let dest = cx.part[to.idx()];
-        if dest == self.id {
-            self.queue.push(
-                first,
-                key(to, RANK_ARRIVE, u64::from(from.0)),
-                Event::LightArrive {
-                    to: cx.local[to.idx()],
-                    from,
-                    rpc,
-                    last,
-                },
-            );
-        } else {
-            self.outbox[usize::from(dest)].push(Outgoing {
-                first,
-                last,
-                to,
-                from,
-                what: Carried::Light(rpc),
-            });
-        }
+        let latency = self.light.latency(v, to);
+        self.transmit(v, (to, latency), bytes, Payload::Light(rpc), now, cx);
     }
 }

@@ -7,7 +7,7 @@
 
 use super::conns::SlotTable;
 use super::event::{key, Event, RANK_ARRIVE, RANK_DELIVER, RANK_HEARTBEAT, RANK_VALIDATED};
-use super::flight::{Carried, Flights, Outgoing};
+use super::flight::{Carried, Flights, Outgoing, Payload};
 use super::light::LightNodes;
 use super::shortcuts::Carries;
 use crate::engine::{EventQueue, WheelQueue};
@@ -146,48 +146,90 @@ impl Partition {
 
     /// Takes a transmission from another partition.
     pub fn accept(&mut self, o: Outgoing, local: &[u32]) {
-        match o.what {
-            Carried::Rpc(flight) => {
-                let slot = self.flights.put(flight);
-                self.push_arrive(o.to, o.from, slot, o.first, o.last, local);
-            }
-            Carried::Light(rpc) => self.queue.push(
-                o.first,
-                key(o.to, RANK_ARRIVE, u64::from(o.from.0)),
-                Event::LightArrive {
-                    to: local[o.to.idx()],
-                    from: o.from,
-                    rpc,
-                    last: o.last,
-                },
-            ),
-        }
+        let payload = match o.what {
+            Carried::Rpc(flight) => Payload::Rpc(self.flights.put(flight)),
+            Carried::Light(rpc) => Payload::Light(rpc),
+        };
+        self.push_arrive(o.to, o.from, payload, o.first, o.last, local);
     }
 
-    /// Queues the arrival at `to` (a peer of this partition) of the RPC in `slot`: its first
-    /// byte at `first`, its last at `last`.
+    /// Queues the arrival at `to` (a peer of this partition) of `payload`: its first byte at
+    /// `first`, its last at `last`.
+    #[inline]
     fn push_arrive(
         &mut self,
         to: PeerId,
         from: PeerId,
-        slot: u32,
+        payload: Payload,
         first: SimTime,
         last: SimTime,
         local: &[u32],
     ) {
-        let f = &self.flights[slot];
-        self.queue.push(
-            first,
-            key(to, RANK_ARRIVE, u64::from(from.0)),
-            Event::Arrive {
-                to: local[to.idx()],
+        let k = key(to, RANK_ARRIVE, u64::from(from.0));
+        let to = local[to.idx()];
+        let ev = match payload {
+            Payload::Rpc(slot) => {
+                let f = &self.flights[slot];
+                Event::Arrive {
+                    to,
+                    from,
+                    slot,
+                    bytes: f.bytes,
+                    carries: Carries::of(&f.parts, self.shortcuts),
+                    last,
+                }
+            }
+            Payload::Light(rpc) => Event::LightArrive {
+                to,
                 from,
-                slot,
-                bytes: f.bytes,
-                carries: Carries::of(&f.parts, self.shortcuts),
+                rpc,
                 last,
             },
-        );
+        };
+        self.queue.push(first, k, ev);
+    }
+
+    /// Puts `bytes` of `payload` from local node `v` on the link to `to` (its one-way
+    /// latency beside it): booked on `v`'s uplink, then lost, queued for its arrival here, or
+    /// posted to its receiver's partition. The one way onto the network, whatever the
+    /// payload.
+    #[inline]
+    pub(super) fn transmit(
+        &mut self,
+        v: usize,
+        (to, latency): (PeerId, SimTime),
+        bytes: u64,
+        payload: Payload,
+        now: SimTime,
+        cx: &Ctx<'_>,
+    ) {
+        let from = self.nodes[v];
+        let (first, last) = self.ifs.send(now, v, latency, bytes);
+        let count = self.tally[v].sent;
+        self.tally[v].sent += 1;
+        if lost(cx.sc.loss, cx.sc.seed, from, count) {
+            self.acct.dropped_total += bytes;
+            if let Payload::Rpc(slot) = payload {
+                self.flights.release(slot);
+            }
+            return;
+        }
+        let dest = cx.part[to.idx()];
+        if dest == self.id {
+            self.push_arrive(to, from, payload, first, last, cx.local);
+        } else {
+            let what = match payload {
+                Payload::Rpc(slot) => Carried::Rpc(self.flights.take(slot)),
+                Payload::Light(rpc) => Carried::Light(rpc),
+            };
+            self.outbox[usize::from(dest)].push(Outgoing {
+                first,
+                last,
+                to,
+                from,
+                what,
+            });
+        }
     }
 
     /// Steps every event before `until`.
@@ -372,12 +414,9 @@ impl Partition {
         }
     }
 
-    /// Puts transmit `t` of local peer `p` on the network: sized, counted, booked on the
-    /// uplink, then lost, queued for its arrival here, or posted to its receiver's
-    /// partition.
+    /// Puts transmit `t` of local peer `p` on the network: sized, counted, then transmitted.
     fn send(&mut self, p: u32, t: Transmit, now: SimTime, cx: &Ctx<'_>) {
         let v = p as usize;
-        let from = self.nodes[v];
         let slot = self.flights.alloc();
         let parts = self.peers[v].transmit_parts(&t);
         let ctx = WireCtx {
@@ -399,26 +438,7 @@ impl Partition {
         let sent = f.parts.iter().zip(f.shares.iter().copied());
         self.acct
             .on_sent(PeerId(p), sent, overhead, cx.measuring(now), cx.msgs);
-        let (first, last) = self.ifs.send(now, v, self.conns.lat[conn], bytes);
-        let count = self.tally[v].sent;
-        self.tally[v].sent += 1;
-        if lost(cx.sc.loss, cx.sc.seed, from, count) {
-            self.acct.dropped_total += bytes;
-            self.flights.release(slot);
-            return;
-        }
-        let dest = cx.part[t.to.idx()];
-        if dest == self.id {
-            self.push_arrive(t.to, from, slot, first, last, cx.local);
-        } else {
-            let flight = self.flights.take(slot);
-            self.outbox[usize::from(dest)].push(Outgoing {
-                first,
-                last,
-                to: t.to,
-                from,
-                what: Carried::Rpc(flight),
-            });
-        }
+        let latency = self.conns.lat[conn];
+        self.transmit(v, (t.to, latency), bytes, Payload::Rpc(slot), now, cx);
     }
 }
