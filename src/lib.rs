@@ -14,6 +14,7 @@ pub mod message;
 pub mod metrics;
 pub mod model;
 pub mod net;
+pub mod output;
 pub mod prefetch;
 pub mod protocol;
 pub mod report;

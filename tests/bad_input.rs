@@ -1550,8 +1550,8 @@ fn a_nanosecond_link_does_not_make_nanosecond_windows() {
         .unwrap()
         .run(&mut |_, _| {});
     let files = |o: &gossipsim::RunOutput| {
-        let sum = gossipsim::report::Summary::new(&s, o);
-        gossipsim::report::render_files(&s, o, &sum)
+        let sum = gossipsim::output::Summary::new(&s, o);
+        gossipsim::output::render_files(&s, o, &sum)
     };
     assert_eq!(files(&one), files(&two));
 }
@@ -1598,8 +1598,8 @@ fn instants_beyond_the_end_never_arrive_and_never_wrap() {
             );
         }
         let files = |o: &gossipsim::RunOutput| {
-            let sm = gossipsim::report::Summary::new(&s, o);
-            gossipsim::report::render_files(&s, o, &sm)
+            let sm = gossipsim::output::Summary::new(&s, o);
+            gossipsim::output::render_files(&s, o, &sm)
         };
         assert_eq!(files(&one), files(&two), "{lat} {up}");
     }

@@ -3,8 +3,8 @@
 //! results in place until it is complete, refuses a bad location before simulating, and
 //! `compare` and `report` read only a folder its manifest vouches for.
 
-use gossipsim::report::folder::{host, MANIFEST};
-use gossipsim::report::RESULT_FILES;
+use gossipsim::output::folder::{host, MANIFEST};
+use gossipsim::output::RESULT_FILES;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -225,7 +225,7 @@ fn a_commit_killed_between_its_renames_leaves_the_previous_result_recoverable() 
     std::fs::rename(d.join("r"), &old).unwrap();
     std::fs::create_dir(d.join(format!(".r.tmp-{}-{dead}", host()))).unwrap();
     // A reservation given up (a run refused after reserving) leaves the previous in place.
-    drop(gossipsim::report::folder::reserve(&d.join("r"), false).unwrap());
+    drop(gossipsim::output::folder::reserve(&d.join("r"), false).unwrap());
     assert_eq!(std::fs::read(d.join("r").join(MANIFEST)).unwrap(), before);
     assert!(!old.exists());
     assert!(run_in(d, &["compare", "r"]).status.success());

@@ -13,7 +13,7 @@
 //! seeds: `GOSSIPSIM_FUZZ_SECS=1800 cargo test --release --test fuzz -- --nocapture`
 //! (README, "Tests and CI").
 
-use gossipsim::report::{render_files, Summary};
+use gossipsim::output::{render_files, Summary};
 use gossipsim::scenario::{parse_str, Per, Scenario};
 use gossipsim::Sim;
 use proptest::prelude::*;
@@ -926,7 +926,7 @@ fn output_case_holds(dir: &std::path::Path, target: &str) -> Result<(), TestCase
         t => d.join(t),
     };
     let before = listing(&d);
-    match gossipsim::report::write_file(&path, b"bytes") {
+    match gossipsim::output::write_file(&path, b"bytes") {
         Ok(()) => {
             let real = path.canonicalize().unwrap();
             let m = std::fs::metadata(&real).unwrap();

@@ -4,8 +4,8 @@
 //! end through the binary.
 
 use gossipsim::model::{Case, Version};
+use gossipsim::output::{folder, render_files, run_id, Summary};
 use gossipsim::report::compare::{by_key, compare};
-use gossipsim::report::{folder, render_files, run_id, Summary};
 use gossipsim::Sim;
 use std::path::Path;
 use std::process::Command;

@@ -4,7 +4,7 @@
 //! installed (required in CI: `GOSSIPSIM_REQUIRE_CHROMIUM=1`), the page renders in headless
 //! Chromium to a screenshot that is not blank.
 
-use gossipsim::report::folder;
+use gossipsim::output::folder;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -2,7 +2,7 @@
 //! every subscriber without loss, byte conservation, determinism, stream independence.
 
 use gossipsim::metrics::{Direction, Kind};
-use gossipsim::report::{render_files, Summary};
+use gossipsim::output::{render_files, Summary};
 use gossipsim::scenario::parse_str;
 use gossipsim::{PeerId, Scenario, Sim, SimTime, TopicId};
 use proptest::prelude::*;
@@ -1170,7 +1170,7 @@ fn a_replayed_topology_reruns_the_same_network() {
         graph.edges
     );
     let strip = |sc: &Scenario| -> Vec<(&'static str, String)> {
-        let id = gossipsim::report::run_id(sc);
+        let id = gossipsim::output::run_id(sc);
         files(sc)
             .into_iter()
             .filter(|(name, _)| *name != "scenario.resolved.toml")
@@ -1213,7 +1213,7 @@ fn every_stacks_rules_run_the_same_on_any_path() {
         for m in out.delivery.msgs.iter().filter(|m| m.measured) {
             assert_eq!(m.delivered, m.expected, "{}", sc.preset);
         }
-        let id = gossipsim::report::run_id(&sc);
+        let id = gossipsim::output::run_id(&sc);
         let (_, bw) = files(&sc)
             .into_iter()
             .find(|(n, _)| *n == "bandwidth.csv")

@@ -7,7 +7,7 @@
 
 use crate::estimate::{gib, peak_rss};
 use crate::ids::SimTime;
-use crate::report::{render_files, Summary};
+use crate::output::{render_files, Summary};
 use crate::rng::fnv1a64;
 use crate::scenario::{self, Override, Source};
 use crate::sim::{Options, Sim};
@@ -258,7 +258,7 @@ pub fn bench(
             w.serialize(r)?;
         }
         let bytes = w.into_inner().context("writing the benchmark CSV")?;
-        crate::report::write_file(path, &bytes)?;
+        crate::output::write_file(path, &bytes)?;
     }
     Ok(())
 }

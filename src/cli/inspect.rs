@@ -206,7 +206,7 @@ impl TopologyArgs {
         }
         let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
         match self.out {
-            Some(path) => crate::report::write_file(&path, &bytes)?,
+            Some(path) => crate::output::write_file(&path, &bytes)?,
             None => out!("{}", String::from_utf8(bytes).expect("digits and commas")),
         }
         Ok(())

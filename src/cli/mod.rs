@@ -24,6 +24,7 @@ macro_rules! out {
 }
 
 mod bench;
+mod check;
 mod inspect;
 mod report;
 mod run;

@@ -118,14 +118,14 @@ impl CheckArgs {
             add,
         } = self;
         if update {
-            out!("{}", report::check::update(&baseline, &add)?);
+            out!("{}", super::check::update(&baseline, &add)?);
             outln!("written    {}", baseline.display());
             return Ok(());
         }
         if !add.is_empty() {
             anyhow::bail!("--add only goes with --update");
         }
-        let r = report::check::check(&baseline, tolerance)?;
+        let r = super::check::check(&baseline, tolerance)?;
         out!("{}", r.text);
         if r.failures > 0 {
             anyhow::bail!("{} pinned number(s) moved; if the change is intended, run `gossipsim check {} --update`", r.failures, baseline.display());

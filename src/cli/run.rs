@@ -2,7 +2,7 @@
 //! the summary on stdout, the result files in a folder.
 
 use super::threads_or_all;
-use crate::report::{self, folder, Summary};
+use crate::output::{self, folder, Summary};
 use crate::scenario::{Override, Scenario, Source};
 use crate::sim::{Options, Sim};
 use anyhow::{Context, Result};
@@ -199,8 +199,8 @@ fn run(sc: Scenario, target: folder::Reserved, quiet: bool, opts: Options) -> Re
     }
     let wall = started.elapsed().as_secs_f64();
     let summary = Summary::new(&sc, &output);
-    let files = report::render_files(&sc, &output, &summary);
-    let out_dir = target.commit(&report::run_id(&sc), &files)?;
+    let files = output::render_files(&sc, &output, &summary);
+    let out_dir = target.commit(&output::run_id(&sc), &files)?;
     if !quiet {
         out!("{}", summary.text);
         outln!(

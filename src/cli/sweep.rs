@@ -5,7 +5,7 @@
 
 use super::threads_or_all;
 use crate::estimate::{available_memory, estimate, gib};
-use crate::report::{folder, write_file};
+use crate::output::{folder, write_file};
 use crate::scenario::Override;
 use crate::sim::Options;
 use crate::sweep::{self, Emit, K8s, Plan, State, Task};
@@ -399,7 +399,7 @@ fn collect(plan: &Plan, out: &Path, quiet: bool, report: bool) -> Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let tables = [("sweep.csv", c.sweep_csv), ("sweep-stats.csv", c.stats_csv)];
     // The tables, then the manifest that `report` verifies them by.
-    let id = crate::report::run_id_of(&String::from_utf8_lossy(&tables[0].1));
+    let id = crate::output::run_id_of(&String::from_utf8_lossy(&tables[0].1));
     let manifest = folder::manifest(&id, &tables);
     for (name, bytes) in tables.iter().chain([&(folder::MANIFEST, manifest)]) {
         let p = out.join(name);

@@ -5,7 +5,7 @@
 //! `clean_stale`.
 
 use super::SweepError;
-use crate::report::{self, folder, Summary};
+use crate::output::{self, folder, Summary};
 use crate::scenario::Scenario;
 use crate::sim::{Options, Sim};
 use std::path::{Path, PathBuf};
@@ -25,9 +25,9 @@ pub enum State {
 
 /// The state of `dir` for scenario `sc`.
 pub fn state(dir: &Path, sc: &Scenario) -> State {
-    match folder::verify_run(dir) {
+    match crate::report::verify::verify_run(dir) {
         Err(_) => State::Missing,
-        Ok(id) if id == report::run_id(sc) => State::Complete,
+        Ok(id) if id == output::run_id(sc) => State::Complete,
         Ok(_) => State::Stale,
     }
 }
@@ -46,8 +46,8 @@ pub fn run(sc: &Scenario, dir: &Path, opts: Options) -> Result<State, SweepError
         .map_err(|e| SweepError::Task(format!("{}: {e}", dir.display())))?
         .run(&mut |_, _| {});
     let summary = Summary::new(&sc, &output);
-    let files = report::render_files(&sc, &output, &summary);
-    target.commit(&report::run_id(&sc), &files)?;
+    let files = output::render_files(&sc, &output, &summary);
+    target.commit(&output::run_id(&sc), &files)?;
     Ok(before)
 }
 

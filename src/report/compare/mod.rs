@@ -184,7 +184,7 @@ fn load_run(dir: &Path, version: Version, case: Option<Case>) -> Result<(Scenari
             dir.display()
         ));
     }
-    super::folder::verify_run(dir)?;
+    super::verify::verify_run(dir)?;
     let sc = scenario::load(&resolved)?;
     let case = case.unwrap_or_else(|| default_case(&sc));
     if !case.in_version(version) {
@@ -546,7 +546,7 @@ pub fn write_csv(dir: &Path, c: &Comparison, tolerance: f64) -> Result<()> {
         ])?;
     }
     let bytes = w.into_inner().expect("writing to memory");
-    super::write_file(&dir.join("compare.csv"), &bytes)
+    crate::output::write_file(&dir.join("compare.csv"), &bytes)
 }
 
 /// Rows keyed for tests.

@@ -20,10 +20,10 @@ use std::path::{Path, PathBuf};
 pub fn report(dir: &Path, out: Option<&Path>) -> Result<Vec<PathBuf>, ReportError> {
     let out = out.map_or_else(|| dir.join("report"), Path::to_path_buf);
     if dir.join("sweep.csv").is_file() {
-        super::folder::verify(dir, &["sweep.csv", "sweep-stats.csv"])?;
+        super::verify::verify(dir, &["sweep.csv", "sweep-stats.csv"])?;
         write(&out, &sweep::page(dir)?)
     } else if dir.join("summary.csv").is_file() {
-        super::folder::verify_run(dir)?;
+        super::verify::verify_run(dir)?;
         write(&out, &run::page(dir)?)
     } else {
         Err(invalid!(
@@ -65,7 +65,8 @@ fn scenario_name(resolved: &str) -> Option<String> {
 /// then put in place of a previous report whole (see `folder`), so that a report killed
 /// half-way, or on a full disk, leaves the previous one, never figures of two runs.
 fn write(out: &Path, page: &Page) -> Result<Vec<PathBuf>, ReportError> {
-    let target = super::folder::reserve_for(out, super::folder::Holds::Report, false)?;
+    let target =
+        crate::output::folder::reserve_for(out, crate::output::folder::Holds::Report, false)?;
     let mut files = vec![("report.html".to_string(), page.html.clone().into_bytes())];
     for (c, svg) in &page.figures.0 {
         let png = c.png().map_err(ReportError::Invalid)?;

@@ -3,8 +3,8 @@
 //! deterministic and bit-identical across platforms, so the default tolerance is zero: any
 //! move is a behaviour change, to be explained or accepted with `--update`.
 
-use super::{invalid, Doing, ReportError};
-use crate::report::Summary;
+use crate::output::Summary;
+use crate::output::{invalid, Doing, ReportError};
 use crate::scenario;
 use crate::sim::Sim;
 use std::fmt::Write;
@@ -224,6 +224,6 @@ pub fn update(path: &Path, add: &[String]) -> Result<String> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).doing(|| format!("creating {}", dir.display()))?;
     }
-    super::write_file(path, &bytes)?;
+    crate::output::write_file(path, &bytes)?;
     Ok(text)
 }
