@@ -116,3 +116,87 @@ fn every_import_points_down() {
         wrong.join("\n")
     );
 }
+
+/// The files of `sim/`, bottom to top: a file names (`super::file`) only files below it.
+/// `mod.rs` is the module's root (it declares every file, and its own items are the
+/// module's surface), so it is not on the list. Files that add `impl Partition` blocks sit
+/// above `partition.rs`; nothing below names them (issue 33, item 4: the circles
+/// `build` ↔ `services` and `event` → `shortcuts` → `partition` → `light` → `event`).
+const SIM_FILES: &[&[&str]] = &[
+    &["carries", "conns", "flight", "streams", "waku"],
+    &["event"],
+    &["partition"],
+    &["light", "shortcuts"],
+    &["prefetch"],
+    &["publisher"],
+    &["parallel"],
+    &["services"],
+    &["build"],
+];
+
+/// The files of `sim/` a line names through `super::` (alone or in a `super::{...}` list).
+fn sim_files_named(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, _) in line.match_indices("super::") {
+        let rest = &line[i + "super::".len()..];
+        let names: Vec<&str> = match rest.strip_prefix('{') {
+            Some(list) => list
+                .split('}')
+                .next()
+                .unwrap_or("")
+                .split(',')
+                .map(|n| n.trim().split("::").next().unwrap_or("").trim())
+                .collect(),
+            None => vec![rest
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .next()
+                .unwrap_or("")],
+        };
+        out.extend(
+            names
+                .into_iter()
+                .filter(|n| SIM_FILES.iter().any(|l| l.contains(n)))
+                .map(str::to_string),
+        );
+    }
+    out
+}
+
+#[test]
+fn files_inside_sim_point_down() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/sim");
+    let level = |f: &str| SIM_FILES.iter().position(|l| l.contains(&f));
+    let mut wrong = Vec::new();
+    let mut files = 0;
+    for e in std::fs::read_dir(&dir).expect("src/sim is readable") {
+        let p = e.expect("an entry").path();
+        let name = p
+            .file_stem()
+            .expect("a file")
+            .to_string_lossy()
+            .into_owned();
+        if name == "mod" {
+            continue;
+        }
+        files += 1;
+        let own = level(&name)
+            .unwrap_or_else(|| panic!("src/sim/{name}.rs is not in SIM_FILES: place it"));
+        let text = std::fs::read_to_string(&p).expect("a source file is readable");
+        for (n, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("//") {
+                continue;
+            }
+            for m in sim_files_named(line) {
+                if m != name && level(&m).expect("listed") >= own {
+                    wrong.push(format!("src/sim/{name}.rs:{}: names {m}", n + 1));
+                }
+            }
+        }
+    }
+    assert_eq!(files, SIM_FILES.iter().map(|l| l.len()).sum::<usize>());
+    assert!(
+        wrong.is_empty(),
+        "sim/ files that name a file at or above their own level:\n{}",
+        wrong.join("\n")
+    );
+}

@@ -5,11 +5,12 @@
 //! one part of a scenario does not shift the draws of another.
 
 use super::conns::SlotTable;
-use super::light::LightNodes;
 use super::parallel::{cut_latency, hand_over, partition, MAX_WINDOW, MIN_WINDOW};
 use super::partition::{Ctx, Partition};
 use super::publisher::Publisher;
 use super::services;
+use super::streams::Stream;
+use super::waku::LightNodes;
 use super::{Options, Sim, SimError, World};
 use crate::ids::{ClassId, PeerId, SimTime, TopicId};
 use crate::message::MessageTable;
@@ -21,73 +22,6 @@ use crate::rng::{SimRng, Streams};
 use crate::scenario::{LatencySpec, Scenario, Selector, TopologySpec};
 use crate::traffic::Generator;
 use std::sync::Arc;
-
-/// The random streams a run draws from, each derived from the master seed and its name (and
-/// an index: the peer, topic or traffic class). The names are part of the derivation:
-/// renaming one changes every result drawn from it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stream {
-    /// Each node's class.
-    NodeClasses,
-    /// Each node's region (regional latency only).
-    Regions,
-    /// The connection graph.
-    Topology,
-    /// Each link's latency.
-    Latency,
-    /// Each peer's first heartbeat.
-    HeartbeatPhase,
-    /// A peer's mesh and fanout choices (index: the peer).
-    PeerMesh,
-    /// A peer's draws that traffic triggers (index: the peer).
-    PeerTraffic,
-    /// Which nodes subscribe to a topic (index: the topic).
-    TopicSubscribers,
-    /// Which nodes publish a traffic class (index: the class).
-    Publishers,
-    /// A traffic class's arrivals and sizes (index: the class).
-    Traffic,
-    /// Which service nodes each light client uses.
-    ServicePeers,
-    /// Each service link's latency.
-    ServiceLatency,
-    /// A light client's first filter ping (index: the node).
-    LightPhase,
-    /// Which store node each store client asks.
-    StorePeers,
-    /// Each new store link's latency.
-    StoreLatency,
-    /// A store client's first check (index: the node).
-    StorePhase,
-}
-
-impl Stream {
-    pub fn name(self) -> &'static str {
-        match self {
-            Stream::NodeClasses => "node_classes",
-            Stream::Regions => "regions",
-            Stream::Topology => "topology",
-            Stream::Latency => "latency",
-            Stream::HeartbeatPhase => "heartbeat_phase",
-            Stream::PeerMesh => "peer_mesh",
-            Stream::PeerTraffic => "peer_traffic",
-            Stream::TopicSubscribers => "topic_subscribers",
-            Stream::Publishers => "publishers",
-            Stream::Traffic => "traffic",
-            Stream::ServicePeers => "service_peers",
-            Stream::ServiceLatency => "service_latency",
-            Stream::LightPhase => "light_phase",
-            Stream::StorePeers => "store_peers",
-            Stream::StoreLatency => "store_latency",
-            Stream::StorePhase => "store_phase",
-        }
-    }
-
-    /// Instance `index` of this stream under `streams`' master seed.
-    pub fn of(self, streams: &Streams, index: u64) -> SimRng {
-        streams.stream(self.name(), index)
-    }
-}
 
 /// Who every node is: its class and its region.
 struct Nodes {

@@ -6,7 +6,7 @@
 //! publication or validation), never of which partition or thread pushed it first: that is
 //! what makes a run's output independent of the number of partitions.
 
-use super::shortcuts::Carries;
+use super::carries::Carries;
 use crate::ids::{MsgIdx, PeerId, SimTime, MAX_NODES};
 use crate::protocol::waku::LightRpc;
 

@@ -1,8 +1,7 @@
-//! Light clients and the service nodes that serve them, store clients and store nodes,
-//! inside a partition: each node's light client, service, store client and store (from
-//! `protocol::waku`), its service and store links, and what their outputs become
-//! (transmissions on those links, deliveries, messages a service relays or pushes, messages
-//! a store archives). A light-protocol transmission travels like an RPC (the sender's uplink, the
+//! What a partition's Waku machines (`waku`, `protocol::waku::WakuNode`) are fed and what
+//! their outputs become: transmissions on service and store links (through the one
+//! `Partition::transmit`), deliveries, messages a service relays or pushes, messages a store
+//! archives. A light-protocol transmission travels like an RPC (the sender's uplink, the
 //! link's latency, the receiver's downlink, loss), inline in its events.
 
 use super::event::{key, Event, RANK_DELIVER, RANK_HEARTBEAT};
@@ -12,42 +11,7 @@ use crate::engine::EventQueue;
 use crate::ids::{MsgIdx, PeerId, SimTime};
 use crate::metrics::{classify_light, Direction};
 use crate::protocol::waku::wire::{self, LightCtx};
-use crate::protocol::waku::{LightRpc, WakuNode, WakuOut};
-
-/// The request-response side of a partition's nodes, by local index (empty when the run
-/// has no light or store client).
-#[derive(Default)]
-pub(super) struct LightNodes {
-    /// Each node's Waku machines.
-    pub nodes: Vec<WakuNode>,
-    /// A store node's pages answered and hashes sent while measuring.
-    pub served: Vec<(u64, u64)>,
-    /// Each node's service and store links: (other end, one-way latency), sorted by the
-    /// other end.
-    pub links: Vec<Vec<(PeerId, SimTime)>>,
-}
-
-impl LightNodes {
-    /// Local node `v`'s store: messages archived, (pages answered, hashes sent) while
-    /// measuring. `None` for a node that stores nothing.
-    pub fn store_load(&self, v: usize) -> Option<(u64, (u64, u64))> {
-        let archived = self.nodes.get(v)?.archived_total()?;
-        Some((archived as u64, self.served[v]))
-    }
-
-    /// Whether node `v` follows `topic` as a light client (publishes there by lightpush).
-    pub fn follows(&self, v: usize, topic: crate::ids::TopicId) -> bool {
-        self.nodes.get(v).is_some_and(|n| n.follows(topic))
-    }
-
-    fn latency(&self, v: usize, to: PeerId) -> SimTime {
-        let row = &self.links[v];
-        let i = row
-            .binary_search_by_key(&to, |l| l.0)
-            .expect("light transmissions go over service links");
-        row[i].1
-    }
-}
+use crate::protocol::waku::{LightRpc, WakuOut};
 
 /// Bytes of `rpc` on the wire, and the transport's below it.
 fn sized(rpc: LightRpc, cx: &Ctx<'_>) -> (u32, u32) {

@@ -15,6 +15,7 @@
 //! and every shared counter is a sum or a maximum. Nor does it depend on the shortcuts.
 
 mod build;
+mod carries;
 mod conns;
 mod event;
 mod flight;
@@ -25,8 +26,11 @@ mod prefetch;
 mod publisher;
 mod services;
 mod shortcuts;
+mod streams;
+mod waku;
 
-pub use build::{connections, peering, Peering, Stream, TopicPeering};
+pub use build::{connections, peering, Peering, TopicPeering};
+pub use streams::Stream;
 
 use crate::engine::EventQueue;
 use crate::ids::{PeerId, SimTime, TopicId};

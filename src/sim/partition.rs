@@ -5,11 +5,11 @@
 //! arithmetic to `rpc` and `net`, counting to `metrics`; what may be settled on arrival
 //! without a delivery event lives in `shortcuts`, cache hints in `prefetch`.
 
+use super::carries::Carries;
 use super::conns::SlotTable;
 use super::event::{key, Event, RANK_ARRIVE, RANK_DELIVER, RANK_HEARTBEAT, RANK_VALIDATED};
 use super::flight::{Carried, Flights, Outgoing, Payload};
-use super::light::LightNodes;
-use super::shortcuts::Carries;
+use super::waku::LightNodes;
 use crate::engine::{EventQueue, WheelQueue};
 use crate::ids::{MsgIdx, PeerId, SimTime};
 use crate::message::MessageTable;

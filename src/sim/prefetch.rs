@@ -4,9 +4,9 @@
 //! peer, interfaces and counts, and, behind the peer's pointers, a seen-cache word, a
 //! neighbour record, the IDONTWANT FIFO's tail.
 
+use super::carries::Carries;
 use super::event::Event;
 use super::partition::Partition;
-use super::shortcuts::Carries;
 use crate::ids::PeerId;
 use crate::prefetch::{prefetch, prefetch_lines};
 use crate::protocol::gossipsub::{Peer, RpcPart};

@@ -4,8 +4,8 @@
 //! clients, services, store clients and stores. Its own streams, so that a scenario's
 //! relays draw the same with these as without.
 
-use super::build::Stream;
-use super::light::LightNodes;
+use super::streams::Stream;
+use super::waku::LightNodes;
 use super::SimError;
 use crate::ids::{PeerId, SimTime, TopicId};
 use crate::net::{latency, Links};
