@@ -834,7 +834,7 @@ fn bad_light_clients() {
         (with_light("topics = [\"a\"]", "service = \"fleet\"\ngossipsub = { mesh_n = 8 }"), "node_class[1].gossipsub", "a light node runs no relay"),
         (with_light("topics = [\"a\"]", "service = \"fleet\"\nfilter_slots = 4"), "node_class[1].filter_slots", "a light node runs no relay"),
         (with_light("topics = [\"a\"]\nservice_peers = 2", "service = \"fleet\""), "node_class[0].service_peers", "only for role = \"light\""),
-        (with_light("topics = [\"a\"]\nrole = \"archive\"", "service = \"fleet\""), "node_class[0].role", "unknown role \"archive\""),
+        (with_light("topics = [\"a\"]\nrole = \"archive\"", "service = \"fleet\""), "node_class[0].role", "\"archive\" is not one of \"relay\", \"light\", \"store\""),
         (
             with_light("topics = [\"a\"]", "service = \"fleet\"").replace(
                 "kind = \"random_dial\"\noutbound = 5\nmax_connections = 20",

@@ -99,27 +99,20 @@ pub struct NodeClass {
     pub store: Option<StoreSpec>,
 }
 
-/// What a node does in the network.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// A gossipsub relay (it may serve light clients).
-    Relay,
-    /// No relay: it follows its topics by filter and publishes by lightpush through
-    /// service nodes.
-    Light,
-    /// A relay that also keeps its topics' messages and answers store queries.
-    Store,
-}
+crate::word_enum!(
+    /// What a node does in the network.
+    Role {
+        /// A gossipsub relay (it may serve light clients).
+        Relay = "relay",
+        /// No relay: it follows its topics by filter and publishes by lightpush through
+        /// service nodes.
+        Light = "light",
+        /// A relay that also keeps its topics' messages and answers store queries.
+        Store = "store",
+    }
+);
 
 impl Role {
-    pub fn name(self) -> &'static str {
-        match self {
-            Role::Relay => "relay",
-            Role::Light => "light",
-            Role::Store => "store",
-        }
-    }
-
     /// Whether its nodes run the relay (gossipsub) on some topic.
     pub fn relays(self) -> bool {
         match self {
@@ -206,16 +199,17 @@ pub struct TrafficClass {
     pub stop: Option<SimTime>,
 }
 
-/// Who in a topic receives a class's messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Audience {
-    /// Every node in the topic: its relays and the light clients that follow it.
-    All,
-    /// Its relays only: the messages are addressed to a few (a user's own devices, a 1:1
-    /// peer, a requester), so a light client, which filters by content topic, follows none
-    /// of them. Its addressee's own copy is not modelled.
-    Relays,
-}
+crate::word_enum!(
+    /// Who in a topic receives a class's messages.
+    Audience {
+        /// Every node in the topic: its relays and the light clients that follow it.
+        All = "all",
+        /// Its relays only: the messages are addressed to a few (a user's own devices, a 1:1
+        /// peer, a requester), so a light client, which filters by content topic, follows
+        /// none of them. Its addressee's own copy is not modelled.
+        Relays = "relays",
+    }
+);
 
 /// status-go's segmentation (`protocol/common/message_segmentation.go`): a payload above
 /// `size` goes out as ceil(payload / size) messages of `size` (the last one the rest), and

@@ -3,6 +3,7 @@
 //! `validate.rs` turns them into a [`super::Scenario`]. Every field is optional where a default
 //! exists, so that the resolved scenario (every default filled in) is the same type.
 
+use super::{Arrival, Audience, Per, Role};
 use crate::protocol::gossipsub::rpc::{Transport, WakuEnvelope};
 use crate::units::{Bandwidth, Duration, RateStr, Size};
 use serde::de::{self, MapAccess, Visitor};
@@ -116,14 +117,14 @@ pub struct RawModelClass {
     /// The model's shard it goes on (mapped by `[traffic_model] topics`).
     pub shard: Option<String>,
     pub rate: Option<RateStr>,
-    pub per: Option<String>,
+    pub per: Option<Per>,
     pub size: Option<RawSize>,
     /// Instead of `size`: bytes per community member.
     pub size_per_member: Option<Size>,
     pub segment: Option<Size>,
     pub parity: Option<f64>,
-    pub arrival: Option<String>,
-    pub to: Option<String>,
+    pub arrival: Option<Arrival>,
+    pub to: Option<Audience>,
     /// Where its numbers come from.
     pub source: Option<String>,
 }
@@ -151,11 +152,32 @@ macro_rules! raw_gossipsub {
 
 crate::protocol::gossipsub::gossipsub_params!(raw_gossipsub);
 
+crate::word_enum!(
+    /// How the connections are made (`[topology] kind`).
+    TopologyKind {
+        RandomDial = "random_dial",
+        ShardAware = "shard_aware",
+        RandomRegular = "random_regular",
+        StaticMesh = "static_mesh",
+        File = "file",
+    }
+);
+
+crate::word_enum!(
+    /// How link latencies are drawn (`[latency] kind`).
+    LatencyKind {
+        Fixed = "fixed",
+        Uniform = "uniform",
+        Normal = "normal",
+        Lognormal = "lognormal",
+        Regions = "regions",
+    }
+);
+
 #[derive(Debug, Clone, Deserialize, Serialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawTopology {
-    /// random_dial | shard_aware | random_regular | static_mesh | file
-    pub kind: Option<String>,
+    pub kind: Option<TopologyKind>,
     pub outbound: Option<u64>,
     pub max_connections: Option<u64>,
     pub degree: Option<u64>,
@@ -170,8 +192,7 @@ pub struct RawTopology {
 #[derive(Debug, Clone, Deserialize, Serialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawLatency {
-    /// fixed | uniform | normal | lognormal | regions
-    pub kind: Option<String>,
+    pub kind: Option<LatencyKind>,
     pub value: Option<Duration>,
     pub min: Option<Duration>,
     pub max: Option<Duration>,
@@ -246,8 +267,7 @@ pub struct RawNodeClass {
     /// With regional latency: this class's region weights.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub regions: BTreeMap<String, f64>,
-    /// relay | light | store
-    pub role: Option<String>,
+    pub role: Option<Role>,
     /// A light class: the class whose nodes serve it (filter and lightpush).
     pub service: Option<String>,
     /// A light class: service nodes per client.
@@ -281,18 +301,16 @@ pub struct RawTraffic {
     pub class: Option<String>,
     pub topic: Option<String>,
     pub rate: Option<RateStr>,
-    /// node | network
-    pub per: Option<String>,
+    pub per: Option<Per>,
     pub size: Option<RawSize>,
     pub publishers: Option<RawSelector>,
-    /// poisson | periodic
-    pub arrival: Option<String>,
+    pub arrival: Option<Arrival>,
     /// Messages above this payload go out in segments of it (status-go's segmentation).
     pub segment: Option<Size>,
     /// With `segment`: parity segments per data segment (Reed-Solomon).
     pub parity: Option<f64>,
-    /// all | relays: who in the topic receives it.
-    pub to: Option<String>,
+    /// Who in the topic receives it.
+    pub to: Option<Audience>,
     /// Publishing begins this long after the run's start (default 0).
     pub start: Option<Duration>,
     /// And ends this long after it (default: with the measured period).

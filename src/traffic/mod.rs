@@ -8,17 +8,21 @@ use crate::units::Rate;
 use rand::distributions::{Distribution, WeightedIndex};
 use rand::Rng;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Per {
-    Node,
-    Network,
-}
+crate::word_enum!(
+    /// Whether a class's rate is each publisher's or the whole network's.
+    Per {
+        Node = "node",
+        Network = "network",
+    }
+);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Arrival {
-    Poisson,
-    Periodic,
-}
+crate::word_enum!(
+    /// How a class's publications are spaced.
+    Arrival {
+        Poisson = "poisson",
+        Periodic = "periodic",
+    }
+);
 
 /// Payload size distribution (bytes).
 #[derive(Debug, Clone, PartialEq)]

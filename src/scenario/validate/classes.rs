@@ -167,17 +167,7 @@ impl Validator<'_> {
     /// Class `i`'s role, and that it sets only keys its role takes.
     fn class_role(&self, i: usize, c: &RawNodeClass, topology: &TopologySpec) -> R<Role> {
         let p = |f: &str| format!("node_class[{i}].{f}");
-        let role = match c.role.as_deref().unwrap_or("relay") {
-            "relay" => Role::Relay,
-            "light" => Role::Light,
-            "store" => Role::Store,
-            o => {
-                return self.err(
-                    p("role"),
-                    format!("unknown role \"{o}\" (known: relay, light, store)"),
-                )
-            }
-        };
+        let role = c.role.unwrap_or(Role::Relay);
         let light_keys = [
             ("service", c.service.is_some()),
             ("service_peers", c.service_peers.is_some()),
@@ -386,7 +376,7 @@ impl Validator<'_> {
             if st.role != Role::Store {
                 return self.err(
                     p("store"),
-                    format!("class \"{name}\" has role \"{}\": the class asked must have role = \"store\"", st.role.name()),
+                    format!("class \"{name}\" has role \"{}\": the class asked must have role = \"store\"", st.role.word()),
                 );
             }
             if st.count == 0 {

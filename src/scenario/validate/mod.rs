@@ -170,6 +170,17 @@ struct Validator<'a> {
 
 type R<T> = Result<T, ScenarioError>;
 
+/// Content topics on each of `topics` topics: one per traffic class published there (one
+/// where none is).
+fn content_topics(topics: usize, traffic: &[TrafficClass]) -> Vec<u16> {
+    (0..topics)
+        .map(|t| {
+            let n = traffic.iter().filter(|c| c.topic.idx() == t).count();
+            n.clamp(1, usize::from(u16::MAX)) as u16
+        })
+        .collect()
+}
+
 impl Validator<'_> {
     /// Refuses more than 65535 `what` at `path`: their ids are 16-bit.
     fn at_most_u16(&self, path: &str, n: usize, what: &str) -> R<()> {
@@ -258,29 +269,6 @@ impl Validator<'_> {
         Ok(())
     }
 
-    /// Under shard-aware peering a relay class in no topic connects to no one: a traffic
-    /// class that may draw its publishers there publishes into nothing (it pulled a run's
-    /// delivery ratio to 0.92 without a word).
-    fn publishers_connect(&self, traffic: &[TrafficClass], classes: &[NodeClass]) -> R<()> {
-        let isolated = |k: usize| {
-            let c = &classes[k];
-            c.count > 0 && c.role.relays() && c.topics.as_ref().is_some_and(Vec::is_empty)
-        };
-        for (i, t) in traffic.iter().enumerate() {
-            let hit = match &t.publishers {
-                Selector::Classes(ks) => ks.iter().copied().find(|&k| isolated(k)),
-                Selector::All | Selector::Fraction(_) => (0..classes.len()).find(|&k| isolated(k)),
-            };
-            if let Some(k) = hit {
-                return self.err(
-                    format!("traffic[{i}].publishers"),
-                    format!("may pick nodes of class \"{}\", which is in no topic: under topology.kind = \"shard_aware\" its nodes connect to no one, so their publications reach nobody (name the publishing classes, or give that class topics)", classes[k].name),
-                );
-            }
-        }
-        Ok(())
-    }
-
     /// A period of a per-node timer, at least `floor` (`why` says what the floor keeps).
     fn period(&self, path: &str, d: SimTime, floor: SimTime, why: &str) -> R<SimTime> {
         if d < floor {
@@ -289,7 +277,8 @@ impl Validator<'_> {
         Ok(d)
     }
 
-    fn scenario(&self, raw: RawScenario, default_name: &str) -> R<Scenario> {
+    /// The run's name (a folder name) and its node count.
+    fn name_and_nodes(&self, raw: &RawScenario, default_name: &str) -> R<(String, u32)> {
         let name = raw.name.clone().unwrap_or_else(|| default_name.to_string());
         if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
             return self.err(
@@ -307,6 +296,11 @@ impl Validator<'_> {
             }
             Some(n) => n as u32,
         };
+        Ok((name, nodes))
+    }
+
+    /// `[time]`: warm-up, measured duration, drain.
+    fn time(&self, raw: &RawScenario) -> R<(SimTime, SimTime, SimTime)> {
         let t = raw.time.clone().unwrap_or_default();
         let warmup = t.warmup.map_or(SimTime::from_secs(30), |d| d.0);
         let duration = self.positive(
@@ -314,18 +308,13 @@ impl Validator<'_> {
             t.duration.map_or(SimTime::from_secs(600), |d| d.0),
         )?;
         let drain = t.drain.map_or(SimTime::from_secs(10), |d| d.0);
-        let (preset_name, gossipsub) = self.gossipsub(raw.gossipsub.clone().unwrap_or_default())?;
-        let topology = self.topology(raw.topology.clone().unwrap_or_default(), nodes)?;
-        let mut gossipsub = gossipsub;
-        if matches!(topology, TopologySpec::StaticMesh { .. }) {
-            gossipsub.mesh_maintenance = false;
-        }
-        let latency = self.latency(raw.latency.clone().unwrap_or_default())?;
-        let net = raw.network.clone().unwrap_or_default();
-        let loss = net.loss.unwrap_or(0.0);
-        if !(0.0..1.0).contains(&loss) {
-            return self.err("network.loss", format!("must be within [0, 1), got {loss}"));
-        }
+        Ok((warmup, duration, drain))
+    }
+
+    /// `[wire]`: the envelope, its fields only with a Waku envelope, each within what the
+    /// 32-bit wire sizes hold with room (a filter request or store query carries a content
+    /// topic per traffic class).
+    fn wire(&self, raw: &RawScenario) -> R<crate::protocol::gossipsub::WakuEnvelope> {
         let raw_wire = raw.wire.clone().unwrap_or_default();
         if raw_wire.envelope == Some(crate::protocol::gossipsub::Envelope::None) {
             let set = [
@@ -342,8 +331,6 @@ impl Validator<'_> {
             }
         }
         let wire = raw_wire.resolve();
-        // Envelope fields the 32-bit wire sizes hold with room: a filter request or store
-        // query carries a content topic per traffic class.
         for (key, v, max) in [
             ("wire.content_topic_len", wire.content_topic_len, 4096),
             ("wire.meta_len", wire.meta_len, 1 << 20),
@@ -355,6 +342,25 @@ impl Validator<'_> {
                 );
             }
         }
+        Ok(wire)
+    }
+
+    fn scenario(&self, raw: RawScenario, default_name: &str) -> R<Scenario> {
+        let (name, nodes) = self.name_and_nodes(&raw, default_name)?;
+        let (warmup, duration, drain) = self.time(&raw)?;
+        let (preset_name, gossipsub) = self.gossipsub(raw.gossipsub.clone().unwrap_or_default())?;
+        let topology = self.topology(raw.topology.clone().unwrap_or_default(), nodes)?;
+        let mut gossipsub = gossipsub;
+        if matches!(topology, TopologySpec::StaticMesh { .. }) {
+            gossipsub.mesh_maintenance = false;
+        }
+        let latency = self.latency(raw.latency.clone().unwrap_or_default())?;
+        let net = raw.network.clone().unwrap_or_default();
+        let loss = net.loss.unwrap_or(0.0);
+        if !(0.0..1.0).contains(&loss) {
+            return self.err("network.loss", format!("must be within [0, 1), got {loss}"));
+        }
+        let wire = self.wire(&raw)?;
         let mut node_classes = self.node_classes(
             &raw.node_class,
             nodes,
@@ -393,48 +399,11 @@ impl Validator<'_> {
             nodes,
             check,
         )?;
-        let names: std::collections::HashSet<String> =
-            traffic.iter().map(|o| o.name.clone()).collect();
-        for t in model {
-            if names.contains(&t.name) {
-                return self.err(
-                    "traffic_model",
-                    format!("the model's class \"{}\" is also a [[traffic]] class: rename one or `skip` the model's", t.name),
-                );
-            }
-            traffic.push(t);
-        }
-        self.at_most_u16("traffic", traffic.len(), "traffic classes")?;
+        self.merge_model(&mut traffic, model)?;
         if matches!(topology, TopologySpec::ShardAware { .. }) {
             self.publishers_connect(&traffic, &node_classes)?;
         }
-        let measure_end = warmup.saturating_add(duration);
-        if let Some((i, t)) = traffic
-            .iter()
-            .enumerate()
-            .find(|(_, t)| t.stop.is_some_and(|s| s <= warmup))
-        {
-            return self.err(
-                format!("traffic[{i}].stop"),
-                format!(
-                    "{} is not after the warm-up ends ({warmup}): the class would publish nothing that is measured",
-                    t.stop.expect("found by its stop")
-                ),
-            );
-        }
-        if let Some((i, t)) = traffic
-            .iter()
-            .enumerate()
-            .find(|(_, t)| t.start >= measure_end)
-        {
-            return self.err(
-                format!("traffic[{i}].start"),
-                format!(
-                    "{} is not before the measured period ends ({measure_end}: warmup + duration): the class would publish nothing",
-                    t.start
-                ),
-            );
-        }
+        self.traffic_windows(&traffic, warmup, warmup.saturating_add(duration))?;
         let mut s = Scenario {
             name,
             seed: raw.seed.map_or(1, |s| s.0),
@@ -451,12 +420,7 @@ impl Validator<'_> {
             transport: net.transport.unwrap_or_default(),
             wire,
             node_classes,
-            content_topics: (0..topics.len())
-                .map(|t| {
-                    let n = traffic.iter().filter(|c| c.topic.idx() == t).count();
-                    n.clamp(1, usize::from(u16::MAX)) as u16
-                })
-                .collect(),
+            content_topics: content_topics(topics.len(), &traffic),
             topics,
             traffic,
             resolved_toml: String::new(),

@@ -4,34 +4,35 @@ use super::super::files::{read_edges, read_latency_matrix};
 use super::{Validator, R};
 use crate::ids::SimTime;
 use crate::net::topology::check_edges;
-use crate::scenario::raw::{RawLatency, RawTopology};
+use crate::scenario::raw::{LatencyKind, RawLatency, RawTopology, TopologyKind};
 use crate::scenario::{LatencySpec, TopologySpec};
 use crate::units::Duration;
 
 impl Validator<'_> {
     pub(super) fn topology(&self, t: RawTopology, nodes: u32) -> R<TopologySpec> {
-        let kind = t.kind.clone().unwrap_or_else(|| "random_dial".into());
+        let kind = t.kind.unwrap_or(TopologyKind::RandomDial);
         let n = u64::from(nodes);
         let unused = |field: &str, v: &Option<u64>| {
             if v.is_some() {
                 self.err::<()>(
                     format!("topology.{field}"),
-                    format!("not used by kind \"{kind}\""),
+                    format!("not used by kind \"{}\"", kind.word()),
                 )
             } else {
                 Ok(())
             }
         };
-        if kind != "file" {
+        if kind != TopologyKind::File {
+            let unused = format!("not used by kind \"{}\"", kind.word());
             if t.file.is_some() {
-                return self.err("topology.file", format!("not used by kind \"{kind}\""));
+                return self.err("topology.file", unused);
             }
             if t.edges.is_some() {
-                return self.err("topology.edges", format!("not used by kind \"{kind}\""));
+                return self.err("topology.edges", unused);
             }
         }
-        match kind.as_str() {
-            "random_dial" | "shard_aware" => {
+        match kind {
+            TopologyKind::RandomDial | TopologyKind::ShardAware => {
                 unused("degree", &t.degree)?;
                 let outbound = t.outbound.unwrap_or(10);
                 let max = t.max_connections.unwrap_or(30);
@@ -57,7 +58,7 @@ impl Validator<'_> {
                 }
                 let (outbound, max_connections) =
                     (outbound as u32, max.min(u64::from(u32::MAX)) as u32);
-                Ok(if kind == "shard_aware" {
+                Ok(if kind == TopologyKind::ShardAware {
                     TopologySpec::ShardAware {
                         outbound,
                         max_connections,
@@ -69,7 +70,7 @@ impl Validator<'_> {
                     }
                 })
             }
-            "random_regular" | "static_mesh" => {
+            TopologyKind::RandomRegular | TopologyKind::StaticMesh => {
                 unused("outbound", &t.outbound)?;
                 unused("max_connections", &t.max_connections)?;
                 let d = t.degree.unwrap_or(6);
@@ -87,13 +88,13 @@ impl Validator<'_> {
                         ),
                     );
                 }
-                Ok(if kind == "static_mesh" {
+                Ok(if kind == TopologyKind::StaticMesh {
                     TopologySpec::StaticMesh { degree: d as u32 }
                 } else {
                     TopologySpec::RandomRegular { degree: d as u32 }
                 })
             }
-            "file" => {
+            TopologyKind::File => {
                 unused("outbound", &t.outbound)?;
                 unused("max_connections", &t.max_connections)?;
                 unused("degree", &t.degree)?;
@@ -134,40 +135,26 @@ impl Validator<'_> {
                     edges: std::sync::Arc::new(edges),
                 })
             }
-            other => self.err(
-                "topology.kind",
-                format!(
-                    "unknown kind \"{other}\" (known: random_dial, shard_aware, random_regular, static_mesh, file)"
-                ),
-            ),
         }
     }
 
     pub(super) fn latency(&self, l: RawLatency) -> R<LatencySpec> {
-        let kind = l.kind.clone().unwrap_or_else(|| "lognormal".into());
+        let kind = l.kind.unwrap_or(LatencyKind::Lognormal);
         let need = |field: &str, v: Option<Duration>| {
             v.map(|d| d.0).ok_or(()).or_else(|()| {
                 self.err(
                     format!("latency.{field}"),
-                    format!("missing: required by kind \"{kind}\""),
+                    format!("missing: required by kind \"{}\"", kind.word()),
                 )
             })
         };
         let floor = l.floor.map_or(SimTime::ZERO, |d| d.0);
-        let allowed: &[&str] = match kind.as_str() {
-            "fixed" => &["value"],
-            "uniform" => &["min", "max"],
-            "normal" => &["mean", "std_dev", "floor"],
-            "lognormal" => &["median", "sigma", "floor"],
-            "regions" => &["file", "regions", "rtt_ms", "weights", "floor"],
-            other => {
-                return self.err(
-                    "latency.kind",
-                    format!(
-                    "unknown kind \"{other}\" (known: fixed, uniform, normal, lognormal, regions)"
-                ),
-                )
-            }
+        let allowed: &[&str] = match kind {
+            LatencyKind::Fixed => &["value"],
+            LatencyKind::Uniform => &["min", "max"],
+            LatencyKind::Normal => &["mean", "std_dev", "floor"],
+            LatencyKind::Lognormal => &["median", "sigma", "floor"],
+            LatencyKind::Regions => &["file", "regions", "rtt_ms", "weights", "floor"],
         };
         let present = [
             ("value", l.value.is_some()),
@@ -183,22 +170,22 @@ impl Validator<'_> {
             ("rtt_ms", l.rtt_ms.is_some()),
             ("weights", !l.weights.is_empty()),
         ];
-        self.only_keys("latency", "kind", &kind, allowed, &present)?;
-        Ok(match kind.as_str() {
-            "fixed" => LatencySpec::Fixed(need("value", l.value)?),
-            "uniform" => {
+        self.only_keys("latency", "kind", kind.word(), allowed, &present)?;
+        Ok(match kind {
+            LatencyKind::Fixed => LatencySpec::Fixed(need("value", l.value)?),
+            LatencyKind::Uniform => {
                 let (min, max) = (need("min", l.min)?, need("max", l.max)?);
                 if min > max {
                     return self.err("latency.max", format!("must be >= min ({min}), got {max}"));
                 }
                 LatencySpec::Uniform { min, max }
             }
-            "normal" => LatencySpec::Normal {
+            LatencyKind::Normal => LatencySpec::Normal {
                 mean: need("mean", l.mean)?,
                 std_dev: need("std_dev", l.std_dev)?,
                 floor,
             },
-            "lognormal" => {
+            LatencyKind::Lognormal => {
                 let median = self.positive(
                     "latency.median",
                     l.median.map_or(SimTime::from_millis(50), |d| d.0),
@@ -213,7 +200,7 @@ impl Validator<'_> {
                     floor: l.floor.map_or(SimTime::from_millis(5), |d| d.0),
                 }
             }
-            _ => self.regions(&l, floor)?,
+            LatencyKind::Regions => self.regions(&l, floor)?,
         })
     }
 

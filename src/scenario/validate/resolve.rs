@@ -114,7 +114,7 @@ fn resolve_class(c: &NodeClass, s: &Scenario) -> RawNodeClass {
             }
             _ => Default::default(),
         },
-        role: (c.role != Role::Relay).then(|| c.role.name().to_string()),
+        role: (c.role != Role::Relay).then_some(c.role),
         service: light.map(|l| s.node_classes[l.service].name.clone()),
         service_peers: light.map(|l| u64::from(l.service_peers)),
         lightpush_peers: light.map(|l| u64::from(l.lightpush_peers)),
@@ -135,7 +135,7 @@ fn topology_dial(s: &Scenario) -> Option<(u32, u32)> {
 fn resolve_topology(t: &TopologySpec) -> RawTopology {
     match *t {
         TopologySpec::Replay { ref edges } => RawTopology {
-            kind: Some("file".into()),
+            kind: Some(TopologyKind::File),
             edges: Some(
                 edges
                     .iter()
@@ -148,7 +148,7 @@ fn resolve_topology(t: &TopologySpec) -> RawTopology {
             outbound,
             max_connections,
         } => RawTopology {
-            kind: Some("random_dial".into()),
+            kind: Some(TopologyKind::RandomDial),
             outbound: Some(outbound.into()),
             max_connections: Some(max_connections.into()),
             ..Default::default()
@@ -157,18 +157,18 @@ fn resolve_topology(t: &TopologySpec) -> RawTopology {
             outbound,
             max_connections,
         } => RawTopology {
-            kind: Some("shard_aware".into()),
+            kind: Some(TopologyKind::ShardAware),
             outbound: Some(outbound.into()),
             max_connections: Some(max_connections.into()),
             ..Default::default()
         },
         TopologySpec::RandomRegular { degree } => RawTopology {
-            kind: Some("random_regular".into()),
+            kind: Some(TopologyKind::RandomRegular),
             degree: Some(degree.into()),
             ..Default::default()
         },
         TopologySpec::StaticMesh { degree } => RawTopology {
-            kind: Some("static_mesh".into()),
+            kind: Some(TopologyKind::StaticMesh),
             degree: Some(degree.into()),
             ..Default::default()
         },
@@ -180,29 +180,15 @@ fn resolve_traffic(t: &TrafficClass, s: &Scenario) -> RawTraffic {
         class: Some(t.name.clone()),
         topic: Some(s.topics[t.topic.idx()].name.clone()),
         rate: Some(RateStr(t.rate)),
-        per: Some(
-            if t.per == Per::Node {
-                "node"
-            } else {
-                "network"
-            }
-            .into(),
-        ),
+        per: Some(t.per),
         size: Some(resolve_size(&t.size)),
         segment: t.segment.map(|g| Size(g.size)),
         parity: t.segment.map(|g| g.parity),
-        to: (t.to == Audience::Relays).then(|| "relays".into()),
+        to: (t.to == Audience::Relays).then_some(t.to),
         start: (t.start > SimTime::ZERO).then_some(Duration(t.start)),
         stop: t.stop.map(Duration),
         publishers: Some(resolve_selector(&t.publishers, s)),
-        arrival: Some(
-            if t.arrival == Arrival::Poisson {
-                "poisson"
-            } else {
-                "periodic"
-            }
-            .into(),
-        ),
+        arrival: Some(t.arrival),
     }
 }
 
@@ -264,11 +250,11 @@ fn resolve_latency(l: &LatencySpec) -> RawLatency {
     let mut r = RawLatency::default();
     match l {
         LatencySpec::Fixed(v) => {
-            r.kind = Some("fixed".into());
+            r.kind = Some(LatencyKind::Fixed);
             r.value = d(*v);
         }
         LatencySpec::Uniform { min, max } => {
-            r.kind = Some("uniform".into());
+            r.kind = Some(LatencyKind::Uniform);
             (r.min, r.max) = (d(*min), d(*max));
         }
         LatencySpec::Normal {
@@ -276,7 +262,7 @@ fn resolve_latency(l: &LatencySpec) -> RawLatency {
             std_dev,
             floor,
         } => {
-            r.kind = Some("normal".into());
+            r.kind = Some(LatencyKind::Normal);
             (r.mean, r.std_dev, r.floor) = (d(*mean), d(*std_dev), d(*floor));
         }
         LatencySpec::LogNormal {
@@ -284,7 +270,7 @@ fn resolve_latency(l: &LatencySpec) -> RawLatency {
             sigma,
             floor,
         } => {
-            r.kind = Some("lognormal".into());
+            r.kind = Some(LatencyKind::Lognormal);
             (r.median, r.sigma, r.floor) = (d(*median), Some(*sigma), d(*floor));
         }
         LatencySpec::Regions {
@@ -295,7 +281,7 @@ fn resolve_latency(l: &LatencySpec) -> RawLatency {
         } => {
             // The matrix itself, so that the resolved scenario runs from any folder and
             // reads the same wherever the file was found.
-            r.kind = Some("regions".into());
+            r.kind = Some(LatencyKind::Regions);
             r.regions = Some(names.clone());
             r.rtt_ms = Some(rtt_ms.clone());
             r.floor = d(*floor);
