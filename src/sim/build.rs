@@ -6,7 +6,7 @@
 
 use super::conns::SlotTable;
 use super::parallel::{cut_latency, hand_over, partition, MAX_WINDOW, MIN_WINDOW};
-use super::partition::{Ctx, Partition};
+use super::partition::{Ctx, Layout, Partition};
 use super::publisher::Publisher;
 use super::services;
 use super::streams::Stream;
@@ -489,9 +489,11 @@ impl Sim {
             msgs: MessageTable::with_topic_names(
                 sc.topics.iter().map(|t| t.name.len() as u32).collect(),
             ),
-            topic_len: sc.topics.iter().map(|t| t.name.len() as u32).collect(),
-            part,
-            local,
+            layout: Layout {
+                topic_len: sc.topics.iter().map(|t| t.name.len() as u32).collect(),
+                part,
+                local,
+            },
             parts,
             lookahead,
             world: World {
@@ -518,19 +520,13 @@ impl Sim {
 
     /// Puts on the network what the connections and joins at t = 0 made each peer send.
     fn send_joins(&mut self) {
-        let cx = Ctx {
-            sc: &self.sc,
-            msgs: &self.msgs,
-            topic_len: &self.topic_len,
-            part: &self.part,
-            local: &self.local,
-        };
+        let cx = Ctx::new(&self.sc, &self.layout, &self.msgs);
         for s in &mut self.parts {
             for i in 0..s.peers.len() {
                 s.drain(i as u32, SimTime::ZERO, &cx);
             }
             s.start_light(&cx);
         }
-        hand_over(&mut self.parts, &self.part, &self.local);
+        hand_over(&mut self.parts, &self.layout.part, &self.layout.local);
     }
 }

@@ -135,10 +135,7 @@ pub struct Sim {
     sc: Arc<Scenario>,
     publisher: Publisher,
     msgs: MessageTable,
-    topic_len: Vec<u32>,
-    /// Partition of each node, and its index there.
-    part: Vec<u16>,
-    local: Vec<u32>,
+    layout: partition::Layout,
     parts: Vec<Partition>,
     lookahead: SimTime,
     world: World,
@@ -211,13 +208,7 @@ impl Sim {
         let mut stores = Vec::new();
         let (mut events, mut in_flight) = (0u64, 0u64);
         let partitions = self.parts.len();
-        let cx = partition::Ctx {
-            sc: &self.sc,
-            msgs: &self.msgs,
-            topic_len: &self.topic_len,
-            part: &self.part,
-            local: &self.local,
-        };
+        let cx = partition::Ctx::new(&self.sc, &self.layout, &self.msgs);
         for mut s in self.parts {
             while let Some((_, ev)) = s.queue.pop() {
                 if let Event::Deliver { slot, .. } | Event::Arrive { slot, .. } = ev {

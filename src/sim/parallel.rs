@@ -7,7 +7,7 @@
 
 use super::event::Event;
 use super::flight::Outgoing;
-use super::partition::{Ctx, Partition};
+use super::partition::{Ctx, Layout, Partition};
 use super::publisher::{publish_event, Publisher};
 use super::{Progress, Sim};
 use crate::engine::{EventQueue, PoisonOnPanic, SpinBarrier};
@@ -92,9 +92,7 @@ struct Shared<'a> {
     msgs: RwLock<MessageTable>,
     events: AtomicU64,
     sc: &'a Scenario,
-    topic_len: &'a [u32],
-    part: &'a [u16],
-    local: &'a [u32],
+    layout: &'a Layout,
 }
 
 impl Shared<'_> {
@@ -112,13 +110,7 @@ impl Shared<'_> {
         }
         {
             let guard = self.msgs.read().expect("no panics while held");
-            let cx = Ctx {
-                sc: self.sc,
-                msgs: &guard,
-                topic_len: self.topic_len,
-                part: self.part,
-                local: self.local,
-            };
+            let cx = Ctx::new(self.sc, self.layout, &guard);
             let before = part.events;
             part.run_window(SimTime(u), &cx);
             self.events
@@ -138,7 +130,7 @@ impl Shared<'_> {
                 .lock()
                 .expect("no panics while held");
             for o in m.drain(..) {
-                part.accept(o, self.local);
+                part.accept(o, &self.layout.local);
             }
         }
         let next = part.queue.peek_time().map_or(STOP, |t| t.0);
@@ -156,7 +148,7 @@ impl Sim {
             let Some(until) = window_end(&self.sc, &self.publisher, self.lookahead, next) else {
                 break;
             };
-            let (part, local) = (&mut self.parts[0], &self.local);
+            let (part, local) = (&mut self.parts[0], &self.layout.local);
             self.publisher.fire_due(
                 &self.sc,
                 &self.world,
@@ -167,13 +159,7 @@ impl Sim {
                     part.queue.push(at, k, ev);
                 },
             );
-            let cx = Ctx {
-                sc: &self.sc,
-                msgs: &self.msgs,
-                topic_len: &self.topic_len,
-                part: &self.part,
-                local: &self.local,
-            };
+            let cx = Ctx::new(&self.sc, &self.layout, &self.msgs);
             self.parts[0].run_window(until, &cx);
             progress(until.saturating_sub(SimTime(1)), self.parts[0].events);
         }
@@ -196,9 +182,7 @@ impl Sim {
             msgs: RwLock::new(std::mem::take(&mut self.msgs)),
             events: AtomicU64::new(0),
             sc: &self.sc,
-            topic_len: &self.topic_len,
-            part: &self.part,
-            local: &self.local,
+            layout: &self.layout,
         };
         let (world, publisher) = (&self.world, &mut self.publisher);
         let lookahead = self.lookahead;
@@ -220,8 +204,8 @@ impl Sim {
                     Some(u) => {
                         let mut table = shared.msgs.write().expect("no panics while held");
                         publisher.fire_due(shared.sc, world, &mut table, u, |who, at, m| {
-                            let (k, ev) = publish_event(who, shared.local, m);
-                            shared.pubs[usize::from(shared.part[who.idx()])]
+                            let (k, ev) = publish_event(who, &shared.layout.local, m);
+                            shared.pubs[usize::from(shared.layout.part[who.idx()])]
                                 .lock()
                                 .expect("no panics while held")
                                 .push((at, k, ev));

@@ -29,11 +29,31 @@ pub(super) struct Ctx<'a> {
     pub local: &'a [u32],
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    /// The context of a window: the run's scenario and layout, and its message table as it
+    /// stands (the one thing that grows between windows).
+    pub fn new(sc: &'a Scenario, layout: &'a Layout, msgs: &'a MessageTable) -> Self {
+        Ctx {
+            sc,
+            msgs,
+            topic_len: &layout.topic_len,
+            part: &layout.part,
+            local: &layout.local,
+        }
+    }
+
     #[inline]
     pub fn measuring(&self, t: SimTime) -> bool {
         self.sc.measuring(t)
     }
+}
+
+/// The run's fixed tables, built once with it: each topic's name length, each node's
+/// partition and its index there.
+pub(super) struct Layout {
+    pub topic_len: Vec<u32>,
+    pub part: Vec<u16>,
+    pub local: Vec<u32>,
 }
 
 /// A peer's counts.
