@@ -290,6 +290,12 @@ macro_rules! word_enum {
         impl $name {
             /// Every word, in declaration order.
             pub const WORDS: &'static [&'static str] = &[$( $word ),+];
+            /// Every variant, in declaration order.
+            pub const ALL: &'static [$name] = &[$( $name::$v ),+];
+            /// The variant written `w`, if any.
+            pub fn from_word(w: &str) -> Option<$name> {
+                match w { $( $word => Some($name::$v), )+ _ => None }
+            }
             pub fn word(self) -> &'static str {
                 match self { $( $name::$v => $word ),+ }
             }

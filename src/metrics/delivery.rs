@@ -216,9 +216,4 @@ impl Receipts {
         bits[w] |= b;
         !had
     }
-
-    /// Upper bound of the bytes the record of `msgs` messages to `nodes` nodes takes.
-    pub fn bytes_for(nodes: u64, msgs: u64) -> u64 {
-        msgs.saturating_mul(nodes.div_ceil(64) * 8 + 16)
-    }
 }

@@ -4,10 +4,14 @@
 //! carries their transmits over the network.
 //!
 //! Where to look: `build` makes the world (classes, regions, topology, links, peers,
-//! subscriptions, generators, partitions); `event` holds the events and their order at one
-//! instant; `partition` the event loop and what a peer's outputs become; `flight` the RPCs
-//! on the wire; `publisher` the traffic; `parallel` windows and hand-over between threads;
-//! `shortcuts` what is settled on arrival without a delivery event; `prefetch` cache hints.
+//! subscriptions, generators, partitions) from the named random `streams`; `services` who
+//! serves and stores for whom; `event` holds the events and their order at one instant;
+//! `partition` the event loop, what a peer's outputs become and the one `transmit` onto the
+//! network; `flight` the RPCs on the wire; `waku` a partition's Waku machines and `light`
+//! what becomes of their outputs; `publisher` the traffic; `parallel` windows and hand-over
+//! between threads; `shortcuts` what is settled on arrival without a delivery event
+//! (`carries` what an RPC holds for it); `prefetch` cache hints. `tests/layers.rs` lists the
+//! files bottom to top (`SIM_FILES`): a file names only files below it.
 //!
 //! The output does not depend on the number of partitions: events of one instant are ordered
 //! by a key derived from what they are, never by which thread pushed first; each peer's

@@ -7,13 +7,15 @@ pub mod gossip;
 pub mod mcache;
 pub mod mesh;
 pub mod peer;
+pub mod presets;
 pub mod rpc;
 pub mod seen;
 
 pub(crate) use config::gossipsub_params;
 pub use config::{
-    preset, preset_source, rule_source, GossipsubConfig, HeartbeatPhase, HeartbeatRpcs,
-    IdontwantWhen, IwantOnce, PruneAt, SubscribeGraft, MAX_TRANSMIT, PARAMS, PRESETS,
+    GossipsubConfig, HeartbeatPhase, HeartbeatRpcs, IdontwantWhen, IwantOnce, PruneAt,
+    SubscribeGraft, MAX_TRANSMIT, PARAMS,
 };
 pub use peer::{Peer, PeerEvent, Transmit};
+pub use presets::{preset, preset_source, rule_source, Preset, PRESETS, RULES};
 pub use rpc::{Envelope, PayloadKind, RpcPart, Transport, WakuEnvelope, WireCtx};
