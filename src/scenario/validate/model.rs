@@ -22,6 +22,20 @@ struct ModelText {
     src: String,
 }
 
+/// The model file's text as its raw tables; an error names the model file and line.
+fn parse_model(text: &ModelText) -> Result<RawModelFile, ScenarioError> {
+    serde_path_to_error::deserialize(toml::Deserializer::new(&text.src)).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        ScenarioError {
+            file: text.label.clone(),
+            line: inner.span().map(|s| line_of(&text.src, s.start)),
+            path: if path == "." { String::new() } else { path },
+            msg: super::one_line(inner.message()),
+        }
+    })
+}
+
 impl Validator<'_> {
     /// The model's classes as `[[traffic]]` entries (each with its path in the model
     /// file), and the validator that names the model file in errors. `None` without a
@@ -36,25 +50,65 @@ impl Validator<'_> {
     ) -> R<Vec<TrafficClass>> {
         let Some(m) = raw else { return Ok(Vec::new()) };
         let text = self.model_text(m)?;
-        let model: RawModelFile =
-            match serde_path_to_error::deserialize(toml::Deserializer::new(&text.src)) {
-                Ok(r) => r,
-                Err(e) => {
-                    let path = e.path().to_string();
-                    let inner = e.into_inner();
-                    return Err(ScenarioError {
-                        file: text.label.clone(),
-                        line: inner.span().map(|s| line_of(&text.src, s.start)),
-                        path: if path == "." { String::new() } else { path },
-                        msg: super::one_line(inner.message()),
-                    });
-                }
-            };
+        let model = parse_model(&text)?;
         let mv = Validator {
             src: &text.src,
             file: &text.label,
             dir: self.dir,
         };
+        self.model_overrides(m, &model, topics)?;
+        let members = self.members(m, classes, nodes)?;
+        let mut out = Vec::new();
+        for (j, c) in model.traffic.iter().enumerate() {
+            let p = |f: &str| format!("traffic[{j}].{f}");
+            if c.class.as_ref().is_some_and(|n| m.skip.contains(n)) {
+                continue;
+            }
+            let Some(shard) = &c.shard else {
+                return mv.err(p("shard"), "missing: the model's shard this class goes on");
+            };
+            let size = mv.model_size(c, members, &p)?;
+            let rate = c
+                .class
+                .as_ref()
+                .and_then(|n| m.rates.get(n))
+                .copied()
+                .or(c.rate);
+            out.push((
+                format!("traffic[{j}]"),
+                RawTraffic {
+                    class: c.class.clone(),
+                    // A shard the scenario does not map goes on its first topic.
+                    topic: Some(
+                        m.topics
+                            .get(shard)
+                            .cloned()
+                            .unwrap_or_else(|| topics[0].name.clone()),
+                    ),
+                    rate,
+                    per: c.per,
+                    size: Some(size),
+                    publishers: m.publishers.clone(),
+                    arrival: c.arrival,
+                    segment: c.segment,
+                    parity: c.parity,
+                    to: c.to,
+                    start: None,
+                    stop: None,
+                },
+            ));
+        }
+        run(&mv, &out)
+    }
+
+    /// The scenario's `skip`, `rates` and `topics` name classes and shards the model has,
+    /// and topics the scenario declares.
+    fn model_overrides(
+        &self,
+        m: &RawTrafficModel,
+        model: &RawModelFile,
+        topics: &[TopicSpec],
+    ) -> R<()> {
         let names: Vec<Option<&str>> = model.traffic.iter().map(|c| c.class.as_deref()).collect();
         let known = |n: &str| names.contains(&Some(n));
         let list = || {
@@ -111,13 +165,19 @@ impl Validator<'_> {
                 );
             }
         }
+        Ok(())
+    }
+
+    /// The community's members (the model's sizes per member scale with them): `members`,
+    /// or else the model's publishers.
+    fn members(&self, m: &RawTrafficModel, classes: &[NodeClass], nodes: u32) -> R<u64> {
         let publishers = self.selector(
             "traffic_model.publishers",
             m.publishers.as_ref(),
             classes,
             nodes,
         )?;
-        let members = match m.members {
+        Ok(match m.members {
             Some(0) => return self.err("traffic_model.members", "must be greater than zero"),
             Some(n) => n,
             None => u64::from(match publishers {
@@ -125,70 +185,35 @@ impl Validator<'_> {
                 Selector::Fraction(f) => ((f * f64::from(nodes)).round() as u32).max(1),
                 Selector::Classes(ref cs) => cs.iter().map(|&c| classes[c].count).sum(),
             }),
-        };
-        let mut out = Vec::new();
-        for (j, c) in model.traffic.iter().enumerate() {
-            let p = |f: &str| format!("traffic[{j}].{f}");
-            if c.class.as_ref().is_some_and(|n| m.skip.contains(n)) {
-                continue;
-            }
-            let Some(shard) = &c.shard else {
-                return mv.err(p("shard"), "missing: the model's shard this class goes on");
-            };
-            let size = match (&c.size, c.size_per_member) {
-                (Some(s), None) => s.clone(),
-                (None, Some(Size(b))) => match b.checked_mul(members) {
-                    Some(s) if s <= crate::units::MAX_SIZE => RawSize::Fixed(Size(s)),
-                    _ => {
-                        return mv.err(
-                            p("size_per_member"),
-                            format!(
-                                "{} × {members} members is above the largest size the engine represents ({} = 2^53 B)",
-                                crate::units::fmt_size(b),
-                                crate::units::fmt_size(crate::units::MAX_SIZE)
-                            ),
-                        )
-                    }
-                },
-                (Some(_), Some(_)) => {
-                    return mv.err(
-                        p("size_per_member"),
-                        "give `size` or `size_per_member`, not both",
-                    )
-                }
-                (None, None) => return mv.err(p("size"), "missing: `size` or `size_per_member`"),
-            };
-            let rate = c
-                .class
-                .as_ref()
-                .and_then(|n| m.rates.get(n))
-                .copied()
-                .or(c.rate);
-            out.push((
-                format!("traffic[{j}]"),
-                RawTraffic {
-                    class: c.class.clone(),
-                    // A shard the scenario does not map goes on its first topic.
-                    topic: Some(
-                        m.topics
-                            .get(shard)
-                            .cloned()
-                            .unwrap_or_else(|| topics[0].name.clone()),
+        })
+    }
+
+    /// A model class's size: its own, or its size per member × `members` (at most 2^53 B).
+    fn model_size(
+        &self,
+        c: &RawModelClass,
+        members: u64,
+        p: &dyn Fn(&str) -> String,
+    ) -> R<RawSize> {
+        match (&c.size, c.size_per_member) {
+            (Some(s), None) => Ok(s.clone()),
+            (None, Some(Size(b))) => match b.checked_mul(members) {
+                Some(s) if s <= crate::units::MAX_SIZE => Ok(RawSize::Fixed(Size(s))),
+                _ => self.err(
+                    p("size_per_member"),
+                    format!(
+                        "{} × {members} members is above the largest size the engine represents ({} = 2^53 B)",
+                        crate::units::fmt_size(b),
+                        crate::units::fmt_size(crate::units::MAX_SIZE)
                     ),
-                    rate,
-                    per: c.per,
-                    size: Some(size),
-                    publishers: m.publishers.clone(),
-                    arrival: c.arrival,
-                    segment: c.segment,
-                    parity: c.parity,
-                    to: c.to,
-                    start: None,
-                    stop: None,
-                },
-            ));
+                ),
+            },
+            (Some(_), Some(_)) => self.err(
+                p("size_per_member"),
+                "give `size` or `size_per_member`, not both",
+            ),
+            (None, None) => self.err(p("size"), "missing: `size` or `size_per_member`"),
         }
-        run(&mv, &out)
     }
 
     fn model_text(&self, m: &RawTrafficModel) -> R<ModelText> {

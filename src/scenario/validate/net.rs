@@ -11,53 +11,27 @@ use crate::units::Duration;
 impl Validator<'_> {
     pub(super) fn topology(&self, t: RawTopology, nodes: u32) -> R<TopologySpec> {
         let kind = t.kind.unwrap_or(TopologyKind::RandomDial);
-        let n = u64::from(nodes);
-        let unused = |field: &str, v: &Option<u64>| {
-            if v.is_some() {
-                self.err::<()>(
-                    format!("topology.{field}"),
-                    format!("not used by kind \"{}\"", kind.word()),
-                )
-            } else {
-                Ok(())
-            }
+        // Each kind takes its own keys; the others are refused naming the kind.
+        let unused = format!("not used by kind \"{}\"", kind.word());
+        let present = [
+            ("outbound", t.outbound.is_some()),
+            ("max_connections", t.max_connections.is_some()),
+            ("degree", t.degree.is_some()),
+            ("file", t.file.is_some()),
+            ("edges", t.edges.is_some()),
+        ];
+        let takes: &[&str] = match kind {
+            TopologyKind::RandomDial | TopologyKind::ShardAware => &["outbound", "max_connections"],
+            TopologyKind::RandomRegular | TopologyKind::StaticMesh => &["degree"],
+            TopologyKind::File => &["file", "edges"],
         };
-        if kind != TopologyKind::File {
-            let unused = format!("not used by kind \"{}\"", kind.word());
-            if t.file.is_some() {
-                return self.err("topology.file", unused);
-            }
-            if t.edges.is_some() {
-                return self.err("topology.edges", unused);
-            }
+        if let Some((k, _)) = present.iter().find(|(k, on)| *on && !takes.contains(k)) {
+            return self.err(format!("topology.{k}"), unused);
         }
+        let n = u64::from(nodes);
         match kind {
             TopologyKind::RandomDial | TopologyKind::ShardAware => {
-                unused("degree", &t.degree)?;
-                let outbound = t.outbound.unwrap_or(10);
-                let max = t.max_connections.unwrap_or(30);
-                if outbound == 0 || outbound >= n {
-                    return self.err(
-                        "topology.outbound",
-                        format!(
-                            "must be between 1 and nodes - 1 ({}), got {outbound}",
-                            n - 1
-                        ),
-                    );
-                }
-                if max < outbound {
-                    return self.err(
-                        "topology.max_connections",
-                        format!("must be >= outbound ({outbound}), got {max}"),
-                    );
-                }
-                if max < 2 * outbound {
-                    // Every node dials `outbound`, so the mean degree is 2·outbound: with a
-                    // lower cap most dials fail.
-                    return self.err("topology.max_connections", format!("must be >= 2 × outbound ({}) so that every dial can be accepted, got {max}", 2 * outbound));
-                }
-                let (outbound, max_connections) =
-                    (outbound as u32, max.min(u64::from(u32::MAX)) as u32);
+                let (outbound, max_connections) = self.dials(&t, n)?;
                 Ok(if kind == TopologyKind::ShardAware {
                     TopologySpec::ShardAware {
                         outbound,
@@ -71,70 +45,100 @@ impl Validator<'_> {
                 })
             }
             TopologyKind::RandomRegular | TopologyKind::StaticMesh => {
-                unused("outbound", &t.outbound)?;
-                unused("max_connections", &t.max_connections)?;
-                let d = t.degree.unwrap_or(6);
-                if d == 0 || d >= n {
+                let degree = self.regular_degree(&t, n)?;
+                Ok(if kind == TopologyKind::StaticMesh {
+                    TopologySpec::StaticMesh { degree }
+                } else {
+                    TopologySpec::RandomRegular { degree }
+                })
+            }
+            TopologyKind::File => Ok(TopologySpec::Replay {
+                edges: std::sync::Arc::new(self.replayed_edges(&t, nodes)?),
+            }),
+        }
+    }
+
+    /// `random_dial` and `shard_aware`: each node's dials and its cap, such that every dial
+    /// can be accepted.
+    fn dials(&self, t: &RawTopology, n: u64) -> R<(u32, u32)> {
+        let outbound = t.outbound.unwrap_or(10);
+        let max = t.max_connections.unwrap_or(30);
+        if outbound == 0 || outbound >= n {
+            return self.err(
+                "topology.outbound",
+                format!(
+                    "must be between 1 and nodes - 1 ({}), got {outbound}",
+                    n - 1
+                ),
+            );
+        }
+        if max < outbound {
+            return self.err(
+                "topology.max_connections",
+                format!("must be >= outbound ({outbound}), got {max}"),
+            );
+        }
+        if max < 2 * outbound {
+            // Every node dials `outbound`, so the mean degree is 2·outbound: with a lower
+            // cap most dials fail.
+            return self.err(
+                "topology.max_connections",
+                format!(
+                    "must be >= 2 × outbound ({}) so that every dial can be accepted, got {max}",
+                    2 * outbound
+                ),
+            );
+        }
+        Ok((outbound as u32, max.min(u64::from(u32::MAX)) as u32))
+    }
+
+    /// `random_regular` and `static_mesh`: a degree a regular graph on `n` nodes can have.
+    fn regular_degree(&self, t: &RawTopology, n: u64) -> R<u32> {
+        let d = t.degree.unwrap_or(6);
+        if d == 0 || d >= n {
+            return self.err(
+                "topology.degree",
+                format!("must be between 1 and nodes - 1 ({}), got {d}", n - 1),
+            );
+        }
+        if (n * d) % 2 == 1 {
+            return self.err(
+                "topology.degree",
+                format!("nodes × degree must be even for a regular graph ({n} × {d} is odd)"),
+            );
+        }
+        Ok(d as u32)
+    }
+
+    /// `file`: the connections from `file` or inline `edges` (one of them), each row checked.
+    fn replayed_edges(&self, t: &RawTopology, nodes: u32) -> R<Vec<(u32, u32)>> {
+        match (&t.file, &t.edges) {
+            (Some(file), None) => read_edges(file, self.dir, nodes)
+                .or_else(|e| self.err("topology.file", e.to_string())),
+            (None, Some(inline)) => {
+                if let Some(i) = inline.iter().position(|e| e.len() != 2) {
                     return self.err(
-                        "topology.degree",
-                        format!("must be between 1 and nodes - 1 ({}), got {d}", n - 1),
-                    );
-                }
-                if (n * d) % 2 == 1 {
-                    return self.err(
-                        "topology.degree",
+                        format!("topology.edges[{i}]"),
                         format!(
-                            "nodes × degree must be even for a regular graph ({n} × {d} is odd)"
+                            "a connection is [dialer, listener], got {} number(s)",
+                            inline[i].len()
                         ),
                     );
                 }
-                Ok(if kind == TopologyKind::StaticMesh {
-                    TopologySpec::StaticMesh { degree: d as u32 }
-                } else {
-                    TopologySpec::RandomRegular { degree: d as u32 }
-                })
+                let pairs: Vec<(u64, u64)> = inline.iter().map(|e| (e[0], e[1])).collect();
+                check_edges(nodes, &pairs, |i| format!("topology.edges[{i}]")).or_else(
+                    |(i, msg)| {
+                        let at =
+                            i.map_or("topology.edges".into(), |i| format!("topology.edges[{i}]"));
+                        self.err(at, msg)
+                    },
+                )
             }
-            TopologyKind::File => {
-                unused("outbound", &t.outbound)?;
-                unused("max_connections", &t.max_connections)?;
-                unused("degree", &t.degree)?;
-                let edges = match (&t.file, &t.edges) {
-                    (Some(file), None) => read_edges(file, self.dir, nodes)
-                        .or_else(|e| self.err("topology.file", e.to_string()))?,
-                    (None, Some(inline)) => {
-                        if let Some(i) = inline.iter().position(|e| e.len() != 2) {
-                            return self.err(
-                                format!("topology.edges[{i}]"),
-                                format!(
-                                    "a connection is [dialer, listener], got {} number(s)",
-                                    inline[i].len()
-                                ),
-                            );
-                        }
-                        let pairs: Vec<(u64, u64)> = inline.iter().map(|e| (e[0], e[1])).collect();
-                        check_edges(nodes, &pairs, |i| format!("topology.edges[{i}]")).or_else(
-                            |(i, msg)| {
-                                let at = i.map_or("topology.edges".into(), |i| {
-                                    format!("topology.edges[{i}]")
-                                });
-                                self.err(at, msg)
-                            },
-                        )?
-                    }
-                    (Some(_), Some(_)) => {
-                        return self.err("topology.file", "give `file` or `edges`, not both")
-                    }
-                    (None, None) => {
-                        return self.err(
-                            "topology.file",
-                            "missing: required by kind \"file\" (or `edges` inline)",
-                        )
-                    }
-                };
-                Ok(TopologySpec::Replay {
-                    edges: std::sync::Arc::new(edges),
-                })
-            }
+            (Some(_), Some(_)) => self.err("topology.file", "give `file` or `edges`, not both"),
+            (None, None) => self.err(
+                "topology.file",
+                "missing: required by kind \"file\" (or `edges` inline)",
+            ),
         }
     }
 

@@ -118,6 +118,95 @@ impl Validator<'_> {
         Ok(out)
     }
 
+    /// A class's `segment` and `parity`: how status-go splits a publication above a size.
+    fn segmenting(&self, at: &str, t: &RawTraffic) -> R<Option<Segmenting>> {
+        let p = |f: &str| format!("{at}.{f}");
+        Ok(match (t.segment, t.parity) {
+            (None, None) => None,
+            (None, Some(_)) => return self.err(p("parity"), "only with `segment`"),
+            (Some(Size(0)), _) => return self.err(p("segment"), "must be greater than zero"),
+            (Some(Size(g)), parity) => {
+                let parity = parity.unwrap_or(0.0);
+                if !(parity.is_finite() && (0.0..=1.0).contains(&parity)) {
+                    return self.err(p("parity"), format!("must be within [0, 1], got {parity}"));
+                }
+                Some(Segmenting { size: g, parity })
+            }
+        })
+    }
+
+    /// The largest message of a class (`size`, or a segment of it) fits every node class's
+    /// `max_transmit_size` in its envelope, and an IWANT answer of them fits the engine's
+    /// 32-bit RPC sizes.
+    #[allow(clippy::too_many_arguments)]
+    fn fits_every_class(
+        &self,
+        at: &str,
+        size: &SizeDist,
+        segment: Option<Segmenting>,
+        classes: &[NodeClass],
+        g: &GossipsubConfig,
+        wire: &WakuEnvelope,
+        preset: &str,
+        topic_len_max: u32,
+    ) -> R<()> {
+        let p = |f: &str| format!("{at}.{f}");
+        // What goes out as one message: a segment at most.
+        let largest = segment.map_or(size.max(), |g| size.max().min(g.size));
+        // Above MAX_TRANSMIT it is refused below; the envelope fields are bounded, so
+        // this fits 32 bits.
+        let max_data = u64::from(
+            wire.data_len(largest.min(crate::protocol::gossipsub::MAX_TRANSMIT + 1) as u32),
+        );
+        // Every class must take it: a class that runs the scenario's parameters is named
+        // by its preset, one with its own by its name too.
+        let limits = classes.iter().enumerate().map(|(k, c)| {
+            let what = if c.gossipsub == *g {
+                format!("gossipsub.max_transmit_size of preset {preset}")
+            } else {
+                format!(
+                    "node_class[{k}] \"{}\": gossipsub.max_transmit_size of preset {}",
+                    c.name, c.preset
+                )
+            };
+            (what, &c.gossipsub)
+        });
+        for (what, cfg) in limits {
+            // An IWANT answer may hold max_ihave_length messages in one RPC, whose size
+            // the engine keeps in 32 bits (with room for the topic and framing).
+            let topic = u64::from(topic_len_max) + 64;
+            let iwant = cfg.max_ihave_length as u64 * (max_data.min(cfg.max_transmit_size) + topic);
+            if max_data <= cfg.max_transmit_size && iwant > u64::from(u32::MAX) {
+                return self.err(
+                    p("size"),
+                    format!(
+                        "an IWANT answer of max_ihave_length = {} messages of {} would be {}, beyond the 4 GiB the engine sizes one RPC in ({what}); lower gossipsub.max_ihave_length or the size",
+                        cfg.max_ihave_length,
+                        units::fmt_size(max_data),
+                        units::fmt_size(iwant)
+                    ),
+                );
+            }
+            if max_data > cfg.max_transmit_size {
+                let wrapped = match wire.envelope {
+                    crate::protocol::gossipsub::Envelope::Waku => "with the Waku envelope",
+                    crate::protocol::gossipsub::Envelope::None => "as the message's data",
+                };
+                return self.err(
+                    p("size"),
+                    format!(
+                        "largest message ({} payload, {} {wrapped}) is above the max message size {} ({what}){}",
+                        units::fmt_size(largest),
+                        units::fmt_size(max_data),
+                        units::fmt_size(cfg.max_transmit_size),
+                        if segment.is_some() { "" } else { "; status-go sends larger ones in segments: set `segment`" }
+                    ),
+                );
+            }
+        }
+        Ok(())
+    }
+
     #[allow(clippy::too_many_arguments)]
     /// The traffic classes, each with the key path its errors name (`traffic[i]`, or
     /// `traffic_model.traffic[j]` for a model's).
@@ -170,73 +259,8 @@ impl Validator<'_> {
                 return self.err(p("size"), "missing: e.g. \"2000B\"");
             };
             let size = self.size(&p("size"), size)?;
-            let segment = match (t.segment, t.parity) {
-                (None, None) => None,
-                (None, Some(_)) => return self.err(p("parity"), "only with `segment`"),
-                (Some(Size(0)), _) => return self.err(p("segment"), "must be greater than zero"),
-                (Some(Size(g)), parity) => {
-                    let parity = parity.unwrap_or(0.0);
-                    if !(parity.is_finite() && (0.0..=1.0).contains(&parity)) {
-                        return self
-                            .err(p("parity"), format!("must be within [0, 1], got {parity}"));
-                    }
-                    Some(Segmenting { size: g, parity })
-                }
-            };
-            // What goes out as one message: a segment at most.
-            let largest = segment.map_or(size.max(), |g| size.max().min(g.size));
-            // Above MAX_TRANSMIT it is refused below; the envelope fields are bounded, so
-            // this fits 32 bits.
-            let max_data = u64::from(
-                wire.data_len(largest.min(crate::protocol::gossipsub::MAX_TRANSMIT + 1) as u32),
-            );
-            // Every class must take it: a class that runs the scenario's parameters is named
-            // by its preset, one with its own by its name too.
-            let limits = classes.iter().enumerate().map(|(k, c)| {
-                let what = if c.gossipsub == *g {
-                    format!("gossipsub.max_transmit_size of preset {preset}")
-                } else {
-                    format!(
-                        "node_class[{k}] \"{}\": gossipsub.max_transmit_size of preset {}",
-                        c.name, c.preset
-                    )
-                };
-                (what, &c.gossipsub)
-            });
-            for (what, cfg) in limits {
-                // An IWANT answer may hold max_ihave_length messages in one RPC, whose size
-                // the engine keeps in 32 bits (with room for the topic and framing).
-                let topic = u64::from(topic_len_max) + 64;
-                let iwant =
-                    cfg.max_ihave_length as u64 * (max_data.min(cfg.max_transmit_size) + topic);
-                if max_data <= cfg.max_transmit_size && iwant > u64::from(u32::MAX) {
-                    return self.err(
-                        p("size"),
-                        format!(
-                            "an IWANT answer of max_ihave_length = {} messages of {} would be {}, beyond the 4 GiB the engine sizes one RPC in ({what}); lower gossipsub.max_ihave_length or the size",
-                            cfg.max_ihave_length,
-                            units::fmt_size(max_data),
-                            units::fmt_size(iwant)
-                        ),
-                    );
-                }
-                if max_data > cfg.max_transmit_size {
-                    let wrapped = match wire.envelope {
-                        crate::protocol::gossipsub::Envelope::Waku => "with the Waku envelope",
-                        crate::protocol::gossipsub::Envelope::None => "as the message's data",
-                    };
-                    return self.err(
-                        p("size"),
-                        format!(
-                            "largest message ({} payload, {} {wrapped}) is above the max message size {} ({what}){}",
-                            units::fmt_size(largest),
-                            units::fmt_size(max_data),
-                            units::fmt_size(cfg.max_transmit_size),
-                            if segment.is_some() { "" } else { "; status-go sends larger ones in segments: set `segment`" }
-                        ),
-                    );
-                }
-            }
+            let segment = self.segmenting(at, t)?;
+            self.fits_every_class(at, &size, segment, classes, g, wire, preset, topic_len_max)?;
             let publishers =
                 self.selector(&p("publishers"), t.publishers.as_ref(), classes, nodes)?;
             let to = t.to.unwrap_or(Audience::All);
