@@ -49,6 +49,28 @@ fn mkfifo(p: &Path) {
     assert!(s.success(), "mkfifo {}", p.display());
 }
 
+/// Runs gossipsim with `args` while a thread reads `fifo`; returns its output and what was
+/// read. Should gossipsim never open the pipe (it failed, or wrote elsewhere), the pipe is
+/// opened and closed here, so that the reader sees its end and the test fails instead of
+/// waiting for ever; non-blocking, so that it does nothing once the reader is gone.
+fn through_pipe(d: &Path, fifo: &Path, args: &[&str]) -> (Output, String) {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    /// Linux's O_NONBLOCK (no libc crate here).
+    const O_NONBLOCK: i32 = 0o4000;
+    let reader = {
+        let fifo = fifo.to_path_buf();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let o = run_in(d, args);
+    drop(
+        std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(O_NONBLOCK)
+            .open(fifo),
+    );
+    (o, reader.join().unwrap())
+}
+
 fn is_fifo(p: &Path) -> bool {
     std::fs::symlink_metadata(p).unwrap().file_type().is_fifo()
 }
@@ -85,12 +107,9 @@ fn topology_out_writes_regular_files_streams_and_follows_links() {
     // A named pipe is written through, and stays a pipe.
     let fifo = d.join("pipe");
     mkfifo(&fifo);
-    let reader = {
-        let fifo = fifo.clone();
-        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
-    };
-    ok(&run_in(d, &["topology", "tiny.toml", "-o", "pipe"]));
-    assert_eq!(reader.join().unwrap(), csv);
+    let (o, read) = through_pipe(d, &fifo, &["topology", "tiny.toml", "-o", "pipe"]);
+    ok(&o);
+    assert_eq!(read, csv);
     assert!(is_fifo(&fifo), "the pipe was replaced");
 
     // A link is followed: the file it names gets the bytes, the link stays a link.
@@ -214,15 +233,12 @@ fn run_compare_and_check_follow_the_same_policy() {
         .is_symlink());
     let fifo = d.join("base-pipe");
     mkfifo(&fifo);
-    let reader = {
-        let fifo = fifo.clone();
-        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
-    };
-    ok(&run_in(
+    let (o, through) = through_pipe(
         d,
+        &fifo,
         &["check", "base-pipe", "--update", "--add", "tiny.toml"],
-    ));
-    let through = reader.join().unwrap();
+    );
+    ok(&o);
     assert!(
         through.contains("tiny.toml,3,") && !through.contains("tiny.toml,4,"),
         "{through}"
