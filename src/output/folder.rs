@@ -131,7 +131,25 @@ fn replaceable(dir: &Path, holds: Holds) -> std::io::Result<bool> {
 
 /// Whether process `pid` of this host is gone (a pid of another host cannot be checked).
 fn gone(h: &str, pid: &str) -> bool {
-    h == host() && pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists()
+    h == host() && dead(pid)
+}
+
+/// Whether `pid` names no process of this host now.
+fn dead(pid: &str) -> bool {
+    pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists()
+}
+
+/// Refuses `dir` (shown as `shown`) when it is the current folder or one above it: results
+/// go into a folder of their own, never among the user's files.
+fn not_the_current_folder(dir: &Path, shown: &std::path::Display<'_>) -> Result<(), ReportError> {
+    if let (Ok(d), Ok(cwd)) = (dir.canonicalize(), std::env::current_dir()) {
+        if cwd.starts_with(&d) {
+            return Err(invalid!(
+                "{shown}: is the current folder or one above it; results go into a folder of their own"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Takes `.<name>.lock` beside `dir`: created only if absent (written `host pid`); one left
@@ -208,13 +226,7 @@ pub fn reserve_for(dir: &Path, holds: Holds, force: bool) -> Result<Reserved, Re
     let shown = dir.display();
     // A link is followed to its folder (and kept); a file, device, socket or pipe is refused.
     let dir = &super::path::folder(dir)?;
-    if let (Ok(d), Ok(cwd)) = (dir.canonicalize(), std::env::current_dir()) {
-        if cwd.starts_with(&d) {
-            return Err(invalid!(
-                "{shown}: is the current folder or one above it; results go into a folder of their own"
-            ));
-        }
-    }
+    not_the_current_folder(dir, &shown)?;
     let parent = parent(dir);
     std::fs::create_dir_all(parent).doing(|| format!("creating {}", parent.display()))?;
     let lock = lock(dir)?;
@@ -319,19 +331,13 @@ impl Drop for Reserved {
 
 /// A folder of several runs in folders of their own: a sweep's (`kind` "sweep") or
 /// `run --seeds`' ("seeds"). Known by its mark, `.gossipsim-<kind>`, written when it is made.
-/// Refuses the current folder or one above it, a run's folder, a folder of the other kind,
-/// and a non-empty folder without the mark (unless `force`, which marks it); returns the
+/// Refuses the current folder or one above it, a run's folder, and any other non-empty
+/// folder without the mark (a folder of the other kind included) (unless `force`, which marks it); returns the
 /// folder (a link followed).
 pub fn container(dir: &Path, kind: &str, force: bool) -> Result<PathBuf, ReportError> {
     let shown = dir.display();
     let dir = super::path::folder(dir)?;
-    if let (Ok(d), Ok(cwd)) = (dir.canonicalize(), std::env::current_dir()) {
-        if cwd.starts_with(&d) {
-            return Err(invalid!(
-                "{shown}: is the current folder or one above it; the runs go into a folder of their own"
-            ));
-        }
-    }
+    not_the_current_folder(&dir, &shown)?;
     let mark = dir.join(format!(".gossipsim-{kind}"));
     if mark.is_file() {
         return Ok(dir);
@@ -390,12 +396,7 @@ pub fn clean_stale(parent: &Path, name: Option<&str>) -> usize {
         let Some((h, pid)) = owner.rsplit_once('-') else {
             continue;
         };
-        let alive = Path::new("/proc").join(pid).exists();
-        if h == me
-            && pid.parse::<u32>().is_ok()
-            && !alive
-            && std::fs::remove_dir_all(e.path()).is_ok()
-        {
+        if h == me && dead(pid) && std::fs::remove_dir_all(e.path()).is_ok() {
             removed += 1;
         }
     }
