@@ -1,5 +1,7 @@
-//! Byte accounting, counted where bytes cross the network. Each RPC part is classified by one
-//! exhaustive `match` ([`classify`]): a new kind of part does not compile until it is counted.
+//! Byte accounting, counted where bytes cross the network, through one entry
+//! ([`Accounting::on_wire`]) whatever the payload. Each gossipsub RPC part and each Waku RPC
+//! is classified by one exhaustive `match` ([`classify`], [`classify_light`]): a new kind of
+//! part or RPC does not compile until it is counted.
 
 use crate::ids::{ClassId, PeerId, TopicId};
 use crate::message::MessageTable;
@@ -268,6 +270,25 @@ pub fn classify_light(rpc: &LightRpc, msgs: &MessageTable) -> Cell {
     }
 }
 
+/// One counted item of a transmission: a part of a gossipsub RPC (with whether its receiver
+/// had already seen the message it carries: ingress only), or a Waku RPC, which is one item.
+#[derive(Clone, Copy, Debug)]
+pub enum Counted<'a> {
+    Part(&'a RpcPart, bool),
+    Waku(&'a LightRpc),
+}
+
+impl Counted<'_> {
+    /// Where the item's bytes are counted.
+    #[inline]
+    pub fn cell(self, msgs: &MessageTable) -> Cell {
+        match self {
+            Counted::Part(part, duplicate) => classify(part, duplicate, msgs),
+            Counted::Waku(rpc) => classify_light(rpc, msgs),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counter {
     /// Bytes on the wire.
@@ -363,83 +384,31 @@ impl Accounting {
         }
     }
 
-    /// Counts an RPC that `node` sent: each of its parts (with its share of the bytes) by
-    /// kind, its transport overhead, and all of it in the run-wide total. Per-node counters
-    /// count only while `measuring`; the totals always.
+    /// Counts a transmission, or some of its items, that `node` sent or received: each
+    /// item with its share of the bytes, then `overhead` (0 for items whose transmission is
+    /// counted later), and all of it in the run-wide total of its direction. Returns the
+    /// bytes counted; per-node counters count only while `measuring`, the totals always.
+    /// The one place bytes are counted, whatever the payload.
     #[inline]
-    pub fn on_sent<'a>(
-        &mut self,
-        node: PeerId,
-        parts: impl IntoIterator<Item = (&'a RpcPart, u32)>,
-        overhead: u32,
-        measuring: bool,
-        msgs: &MessageTable,
-    ) {
-        let parts = parts.into_iter().map(|(p, share)| (p, share, false));
-        self.sent_total += self.count(node, Direction::Out, parts, overhead, measuring, msgs);
-    }
-
-    /// Counts an RPC, or some of its parts, that `node` received: each part with its share
-    /// and whether it was a copy of a message already seen, then `overhead` (0 for parts
-    /// whose RPC is counted later). Returns the bytes counted; per-node counters count only
-    /// while `measuring`, the totals always.
-    #[inline]
-    pub fn on_received<'a>(
-        &mut self,
-        node: PeerId,
-        parts: impl IntoIterator<Item = (&'a RpcPart, u32, bool)>,
-        overhead: u32,
-        measuring: bool,
-        msgs: &MessageTable,
-    ) -> u64 {
-        let bytes = self.count(node, Direction::In, parts, overhead, measuring, msgs);
-        self.received_total += bytes;
-        bytes
-    }
-
-    /// What `on_sent` and `on_received` share: the one place bytes are counted.
-    #[inline]
-    fn count<'a>(
+    pub fn on_wire<'a>(
         &mut self,
         node: PeerId,
         dir: Direction,
-        parts: impl IntoIterator<Item = (&'a RpcPart, u32, bool)>,
+        items: impl IntoIterator<Item = (Counted<'a>, u32)>,
         overhead: u32,
         measuring: bool,
         msgs: &MessageTable,
     ) -> u64 {
         let mut total = u64::from(overhead);
-        for (part, share, duplicate) in parts {
+        for (item, share) in items {
             if measuring {
-                self.add(node, dir, classify(part, duplicate, msgs), u64::from(share));
+                self.add(node, dir, item.cell(msgs), u64::from(share));
             }
             total += u64::from(share);
         }
         if measuring && overhead > 0 {
             self.add(node, dir, Cell::TRANSPORT, u64::from(overhead));
         }
-        total
-    }
-
-    /// Counts a light-protocol transmission of `bytes` (its `overhead` below it apart) that
-    /// `node` sent or received, as `cell`. Returns the bytes; per-node counters count only
-    /// while `measuring`, the totals always.
-    pub fn on_light(
-        &mut self,
-        node: PeerId,
-        dir: Direction,
-        cell: Cell,
-        bytes: u32,
-        overhead: u32,
-        measuring: bool,
-    ) -> u64 {
-        if measuring {
-            self.add(node, dir, cell, u64::from(bytes));
-            if overhead > 0 {
-                self.add(node, dir, Cell::TRANSPORT, u64::from(overhead));
-            }
-        }
-        let total = u64::from(bytes) + u64::from(overhead);
         match dir {
             Direction::Out => self.sent_total += total,
             Direction::In => self.received_total += total,

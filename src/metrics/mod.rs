@@ -5,5 +5,5 @@
 pub mod accounting;
 pub mod delivery;
 
-pub use accounting::{classify_light, Accounting, Direction, Kind, KINDS};
+pub use accounting::{Accounting, Counted, Direction, Kind, KINDS};
 pub use delivery::{Delivery, Group, MsgStats, Receipts};

@@ -7,6 +7,7 @@
 //! what makes a run's output independent of the number of partitions.
 
 use super::carries::Carries;
+use super::flight::Payload;
 use crate::ids::{MsgIdx, PeerId, SimTime, MAX_NODES};
 use crate::protocol::waku::LightRpc;
 
@@ -21,9 +22,9 @@ pub(super) const RANK_VALIDATED: u64 = 1;
 pub(super) const RANK_DELIVER: u64 = 2;
 pub(super) const RANK_ARRIVE: u64 = 3;
 pub(super) const RANK_HEARTBEAT: u64 = 4;
-// A light client's timer has its heartbeat's rank (a light node has no relay heartbeat); a
-// light-protocol transmission arrives and is delivered at the ranks of an RPC's, by sender
-// (a sender's uplink and a receiver's downlink are FIFO, so two never share an instant).
+// A Waku timer has the heartbeat's rank, after the heartbeat (`disc` 1); a transmission
+// arrives and is delivered at these ranks by sender whatever it carries (a sender's uplink
+// and a receiver's downlink are FIFO, so two never share an instant).
 
 /// Orders events of one instant: by target peer, then kind, then `disc` (the sender for a
 /// transmission, the message for publish and validation).
@@ -33,26 +34,46 @@ pub(super) fn key(target: PeerId, rank: u64, disc: u64) -> u64 {
     (u64::from(target.0) << 40) | (rank << 37) | disc
 }
 
+/// What an arrival carries: a gossipsub RPC in its slot of the slab, with its bytes on the
+/// wire and what it may settle on arrival, or a Waku RPC inline (sized where it lands).
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Landing {
+    Rpc {
+        slot: u32,
+        bytes: u32,
+        carries: Carries,
+    },
+    Waku(LightRpc),
+}
+
+impl Landing {
+    /// What its delivery hands over.
+    #[inline]
+    pub fn payload(self) -> Payload {
+        match self {
+            Landing::Rpc { slot, .. } => Payload::Rpc(slot),
+            Landing::Waku(rpc) => Payload::Light(rpc),
+        }
+    }
+}
+
 /// An event. Small and `Copy`: the queue holds millions. Peers are local indices of the
 /// partition that holds the event.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Event {
     Heartbeat(u32),
-    /// The first byte of the RPC in `slot` reaches `to`'s downlink; its last byte at `last`.
-    /// `carries`: what the arrival may settle without a delivery event.
+    /// The first byte of a transmission reaches `to`'s downlink; its last byte at `last`.
     Arrive {
         to: u32,
         from: PeerId,
-        slot: u32,
-        bytes: u32,
-        carries: Carries,
+        what: Landing,
         last: SimTime,
     },
-    /// The RPC in `slot` has fully arrived at `to`.
+    /// A transmission has fully arrived at `to`.
     Deliver {
         to: u32,
         from: PeerId,
-        slot: u32,
+        what: Payload,
     },
     /// `peer` finished validating `msg`.
     Validated {
@@ -64,20 +85,7 @@ pub(super) enum Event {
         peer: u32,
         msg: MsgIdx,
     },
-    /// The first byte of a light-protocol transmission reaches `to`; its last at `last`.
-    LightArrive {
-        to: u32,
-        from: PeerId,
-        rpc: LightRpc,
-        last: SimTime,
-    },
-    /// A light-protocol transmission has fully arrived at `to`.
-    LightDeliver {
-        to: u32,
-        from: PeerId,
-        rpc: LightRpc,
-    },
-    /// Light client `peer`'s timer (its filter pings).
+    /// Node `peer`'s Waku timer (its light client's pings, its store client's checks).
     LightTimer(u32),
 }
 
@@ -85,8 +93,8 @@ pub(super) enum Event {
 mod tests {
     use super::*;
 
-    /// The queue holds millions of events: a light transmission travels inline without
-    /// making any event larger than an RPC's arrival.
+    /// The queue holds millions of events: a Waku RPC travels inline without making an
+    /// arrival larger than a gossipsub RPC's.
     #[test]
     fn an_event_is_32_bytes() {
         assert_eq!(std::mem::size_of::<Event>(), 32);

@@ -51,7 +51,7 @@ pub(super) enum Carried {
 /// What a transmission carries while it is in its sender's partition: a gossipsub RPC in
 /// its slot of the slab, or a light protocol's inline. The one thing the wire path asks of
 /// a payload.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub(super) enum Payload {
     Rpc(u32),
     Light(LightRpc),

@@ -4,32 +4,27 @@
 //! archives. A light-protocol transmission travels like an RPC (the sender's uplink, the
 //! link's latency, the receiver's downlink, loss), inline in its events.
 
-use super::event::{key, Event, RANK_DELIVER, RANK_HEARTBEAT};
+use super::event::{key, Event, Landing, RANK_HEARTBEAT};
 use super::flight::Payload;
 use super::partition::{Ctx, Partition};
 use crate::engine::EventQueue;
 use crate::ids::{MsgIdx, PeerId, SimTime};
-use crate::metrics::{classify_light, Direction};
-use crate::protocol::waku::wire::{self, LightCtx};
+use crate::metrics::{Counted, Direction};
 use crate::protocol::waku::{LightRpc, WakuOut};
 
-/// Bytes of `rpc` on the wire, and the transport's below it.
-fn sized(rpc: LightRpc, cx: &Ctx<'_>) -> (u32, u32) {
-    let lx = LightCtx {
-        topic_len: cx.topic_len,
-        msgs: cx.msgs,
-        content_topic_len: cx.sc.wire.content_topic_len,
-        content_topics: &cx.sc.content_topics,
-    };
-    let size = wire::size(rpc, &lx);
-    (size, cx.sc.transport.overhead(size))
-}
-
-/// Bytes in flight of a light event at the end of a run (0 for other events).
+/// Bytes in flight of a Waku RPC's arrival or delivery at the end of a run (0 for other
+/// events).
 pub(super) fn in_flight(ev: &Event, cx: &Ctx<'_>) -> u64 {
     match *ev {
-        Event::LightArrive { rpc, .. } | Event::LightDeliver { rpc, .. } => {
-            let (size, overhead) = sized(rpc, cx);
+        Event::Arrive {
+            what: Landing::Waku(rpc),
+            ..
+        }
+        | Event::Deliver {
+            what: Payload::Light(rpc),
+            ..
+        } => {
+            let (size, overhead) = cx.waku_size(rpc);
             u64::from(size) + u64::from(overhead)
         }
         _ => 0,
@@ -85,27 +80,6 @@ impl Partition {
         }
     }
 
-    /// The first byte of a light transmission reaches `to`: it books the downlink, and is
-    /// delivered when its last byte is in.
-    pub(super) fn light_arrive(
-        &mut self,
-        now: SimTime,
-        to: u32,
-        from: PeerId,
-        rpc: LightRpc,
-        last: SimTime,
-        cx: &Ctx<'_>,
-    ) {
-        let (size, overhead) = sized(rpc, cx);
-        let bytes = u64::from(size) + u64::from(overhead);
-        let done = self.ifs.receive(now, to as usize, bytes, last);
-        self.queue.push(
-            done,
-            key(self.nodes[to as usize], RANK_DELIVER, u64::from(from.0)),
-            Event::LightDeliver { to, from, rpc },
-        );
-    }
-
     /// A light transmission has fully arrived at `to`: counted, then handed to its client
     /// or service.
     pub(super) fn light_deliver(
@@ -117,15 +91,16 @@ impl Partition {
         cx: &Ctx<'_>,
     ) {
         let v = to as usize;
-        let (size, overhead) = sized(rpc, cx);
-        let cell = classify_light(&rpc, cx.msgs);
-        self.acct.on_light(
+        let (size, overhead) = cx.waku_size(rpc);
+        let item = [(Counted::Waku(&rpc), size)];
+        let measuring = cx.measuring(now);
+        self.acct.on_wire(
             PeerId(to),
             Direction::In,
-            cell,
-            size,
+            item,
             overhead,
-            cx.measuring(now),
+            measuring,
+            cx.msgs,
         );
         self.light.nodes[v].handle_rpc(now, from, rpc);
         self.drain_light(to, now, cx);
@@ -169,15 +144,16 @@ impl Partition {
     /// Puts light transmission `rpc` from local node `p` to `to` on the network.
     fn light_send(&mut self, p: u32, to: PeerId, rpc: LightRpc, now: SimTime, cx: &Ctx<'_>) {
         let v = p as usize;
-        let (size, overhead) = sized(rpc, cx);
-        let cell = classify_light(&rpc, cx.msgs);
-        let bytes = self.acct.on_light(
+        let (size, overhead) = cx.waku_size(rpc);
+        let item = [(Counted::Waku(&rpc), size)];
+        let measuring = cx.measuring(now);
+        let bytes = self.acct.on_wire(
             PeerId(p),
             Direction::Out,
-            cell,
-            size,
+            item,
             overhead,
-            cx.measuring(now),
+            measuring,
+            cx.msgs,
         );
         let latency = self.light.latency(v, to);
         self.transmit(v, (to, latency), bytes, Payload::Light(rpc), now, cx);

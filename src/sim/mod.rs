@@ -42,7 +42,8 @@ use crate::message::MessageTable;
 use crate::metrics::{Accounting, Delivery};
 use crate::net::topology;
 use crate::scenario::Scenario;
-use event::Event;
+use event::{Event, Landing};
+use flight::Payload;
 use partition::Partition;
 use publisher::Publisher;
 use std::sync::Arc;
@@ -215,7 +216,15 @@ impl Sim {
         let cx = partition::Ctx::new(&self.sc, &self.layout, &self.msgs);
         for mut s in self.parts {
             while let Some((_, ev)) = s.queue.pop() {
-                if let Event::Deliver { slot, .. } | Event::Arrive { slot, .. } = ev {
+                if let Event::Deliver {
+                    what: Payload::Rpc(slot),
+                    ..
+                }
+                | Event::Arrive {
+                    what: Landing::Rpc { slot, .. },
+                    ..
+                } = ev
+                {
                     in_flight += u64::from(s.flights[slot].bytes);
                 }
                 in_flight += light::in_flight(&ev, &cx);

@@ -7,16 +7,20 @@
 
 use super::carries::Carries;
 use super::conns::SlotTable;
-use super::event::{key, Event, RANK_ARRIVE, RANK_DELIVER, RANK_HEARTBEAT, RANK_VALIDATED};
+use super::event::{
+    key, Event, Landing, RANK_ARRIVE, RANK_DELIVER, RANK_HEARTBEAT, RANK_VALIDATED,
+};
 use super::flight::{Carried, Flights, Outgoing, Payload};
 use super::waku::LightNodes;
 use crate::engine::{EventQueue, WheelQueue};
 use crate::ids::{MsgIdx, PeerId, SimTime};
 use crate::message::MessageTable;
-use crate::metrics::{Accounting, Delivery, Receipts};
+use crate::metrics::{Accounting, Counted, Delivery, Direction, Receipts};
 use crate::net::{lost, Interfaces};
 use crate::protocol::gossipsub::rpc::rpc_size;
 use crate::protocol::gossipsub::{Peer, PeerEvent, RpcPart, Transmit, WireCtx};
+use crate::protocol::waku::wire::{self, LightCtx};
+use crate::protocol::waku::LightRpc;
 use crate::scenario::Scenario;
 
 /// What every partition reads and nobody writes during a window.
@@ -45,6 +49,18 @@ impl<'a> Ctx<'a> {
     #[inline]
     pub fn measuring(&self, t: SimTime) -> bool {
         self.sc.measuring(t)
+    }
+
+    /// Bytes of Waku RPC `rpc` on the wire, and the transport's below it.
+    pub fn waku_size(&self, rpc: LightRpc) -> (u32, u32) {
+        let lx = LightCtx {
+            topic_len: self.topic_len,
+            msgs: self.msgs,
+            content_topic_len: self.sc.wire.content_topic_len,
+            content_topics: &self.sc.content_topics,
+        };
+        let size = wire::size(rpc, &lx);
+        (size, self.sc.transport.overhead(size))
     }
 }
 
@@ -187,24 +203,22 @@ impl Partition {
     ) {
         let k = key(to, RANK_ARRIVE, u64::from(from.0));
         let to = local[to.idx()];
-        let ev = match payload {
+        let what = match payload {
             Payload::Rpc(slot) => {
                 let f = &self.flights[slot];
-                Event::Arrive {
-                    to,
-                    from,
+                Landing::Rpc {
                     slot,
                     bytes: f.bytes,
                     carries: Carries::of(&f.parts, self.shortcuts),
-                    last,
                 }
             }
-            Payload::Light(rpc) => Event::LightArrive {
-                to,
-                from,
-                rpc,
-                last,
-            },
+            Payload::Light(rpc) => Landing::Waku(rpc),
+        };
+        let ev = Event::Arrive {
+            to,
+            from,
+            what,
+            last,
         };
         self.queue.push(first, k, ev);
     }
@@ -272,24 +286,15 @@ impl Partition {
                 Event::Arrive {
                     to,
                     from,
-                    slot,
-                    bytes,
-                    carries,
+                    what,
                     last,
-                } => {
-                    let done = self.ifs.receive(t, to as usize, u64::from(bytes), last);
-                    if self.settle_on_arrival(to, slot, carries, done, cx) {
-                        continue;
-                    }
-                    self.queue.push(
-                        done,
-                        key(self.nodes[to as usize], RANK_DELIVER, u64::from(from.0)),
-                        Event::Deliver { to, from, slot },
-                    );
-                }
-                Event::Deliver { to, from, slot } => {
+                } => self.arrive(t, to, from, what, last, cx),
+                Event::Deliver { to, from, what } => {
                     self.before_input(&ev);
-                    self.deliver(t, to, from, slot, cx);
+                    match what {
+                        Payload::Rpc(slot) => self.deliver(t, to, from, slot, cx),
+                        Payload::Light(rpc) => self.light_deliver(t, to, from, rpc, cx),
+                    }
                 }
                 Event::Validated { peer, msg } => {
                     self.before_input(&ev);
@@ -306,21 +311,45 @@ impl Partition {
                     self.drain(peer, t, cx);
                     self.serve(peer, msg, 0, t, cx);
                 }
-                Event::LightArrive {
-                    to,
-                    from,
-                    rpc,
-                    last,
-                } => {
-                    self.light_arrive(t, to, from, rpc, last, cx);
-                }
-                Event::LightDeliver { to, from, rpc } => {
-                    self.before_input(&ev);
-                    self.light_deliver(t, to, from, rpc, cx);
-                }
                 Event::LightTimer(p) => self.light_timer(p, t, cx),
             }
         }
+    }
+
+    /// The first byte of a transmission reaches `to`: it books the downlink; what may be
+    /// settled on arrival is, and the rest is delivered when its last byte is in.
+    #[inline]
+    fn arrive(
+        &mut self,
+        now: SimTime,
+        to: u32,
+        from: PeerId,
+        what: Landing,
+        last: SimTime,
+        cx: &Ctx<'_>,
+    ) {
+        let bytes = match what {
+            Landing::Rpc { bytes, .. } => u64::from(bytes),
+            Landing::Waku(rpc) => {
+                let (size, overhead) = cx.waku_size(rpc);
+                u64::from(size) + u64::from(overhead)
+            }
+        };
+        let done = self.ifs.receive(now, to as usize, bytes, last);
+        if let Landing::Rpc { slot, carries, .. } = what {
+            if self.settle_on_arrival(to, slot, carries, done, cx) {
+                return;
+            }
+        }
+        self.queue.push(
+            done,
+            key(self.nodes[to as usize], RANK_DELIVER, u64::from(from.0)),
+            Event::Deliver {
+                to,
+                from,
+                what: what.payload(),
+            },
+        );
     }
 
     /// Counts the RPC in `slot` as received by `to` at `now`: its bytes by kind, and which
@@ -347,8 +376,11 @@ impl Partition {
             };
             (part, share, dup)
         });
+        let parts = parts.map(|(part, share, dup)| (Counted::Part(part, dup), share));
+        let dir = Direction::In;
+        let measuring = cx.measuring(now);
         self.acct
-            .on_received(PeerId(to), parts, f.overhead, cx.measuring(now), cx.msgs);
+            .on_wire(PeerId(to), dir, parts, f.overhead, measuring, cx.msgs);
     }
 
     fn deliver(&mut self, now: SimTime, to: u32, from: PeerId, slot: u32, cx: &Ctx<'_>) {
@@ -455,9 +487,17 @@ impl Partition {
         f.bytes = size.saturating_add(overhead);
         f.from_slot = self.conns.rev[conn];
         let bytes = u64::from(f.bytes);
-        let sent = f.parts.iter().zip(f.shares.iter().copied());
-        self.acct
-            .on_sent(PeerId(p), sent, overhead, cx.measuring(now), cx.msgs);
+        let sent = f.parts.iter().map(|p| Counted::Part(p, false));
+        let sent = sent.zip(f.shares.iter().copied());
+        let measuring = cx.measuring(now);
+        self.acct.on_wire(
+            PeerId(p),
+            Direction::Out,
+            sent,
+            overhead,
+            measuring,
+            cx.msgs,
+        );
         let latency = self.conns.lat[conn];
         self.transmit(v, (t.to, latency), bytes, Payload::Rpc(slot), now, cx);
     }

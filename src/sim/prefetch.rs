@@ -5,7 +5,8 @@
 //! neighbour record, the IDONTWANT FIFO's tail.
 
 use super::carries::Carries;
-use super::event::Event;
+use super::event::{Event, Landing};
+use super::flight::Payload;
 use super::partition::Partition;
 use crate::ids::PeerId;
 use crate::prefetch::{prefetch, prefetch_lines};
@@ -26,11 +27,19 @@ impl Partition {
             return;
         };
         self.prefetch_direct(ev);
-        if let Event::Deliver { to, slot, .. }
+        if let Event::Deliver {
+            to,
+            what: Payload::Rpc(slot),
+            ..
+        }
         | Event::Arrive {
             to,
-            slot,
-            carries: Carries::IDontWant | Carries::Messages | Carries::IHave,
+            what:
+                Landing::Rpc {
+                    slot,
+                    carries: Carries::IDontWant | Carries::Messages | Carries::IHave,
+                    ..
+                },
             ..
         } = *ev
         {
@@ -48,7 +57,9 @@ impl Partition {
     fn prefetch_direct(&self, ev: &Event) {
         match *ev {
             Event::Arrive {
-                to, slot, carries, ..
+                to,
+                what: Landing::Rpc { slot, carries, .. },
+                ..
             } => {
                 self.ifs.prefetch(to as usize);
                 if carries != Carries::Other {
@@ -61,7 +72,11 @@ impl Partition {
                     }
                 }
             }
-            Event::Deliver { to, slot, .. } => {
+            Event::Deliver {
+                to,
+                what: Payload::Rpc(slot),
+                ..
+            } => {
                 self.flights.prefetch(slot);
                 prefetch_lines(&self.peers[to as usize], Peer::HOT_LINES);
                 prefetch(&self.tally[to as usize]);
@@ -72,8 +87,16 @@ impl Partition {
             | Event::Publish { peer: p, .. } => {
                 prefetch_lines(&self.peers[p as usize], Peer::HOT_LINES);
             }
-            // Light protocols are rare next to relay traffic: nothing worth a hint.
-            Event::LightArrive { .. } | Event::LightDeliver { .. } | Event::LightTimer(_) => {}
+            // Waku RPCs are rare next to relay traffic: nothing worth a hint.
+            Event::Arrive {
+                what: Landing::Waku(_),
+                ..
+            }
+            | Event::Deliver {
+                what: Payload::Light(_),
+                ..
+            }
+            | Event::LightTimer(_) => {}
         }
     }
 }

@@ -16,6 +16,7 @@ use super::carries::Carries;
 use super::event::Event;
 use super::partition::{Ctx, Partition};
 use crate::ids::{PeerId, SimTime};
+use crate::metrics::{Counted, Direction};
 use crate::protocol::gossipsub::RpcPart;
 
 impl Partition {
@@ -53,11 +54,9 @@ impl Partition {
         }
         let (p, below) = match *ev {
             Event::Publish { peer, .. } | Event::Validated { peer, .. } => (peer, 0),
-            Event::Deliver { to, from, .. } | Event::LightDeliver { to, from, .. } => {
-                (to, u64::from(from.0) + 1)
-            }
+            Event::Deliver { to, from, .. } => (to, u64::from(from.0) + 1),
             Event::Heartbeat(p) | Event::LightTimer(p) => (p, u64::MAX),
-            Event::Arrive { .. } | Event::LightArrive { .. } => return,
+            Event::Arrive { .. } => return,
         };
         self.peers[p as usize].set_deliveries_before(below);
     }
@@ -80,9 +79,10 @@ impl Partition {
         let whole = f.parts.iter().all(is_idw);
         let taken = f.parts.iter().zip(&f.shares).filter(|(p, _)| is_idw(p));
         let overhead = if whole { f.overhead } else { 0 };
-        let counted = self.acct.on_received(
+        let counted = self.acct.on_wire(
             PeerId(to),
-            taken.map(|(p, &s)| (p, s, false)),
+            Direction::In,
+            taken.map(|(p, &s)| (Counted::Part(p, false), s)),
             overhead,
             cx.measuring(done),
             cx.msgs,
