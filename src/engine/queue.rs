@@ -298,6 +298,7 @@ impl<E> EventQueue<E> for WheelQueue<E> {
         }
     }
 
+    #[inline]
     fn pop(&mut self) -> Option<(SimTime, E)> {
         self.fill_current();
         let e = if self.late_first() {
@@ -309,6 +310,7 @@ impl<E> EventQueue<E> for WheelQueue<E> {
         Some((SimTime(e.time), e.ev))
     }
 
+    #[inline]
     fn peek_time(&mut self) -> Option<SimTime> {
         self.fill_current();
         self.next_entry().map(|e| SimTime(e.time))

@@ -10,7 +10,7 @@ use super::partition::{Ctx, Layout, Partition};
 use super::publisher::Publisher;
 use super::services;
 use super::streams::Stream;
-use super::waku::LightNodes;
+use super::waku::WakuLinks;
 use super::{Options, Sim, SimError, World};
 use crate::ids::{ClassId, PeerId, SimTime, TopicId};
 use crate::message::MessageTable;
@@ -18,8 +18,10 @@ use crate::metrics::{Accounting, Delivery};
 use crate::net::topology::{self, Graph, Shards};
 use crate::net::{latency, Interfaces, Links};
 use crate::protocol::gossipsub::{GossipsubConfig, HeartbeatPhase, Peer};
+use crate::protocol::node::Stacks;
+use crate::protocol::waku::WakuNode;
 use crate::rng::{SimRng, Streams};
-use crate::scenario::{LatencySpec, Scenario, Selector, TopologySpec};
+use crate::scenario::{Audience, LatencySpec, Scenario, Selector, TopologySpec};
 use crate::traffic::Generator;
 use std::sync::Arc;
 
@@ -138,8 +140,9 @@ fn cut(n: usize, threads: usize, links: &Links) -> (Vec<u16>, SimTime) {
     }
 }
 
-/// Every peer, running its class's parameters, its first heartbeat its initial delay after
-/// start plus its phase (drawn within one of its intervals, or none when aligned). `None` once moved into its partition.
+/// Every relay's peer, running its class's parameters, its first heartbeat its initial
+/// delay after start plus its phase (drawn within one of its intervals, or none when
+/// aligned). `None` for a light node, and once moved into its partition.
 fn make_peers(sc: &Scenario, node_class: &[u16], st: &Streams) -> Vec<Option<Peer>> {
     let cfgs: Vec<Arc<GossipsubConfig>> = sc
         .node_classes
@@ -158,14 +161,17 @@ fn make_peers(sc: &Scenario, node_class: &[u16], st: &Streams) -> Vec<Option<Pee
                 HeartbeatPhase::Aligned => 0,
             };
             let first = cfg.heartbeat_initial_delay.saturating_add(SimTime(offset));
-            Some(Peer::new(
-                PeerId(v),
-                cfg.clone(),
-                Stream::PeerMesh.of(st, u64::from(v)),
-                Stream::PeerTraffic.of(st, u64::from(v)),
-                sc.topics.len(),
-                first,
-            ))
+            let class = &sc.node_classes[node_class[v as usize] as usize];
+            class.role.relays().then(|| {
+                Peer::new(
+                    PeerId(v),
+                    cfg.clone(),
+                    Stream::PeerMesh.of(st, u64::from(v)),
+                    Stream::PeerTraffic.of(st, u64::from(v)),
+                    sc.topics.len(),
+                    first,
+                )
+            })
         })
         .collect()
 }
@@ -262,14 +268,15 @@ fn open_connections(peers: &mut [Option<Peer>], graph: &Graph, subscribed: &[Vec
 }
 
 /// Moves the peers into partitions of `members` (each partition's nodes, in id order) with
-/// their connection rows, interfaces and counters.
+/// their Waku machines (`waku` gives those of a partition's nodes, with their links), their
+/// connection rows, interfaces and counters.
 fn make_partitions(
     sc: &Scenario,
     members: Vec<Vec<PeerId>>,
     mut peers: Vec<Option<Peer>>,
     links: &Links,
     node_class: &[u16],
-    mut light: impl FnMut(&[PeerId]) -> LightNodes,
+    mut waku: impl FnMut(&[PeerId]) -> (Vec<Option<WakuNode>>, WakuLinks),
     opts: Options,
 ) -> Vec<Partition> {
     let tables: Vec<SlotTable> = members
@@ -283,22 +290,24 @@ fn make_partitions(
         .zip(tables)
         .enumerate()
         .map(|(id, (nodes, conns))| {
-            let mine: Vec<Peer> = nodes
-                .iter()
-                .map(|v| peers[v.idx()].take().expect("each node in one partition"))
-                .collect();
+            let (machines, links) = waku(&nodes);
+            let mine = Stacks::new(
+                nodes
+                    .iter()
+                    .zip(machines)
+                    .map(|(v, w)| (peers[v.idx()].take(), w)),
+            );
             let up = nodes.iter().map(|v| class_of(v).upload_bps).collect();
             let down = nodes.iter().map(|v| class_of(v).download_bps).collect();
             let acct = Accounting::new(nodes.len(), &sc.class_topics(), sc.topics.len());
             let ifs = Interfaces::new(up, down);
             let class = nodes.iter().map(|v| node_class[v.idx()]).collect();
             let (topics, classes) = (sc.topics.len(), sc.node_classes.len());
-            let lights = light(&nodes);
             let mut p = Partition::new(id as u16, nodes, mine, conns, ifs, acct, count)
                 .with_classes(class, topics, classes)
-                .with_light(lights)
+                .with_waku(links)
                 .with_shortcuts(opts.shortcuts);
-            p.queue_heartbeats(sc);
+            p.queue_heartbeats();
             p
         })
         .collect()
@@ -472,8 +481,8 @@ impl Sim {
             stores: &stores,
             limits: &limits,
         };
-        let light = |nodes: &[PeerId]| services::light_nodes(&sc, nodes, &who, &mut rows, &st);
-        let parts = make_partitions(&sc, members, peers, &links, &base.nodes.class, light, opts);
+        let waku = |nodes: &[PeerId]| services::waku_nodes(&sc, nodes, &who, &mut rows, &st);
+        let parts = make_partitions(&sc, members, peers, &links, &base.nodes.class, waku, opts);
         drop(links);
         let Base {
             nodes,
@@ -491,6 +500,7 @@ impl Sim {
             ),
             layout: Layout {
                 topic_len: sc.topics.iter().map(|t| t.name.len() as u32).collect(),
+                to_light: sc.traffic.iter().map(|c| c.to == Audience::All).collect(),
                 part,
                 local,
             },
@@ -522,10 +532,7 @@ impl Sim {
     fn send_joins(&mut self) {
         let cx = Ctx::new(&self.sc, &self.layout, &self.msgs);
         for s in &mut self.parts {
-            for i in 0..s.peers.len() {
-                s.drain(i as u32, SimTime::ZERO, &cx);
-            }
-            s.start_light(&cx);
+            s.start(&cx);
         }
         hand_over(&mut self.parts, &self.layout.part, &self.layout.local);
     }

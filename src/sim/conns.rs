@@ -17,7 +17,8 @@ pub(super) struct SlotTable {
 }
 
 impl SlotTable {
-    /// The rows of `nodes`, whose peers (all built, connections open) are in `peers`.
+    /// The rows of `nodes`, whose peers (all built, connections open) are in `peers`; a
+    /// light node (no peer) has an empty row.
     pub fn new(nodes: &[PeerId], peers: &[Option<Peer>], links: &Links) -> Self {
         let mut t = SlotTable {
             off: Vec::with_capacity(nodes.len() + 1),
@@ -26,9 +27,10 @@ impl SlotTable {
         };
         t.off.push(0);
         for &v in nodes {
-            let p = peers[v.idx()]
-                .as_ref()
-                .expect("built before the partitions");
+            let Some(p) = peers[v.idx()].as_ref() else {
+                t.off.push(t.lat.len() as u32);
+                continue;
+            };
             for s in 0..p.connections() as u32 {
                 let q = p.neighbour(s);
                 let other = peers[q.idx()]

@@ -81,6 +81,7 @@ impl std::ops::IndexMut<u32> for Flights {
 
 impl Flights {
     /// A free slot (its old contents still there, to be overwritten).
+    #[inline]
     pub fn alloc(&mut self) -> u32 {
         // The next slot to be reused is cold by now: load it while this one is filled.
         if let Some(&next) = self.free.get(self.free.len().wrapping_sub(2)) {

@@ -1,14 +1,14 @@
 //! One simulation run: built from a validated scenario ([`build`]), stepped from event to
 //! event in partitions ([`partition`], [`parallel`]), then gathered into a [`RunOutput`]
-//! (here). The peers make every protocol decision; this module only feeds them inputs and
-//! carries their transmits over the network.
+//! (here). The nodes' stacks (`protocol::node`) make every protocol decision; this module
+//! only feeds them inputs and carries their transmits over the network.
 //!
 //! Where to look: `build` makes the world (classes, regions, topology, links, peers,
 //! subscriptions, generators, partitions) from the named random `streams`; `services` who
 //! serves and stores for whom; `event` holds the events and their order at one instant;
-//! `partition` the event loop, what a peer's outputs become and the one `transmit` onto the
-//! network; `flight` the RPCs on the wire; `waku` a partition's Waku machines and `light`
-//! what becomes of their outputs; `publisher` the traffic; `parallel` windows and hand-over
+//! `partition` the event loop and the one wire path (send, `transmit`, arrival, delivery);
+//! `drive` what a stack's outputs become; `flight` the RPCs on the wire; `waku` the nodes'
+//! service and store links; `publisher` the traffic; `parallel` windows and hand-over
 //! between threads; `shortcuts` what is settled on arrival without a delivery event
 //! (`carries` what an RPC holds for it); `prefetch` cache hints. `tests/layers.rs` lists the
 //! files bottom to top (`SIM_FILES`): a file names only files below it.
@@ -21,9 +21,9 @@
 mod build;
 mod carries;
 mod conns;
+mod drive;
 mod event;
 mod flight;
-mod light;
 mod parallel;
 mod partition;
 mod prefetch;
@@ -42,8 +42,6 @@ use crate::message::MessageTable;
 use crate::metrics::{Accounting, Delivery};
 use crate::net::topology;
 use crate::scenario::Scenario;
-use event::{Event, Landing};
-use flight::Payload;
 use partition::Partition;
 use publisher::Publisher;
 use std::sync::Arc;
@@ -174,8 +172,8 @@ impl Sim {
         let n = self.sc.nodes;
         let mut sets = petgraph::unionfind::UnionFind::<u32>::new(n as usize);
         for s in &self.parts {
-            for (v, p) in s.nodes.iter().zip(&s.peers) {
-                for u in p.mesh(t) {
+            for (i, v) in s.nodes.iter().enumerate() {
+                for u in s.stacks.relay(i).into_iter().flat_map(|p| p.mesh(t)) {
                     sets.union(v.0, u.0);
                 }
             }
@@ -216,23 +214,13 @@ impl Sim {
         let cx = partition::Ctx::new(&self.sc, &self.layout, &self.msgs);
         for mut s in self.parts {
             while let Some((_, ev)) = s.queue.pop() {
-                if let Event::Deliver {
-                    what: Payload::Rpc(slot),
-                    ..
-                }
-                | Event::Arrive {
-                    what: Landing::Rpc { slot, .. },
-                    ..
-                } = ev
-                {
-                    in_flight += u64::from(s.flights[slot].bytes);
-                }
-                in_flight += light::in_flight(&ev, &cx);
+                in_flight += s.in_flight(&ev, &cx);
             }
             events += s.events;
             acct.add_totals(&s.acct);
             delivery.merge(&s.delivery);
-            for (i, (v, p)) in s.nodes.iter().zip(&s.peers).enumerate() {
+            for (i, v) in s.nodes.iter().enumerate() {
+                let p = s.stacks.relay(i);
                 if !moved {
                     acct.copy_node(*v, &s.acct, PeerId(i as u32));
                 }
@@ -241,11 +229,13 @@ impl Sim {
                 mesh[v.idx()] = (0..topics)
                     .map(|t| {
                         let t = TopicId(t as u16);
-                        (p.mesh_len(t) as u32, p.topic_peers_len(t) as u32)
+                        p.map_or((0, 0), |p| {
+                            (p.mesh_len(t) as u32, p.topic_peers_len(t) as u32)
+                        })
                     })
                     .collect();
-                outbound[v.idx()] = p.outbound_connections() as u32;
-                if let Some((archived, (pages, hashes))) = s.light.store_load(i) {
+                outbound[v.idx()] = p.map_or(0, |p| p.outbound_connections() as u32);
+                if let Some((archived, (pages, hashes))) = s.store_load(i) {
                     stores.push(StoreLoad {
                         node: *v,
                         archived,

@@ -1,24 +1,24 @@
-//! One partition of a run and its event loop: its peers, their interfaces and connections,
-//! the events addressed to them, and what they counted. Feeds each event to its peer and
-//! carries out what the peer wants (transmits onto the network, first arrivals into the
-//! metrics, validations into the queue). Protocol decisions belong to the peers, byte
-//! arithmetic to `rpc` and `net`, counting to `metrics`; what may be settled on arrival
-//! without a delivery event lives in `shortcuts`, cache hints in `prefetch`.
+//! One partition of a run and its event loop: its nodes' stacks, their interfaces and
+//! connections, the events addressed to them, and what they counted. Feeds each event to
+//! its node's stack; what the stack wants done is carried out by `drive`. The one wire path
+//! is here: a transmission, whatever it carries, is sent, arrives and is delivered by the
+//! same functions. Protocol decisions belong to the stacks (`protocol::node`), byte
+//! arithmetic to `rpc`, `wire` and `net`, counting to `metrics`; what may be settled on
+//! arrival without a delivery event lives in `shortcuts`, cache hints in `prefetch`.
 
 use super::carries::Carries;
 use super::conns::SlotTable;
-use super::event::{
-    key, Event, Landing, RANK_ARRIVE, RANK_DELIVER, RANK_HEARTBEAT, RANK_VALIDATED,
-};
+use super::event::{key, Event, Landing, RANK_ARRIVE, RANK_DELIVER, RANK_HEARTBEAT};
 use super::flight::{Carried, Flights, Outgoing, Payload};
-use super::waku::LightNodes;
+use super::waku::WakuLinks;
 use crate::engine::{EventQueue, WheelQueue};
 use crate::ids::{MsgIdx, PeerId, SimTime};
 use crate::message::MessageTable;
 use crate::metrics::{Accounting, Counted, Delivery, Direction, Receipts};
 use crate::net::{lost, Interfaces};
 use crate::protocol::gossipsub::rpc::rpc_size;
-use crate::protocol::gossipsub::{Peer, PeerEvent, RpcPart, Transmit, WireCtx};
+use crate::protocol::gossipsub::{Peer, RpcPart, Transmit, WireCtx};
+use crate::protocol::node::{Incoming, NodeCtx, Stacks, Timer};
 use crate::protocol::waku::wire::{self, LightCtx};
 use crate::protocol::waku::LightRpc;
 use crate::scenario::Scenario;
@@ -28,6 +28,8 @@ pub(super) struct Ctx<'a> {
     pub sc: &'a Scenario,
     pub msgs: &'a MessageTable,
     pub topic_len: &'a [u32],
+    /// By traffic class: whether light clients follow it.
+    pub to_light: &'a [bool],
     /// Partition of each node, and its index there.
     pub part: &'a [u16],
     pub local: &'a [u32],
@@ -41,6 +43,7 @@ impl<'a> Ctx<'a> {
             sc,
             msgs,
             topic_len: &layout.topic_len,
+            to_light: &layout.to_light,
             part: &layout.part,
             local: &layout.local,
         }
@@ -49,6 +52,15 @@ impl<'a> Ctx<'a> {
     #[inline]
     pub fn measuring(&self, t: SimTime) -> bool {
         self.sc.measuring(t)
+    }
+
+    /// What a node's stack reads.
+    #[inline]
+    pub fn node(&self) -> NodeCtx<'a> {
+        NodeCtx {
+            msgs: self.msgs,
+            to_light: self.to_light,
+        }
     }
 
     /// Bytes of Waku RPC `rpc` on the wire, and the transport's below it.
@@ -64,10 +76,11 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// The run's fixed tables, built once with it: each topic's name length, each node's
-/// partition and its index there.
+/// The run's fixed tables, built once with it: each topic's name length, whether light
+/// clients follow each traffic class, each node's partition and its index there.
 pub(super) struct Layout {
     pub topic_len: Vec<u32>,
+    pub to_light: Vec<bool>,
     pub part: Vec<u16>,
     pub local: Vec<u32>,
 }
@@ -82,12 +95,12 @@ pub(super) struct Tally {
     pub duplicates: u64,
 }
 
-/// One partition of a run: its peers (local index → `nodes`), their interfaces, the events
-/// addressed to them, and what they counted.
+/// One partition of a run: its nodes (local index → `nodes`) and their stacks, their
+/// interfaces, the events addressed to them, and what they counted.
 pub(super) struct Partition {
     pub id: u16,
     pub nodes: Vec<PeerId>,
-    pub peers: Vec<Peer>,
+    pub stacks: Stacks,
     pub conns: SlotTable,
     pub ifs: Interfaces,
     /// Per local peer, what it sent and received (one cache line for the three).
@@ -102,8 +115,8 @@ pub(super) struct Partition {
     pub receipts: Receipts,
     /// Each local node's class (its deliveries' group).
     pub class: Vec<u16>,
-    /// Light clients and services among its nodes.
-    pub light: LightNodes,
+    /// Its nodes' service and store links, and what their stores served.
+    pub waku: WakuLinks,
     pub events: u64,
     /// Whether arrivals may be settled without a delivery event (see `shortcuts`).
     pub shortcuts: bool,
@@ -111,12 +124,12 @@ pub(super) struct Partition {
 }
 
 impl Partition {
-    /// A partition of `nodes`, with their peers and connections, in a run of `partitions`;
+    /// A partition of `nodes`, with their stacks and connections, in a run of `partitions`;
     /// shortcuts on. Nothing is queued until `queue_heartbeats`.
     pub fn new(
         id: u16,
         nodes: Vec<PeerId>,
-        peers: Vec<Peer>,
+        stacks: Stacks,
         conns: SlotTable,
         ifs: Interfaces,
         acct: Accounting,
@@ -126,7 +139,7 @@ impl Partition {
             id,
             tally: vec![Tally::default(); nodes.len()],
             nodes,
-            peers,
+            stacks,
             conns,
             ifs,
             queue: WheelQueue::default(),
@@ -136,7 +149,7 @@ impl Partition {
             delivery: Delivery::new(0, 0),
             receipts: Receipts::new(0),
             class: Vec::new(),
-            light: LightNodes::default(),
+            waku: WakuLinks::default(),
             events: 0,
             shortcuts: true,
             scratch_shares: Vec::new(),
@@ -154,24 +167,42 @@ impl Partition {
         self
     }
 
-    /// Its light clients and services.
-    pub fn with_light(mut self, light: LightNodes) -> Self {
-        self.light = light;
+    /// Its nodes' service and store links.
+    pub fn with_waku(mut self, waku: WakuLinks) -> Self {
+        self.waku = waku;
         self
     }
 
-    /// Queues every relay's first heartbeat (a light node has none: its timer is queued
-    /// when it starts).
-    pub fn queue_heartbeats(&mut self, sc: &Scenario) {
-        for (i, p) in self.peers.iter().enumerate() {
-            if sc.node_classes[usize::from(self.class[i])].role.relays() {
-                self.queue.push(
-                    p.poll_timeout(),
-                    key(p.id(), RANK_HEARTBEAT, 0),
-                    Event::Heartbeat(i as u32),
-                );
-            }
+    /// Queues every relay's first heartbeat (a light node has none: its Waku timer is
+    /// queued when it starts).
+    pub fn queue_heartbeats(&mut self) {
+        for i in 0..self.stacks.len() {
+            self.queue_timer(i as u32, Timer::Heartbeat);
         }
+    }
+
+    /// Queues local node `p`'s next `timer`, if it wants one: a heartbeat at the heartbeat
+    /// rank, a Waku timer after it.
+    pub(super) fn queue_timer(&mut self, p: u32, timer: Timer) {
+        let v = p as usize;
+        let at = self.stacks.node(v).poll_timeout(timer);
+        if at == SimTime::MAX {
+            return;
+        }
+        let (disc, ev) = match timer {
+            Timer::Heartbeat => (0, Event::Heartbeat(p)),
+            Timer::Waku => (1, Event::LightTimer(p)),
+        };
+        self.queue
+            .push(at, key(self.nodes[v], RANK_HEARTBEAT, disc), ev);
+    }
+
+    /// Local node `v`'s relay, which an RPC reached (only relays have neighbours).
+    #[inline]
+    pub(super) fn peer(&mut self, v: usize) -> &mut Peer {
+        self.stacks
+            .relay_mut(v)
+            .expect("gossipsub RPCs reach relays only")
     }
 
     /// With `on` false, every RPC takes the plain path: an arrival, then a delivery.
@@ -203,18 +234,22 @@ impl Partition {
     ) {
         let k = key(to, RANK_ARRIVE, u64::from(from.0));
         let to = local[to.idx()];
-        let what = match payload {
+        let (carries, what) = match payload {
             Payload::Rpc(slot) => {
                 let f = &self.flights[slot];
-                Landing::Rpc {
-                    slot,
-                    bytes: f.bytes,
-                    carries: Carries::of(&f.parts, self.shortcuts),
-                }
+                let carries = Carries::of(&f.parts, self.shortcuts);
+                (
+                    carries,
+                    Landing::Rpc {
+                        slot,
+                        bytes: f.bytes,
+                    },
+                )
             }
-            Payload::Light(rpc) => Landing::Waku(rpc),
+            Payload::Light(rpc) => (Carries::Other, Landing::Waku(rpc)),
         };
         let ev = Event::Arrive {
+            carries,
             to,
             from,
             what,
@@ -274,82 +309,74 @@ impl Partition {
             match ev {
                 Event::Heartbeat(p) => {
                     self.before_input(&ev);
-                    self.peers[p as usize].handle_heartbeat(t, cx.msgs);
+                    self.stacks
+                        .node(p as usize)
+                        .handle_timeout(t, Timer::Heartbeat, cx.node());
                     self.drain(p, t, cx);
-                    let peer = &self.peers[p as usize];
-                    self.queue.push(
-                        peer.poll_timeout(),
-                        key(peer.id(), RANK_HEARTBEAT, 0),
-                        Event::Heartbeat(p),
-                    );
+                    self.queue_timer(p, Timer::Heartbeat);
+                }
+                Event::Arrive {
+                    carries,
+                    to,
+                    from,
+                    what: Landing::Rpc { slot, bytes },
+                    last,
+                } => {
+                    let done = self.ifs.receive(t, to as usize, u64::from(bytes), last);
+                    if self.settle_on_arrival(to, slot, carries, done, cx) {
+                        continue;
+                    }
+                    self.push_deliver(done, to, from, Payload::Rpc(slot));
                 }
                 Event::Arrive {
                     to,
                     from,
-                    what,
+                    what: Landing::Waku(rpc),
                     last,
-                } => self.arrive(t, to, from, what, last, cx),
+                    ..
+                } => {
+                    let (size, overhead) = cx.waku_size(rpc);
+                    let bytes = u64::from(size) + u64::from(overhead);
+                    let done = self.ifs.receive(t, to as usize, bytes, last);
+                    self.push_deliver(done, to, from, Payload::Light(rpc));
+                }
                 Event::Deliver { to, from, what } => {
                     self.before_input(&ev);
                     match what {
                         Payload::Rpc(slot) => self.deliver(t, to, from, slot, cx),
-                        Payload::Light(rpc) => self.light_deliver(t, to, from, rpc, cx),
+                        Payload::Light(rpc) => self.waku_deliver(t, to, from, rpc, cx),
                     }
                 }
                 Event::Validated { peer, msg } => {
                     self.before_input(&ev);
-                    self.validated(peer, t, msg, cx);
+                    self.stacks
+                        .node(peer as usize)
+                        .handle_validated(t, msg, cx.node());
                     self.drain(peer, t, cx);
                 }
                 Event::Publish { peer, msg } => {
-                    if self.light.follows(peer as usize, cx.msgs.get(msg).topic) {
-                        self.light_publish(peer, msg, t, cx);
-                        continue;
-                    }
                     self.before_input(&ev);
-                    self.peers[peer as usize].handle_publish(t, msg, cx.msgs);
+                    self.stacks
+                        .node(peer as usize)
+                        .handle_publish(t, msg, cx.node());
                     self.drain(peer, t, cx);
-                    self.serve(peer, msg, 0, t, cx);
                 }
-                Event::LightTimer(p) => self.light_timer(p, t, cx),
+                Event::LightTimer(p) => {
+                    self.stacks
+                        .node(p as usize)
+                        .handle_timeout(t, Timer::Waku, cx.node());
+                    self.queue_timer(p, Timer::Waku);
+                    self.drain(p, t, cx);
+                }
             }
         }
     }
 
-    /// The first byte of a transmission reaches `to`: it books the downlink; what may be
-    /// settled on arrival is, and the rest is delivered when its last byte is in.
+    /// Queues the delivery at `to`, at `done`, of what `from` sent: its last byte is in.
     #[inline]
-    fn arrive(
-        &mut self,
-        now: SimTime,
-        to: u32,
-        from: PeerId,
-        what: Landing,
-        last: SimTime,
-        cx: &Ctx<'_>,
-    ) {
-        let bytes = match what {
-            Landing::Rpc { bytes, .. } => u64::from(bytes),
-            Landing::Waku(rpc) => {
-                let (size, overhead) = cx.waku_size(rpc);
-                u64::from(size) + u64::from(overhead)
-            }
-        };
-        let done = self.ifs.receive(now, to as usize, bytes, last);
-        if let Landing::Rpc { slot, carries, .. } = what {
-            if self.settle_on_arrival(to, slot, carries, done, cx) {
-                return;
-            }
-        }
-        self.queue.push(
-            done,
-            key(self.nodes[to as usize], RANK_DELIVER, u64::from(from.0)),
-            Event::Deliver {
-                to,
-                from,
-                what: what.payload(),
-            },
-        );
+    fn push_deliver(&mut self, done: SimTime, to: u32, from: PeerId, what: Payload) {
+        let k = key(self.nodes[to as usize], RANK_DELIVER, u64::from(from.0));
+        self.queue.push(done, k, Event::Deliver { to, from, what });
     }
 
     /// Counts the RPC in `slot` as received by `to` at `now`: its bytes by kind, and which
@@ -364,7 +391,11 @@ impl Partition {
     ) {
         let v = to as usize;
         let f = &self.flights[slot];
-        let (peer, tally, delivery) = (&mut self.peers[v], &mut self.tally[v], &mut self.delivery);
+        let peer = self
+            .stacks
+            .relay_mut(v)
+            .expect("gossipsub RPCs reach relays only");
+        let (tally, delivery) = (&mut self.tally[v], &mut self.delivery);
         let parts = f.parts.iter().zip(&f.shares).map(|(part, &share)| {
             let dup = match *part {
                 RpcPart::Message { msg, .. } if dup(peer, msg) => {
@@ -387,90 +418,27 @@ impl Partition {
         let v = to as usize;
         self.count_in(to, slot, now, |peer, msg| peer.is_duplicate(now, msg), cx);
         let from_slot = self.flights[slot].from_slot;
-        debug_assert_eq!(self.peers[v].neighbour(from_slot), from);
+        debug_assert_eq!(self.peer(v).neighbour(from_slot), from);
         let parts = std::mem::take(&mut self.flights[slot].parts);
-        self.peers[v].handle_rpc_from_slot(now, from_slot, &parts, cx.msgs);
+        let what = Incoming::Relay {
+            from_slot,
+            parts: &parts,
+        };
+        self.stacks.node(v).handle_payload(now, what, cx.node());
         self.flights[slot].parts = parts;
         self.flights.release(slot);
         self.drain(to, now, cx);
     }
 
-    /// Carries out everything local peer `p` wants to do now: transmits onto the network,
-    /// events into metrics and validation.
-    pub(super) fn drain(&mut self, p: u32, now: SimTime, cx: &Ctx<'_>) {
-        let v = p as usize;
-        let mut row_loaded = false;
-        loop {
-            while let Some(t) = self.peers[v].poll_transmit() {
-                if !row_loaded {
-                    // A node that sends at all usually sends to several neighbours: load its
-                    // whole row of the slot table at once rather than a miss per send.
-                    row_loaded = true;
-                    self.conns.prefetch_row(v);
-                }
-                self.send(p, t, now, cx);
-            }
-            let Some(ev) = self.peers[v].poll_event() else {
-                break;
-            };
-            match ev {
-                PeerEvent::Received { msg, hops, .. } => self.first_copy(v, msg, hops, now, cx),
-                PeerEvent::Validate { msg } => {
-                    if cx.sc.validation_delay == SimTime::ZERO {
-                        self.validated(p, now, msg, cx);
-                    } else {
-                        self.queue.push(
-                            now + cx.sc.validation_delay,
-                            key(self.nodes[v], RANK_VALIDATED, u64::from(msg.0)),
-                            Event::Validated { peer: p, msg },
-                        );
-                    }
-                }
-            }
-        }
-    }
-
-    /// Local node `v`'s first copy of `msg`, `hops` from its publisher (by relay, a
-    /// filter push, or a client's lightpush).
-    pub(super) fn first_copy(
-        &mut self,
-        v: usize,
-        msg: MsgIdx,
-        hops: u16,
-        now: SimTime,
-        cx: &Ctx<'_>,
-    ) {
-        let meta = cx.msgs.get(msg);
-        // A copy back at its publisher, or at a receiver that had it before its seen entry
-        // expired, is not another delivery: it is counted as the duplicate it is.
-        if meta.publisher == self.nodes[v] || !self.receipts.first(msg, v) {
-            self.tally[v].duplicates += 1;
-            self.delivery.on_duplicate(msg);
-            return;
-        }
-        self.tally[v].received += 1;
-        let lat = now.saturating_sub(meta.published_at);
-        let group = self
-            .delivery
-            .group(meta.topic.idx(), usize::from(self.class[v]));
-        let measured = cx.measuring(meta.published_at);
-        self.delivery
-            .on_first_arrival(msg, lat, hops, measured, group);
-    }
-
-    /// Local peer `p` accepts `msg`: its relay forwards it, and a service pushes it to its
-    /// light clients.
-    fn validated(&mut self, p: u32, now: SimTime, msg: MsgIdx, cx: &Ctx<'_>) {
-        if let Some(hops) = self.peers[p as usize].handle_validated(now, msg, cx.msgs) {
-            self.serve(p, msg, hops, now, cx);
-        }
-    }
-
     /// Puts transmit `t` of local peer `p` on the network: sized, counted, then transmitted.
-    fn send(&mut self, p: u32, t: Transmit, now: SimTime, cx: &Ctx<'_>) {
+    pub(super) fn send(&mut self, p: u32, t: Transmit, now: SimTime, cx: &Ctx<'_>) {
         let v = p as usize;
         let slot = self.flights.alloc();
-        let parts = self.peers[v].transmit_parts(&t);
+        let parts = self
+            .stacks
+            .relay(v)
+            .expect("a transmit comes from a relay")
+            .transmit_parts(&t);
         let ctx = WireCtx {
             topic_len: cx.topic_len,
             msgs: cx.msgs,

@@ -9,8 +9,8 @@ use super::event::{Event, Landing};
 use super::flight::Payload;
 use super::partition::Partition;
 use crate::ids::PeerId;
-use crate::prefetch::{prefetch, prefetch_lines};
-use crate::protocol::gossipsub::{Peer, RpcPart};
+use crate::prefetch::prefetch;
+use crate::protocol::gossipsub::RpcPart;
 
 impl Partition {
     /// In two stages: the lines whose addresses are known from the event alone two events
@@ -34,12 +34,8 @@ impl Partition {
         }
         | Event::Arrive {
             to,
-            what:
-                Landing::Rpc {
-                    slot,
-                    carries: Carries::IDontWant | Carries::Messages | Carries::IHave,
-                    ..
-                },
+            carries: Carries::IDontWant | Carries::Messages | Carries::IHave,
+            what: Landing::Rpc { slot, .. },
             ..
         } = *ev
         {
@@ -48,7 +44,9 @@ impl Partition {
                 Some(&RpcPart::Message { msg, .. } | &RpcPart::IHave { msg, .. }) => Some(msg),
                 _ => None,
             };
-            self.peers[to as usize].prefetch_rpc(f.from_slot, msg);
+            if let Some(peer) = self.stacks.relay(to as usize) {
+                peer.prefetch_rpc(f.from_slot, msg);
+            }
         }
     }
 
@@ -58,14 +56,15 @@ impl Partition {
         match *ev {
             Event::Arrive {
                 to,
-                what: Landing::Rpc { slot, carries, .. },
+                carries,
+                what: Landing::Rpc { slot, .. },
                 ..
             } => {
                 self.ifs.prefetch(to as usize);
                 if carries != Carries::Other {
                     // Settled on arrival, it may read what a delivery reads.
                     self.flights.prefetch(slot);
-                    prefetch_lines(&self.peers[to as usize], Peer::HOT_LINES);
+                    self.stacks.prefetch(to as usize);
                     self.acct.prefetch_node(PeerId(to));
                     if carries == Carries::Messages {
                         prefetch(&self.tally[to as usize]);
@@ -78,14 +77,14 @@ impl Partition {
                 ..
             } => {
                 self.flights.prefetch(slot);
-                prefetch_lines(&self.peers[to as usize], Peer::HOT_LINES);
+                self.stacks.prefetch(to as usize);
                 prefetch(&self.tally[to as usize]);
                 self.acct.prefetch_node(PeerId(to));
             }
             Event::Heartbeat(p)
             | Event::Validated { peer: p, .. }
             | Event::Publish { peer: p, .. } => {
-                prefetch_lines(&self.peers[p as usize], Peer::HOT_LINES);
+                self.stacks.prefetch(p as usize);
             }
             // Waku RPCs are rare next to relay traffic: nothing worth a hint.
             Event::Arrive {

@@ -5,7 +5,7 @@
 //! relays draw the same with these as without.
 
 use super::streams::Stream;
-use super::waku::LightNodes;
+use super::waku::WakuLinks;
 use super::SimError;
 use crate::ids::{PeerId, SimTime, TopicId};
 use crate::net::{latency, Links};
@@ -194,21 +194,21 @@ pub(super) fn serving(n: usize, services: &[Vec<PeerId>]) -> Vec<bool> {
     out
 }
 
-/// The light clients, services, store clients and stores among `nodes` (one partition's,
-/// in id order): each light client with its services, topics and first ping; each node
-/// that serves a client with its service; each store client with its store, topics and
-/// first check; each store node with its archive; their links, taken from `rows`.
-pub(super) fn light_nodes(
+/// The Waku machines of `nodes` (one partition's, in id order; `None` for a node that runs
+/// none): each light client with its services, topics and first ping; each node that
+/// serves a client with its service; each store client with its store, topics and first
+/// check; each store node with its archive. With them, their links, taken from `rows`.
+pub(super) fn waku_nodes(
     sc: &Scenario,
     nodes: &[PeerId],
     who: &Roles<'_>,
     rows: &mut [Vec<(PeerId, SimTime)>],
     st: &Streams,
-) -> LightNodes {
+) -> (Vec<Option<WakuNode>>, WakuLinks) {
     if !sc.has_waku() {
-        return LightNodes::default();
+        return (nodes.iter().map(|_| None).collect(), WakuLinks::default());
     }
-    let mut out = LightNodes::default();
+    let (mut machines, mut out) = (Vec::new(), WakuLinks::default());
     for &v in nodes {
         let class = &sc.node_classes[usize::from(who.node_class[v.idx()])];
         let topics: Vec<TopicId> = (0..sc.topics.len())
@@ -242,16 +242,17 @@ pub(super) fn light_nodes(
             let limits = who.limits.get(&v).cloned().unwrap_or_default();
             Store::new(sc.topics.len(), own, class.retention, limits)
         });
-        out.nodes.push(WakuNode {
+        let w = WakuNode {
             client,
             service: who.serves[v.idx()].then(|| Service::new(sc.topics.len())),
             store_client,
             store,
-        });
+        };
+        machines.push(w.runs_any().then_some(w));
         out.served.push((0, 0));
         out.links.push(std::mem::take(&mut rows[v.idx()]));
     }
-    out
+    (machines, out)
 }
 
 #[cfg(test)]

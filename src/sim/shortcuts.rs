@@ -58,7 +58,9 @@ impl Partition {
             Event::Heartbeat(p) | Event::LightTimer(p) => (p, u64::MAX),
             Event::Arrive { .. } => return,
         };
-        self.peers[p as usize].set_deliveries_before(below);
+        if let Some(peer) = self.stacks.relay_mut(p as usize) {
+            peer.set_deliveries_before(below);
+        }
     }
 
     /// Records the IDONTWANTs of the RPC in `slot` at its receiver `to` as soon as the RPC
@@ -90,7 +92,10 @@ impl Partition {
         if whole {
             for p in &f.parts {
                 if let RpcPart::IDontWant { msg } = *p {
-                    self.peers[to as usize].idontwant_ahead(f.from_slot, msg, done);
+                    self.stacks
+                        .relay_mut(to as usize)
+                        .expect("gossipsub RPCs reach relays only")
+                        .idontwant_ahead(f.from_slot, msg, done);
                 }
             }
             self.flights.release(slot);
@@ -101,7 +106,10 @@ impl Partition {
         for i in 0..f.parts.len() {
             let (part, share) = (f.parts[i], f.shares[i]);
             if let RpcPart::IDontWant { msg } = part {
-                self.peers[to as usize].idontwant_ahead(f.from_slot, msg, done);
+                self.stacks
+                    .relay_mut(to as usize)
+                    .expect("gossipsub RPCs reach relays only")
+                    .idontwant_ahead(f.from_slot, msg, done);
             } else {
                 f.parts[kept] = part;
                 f.shares[kept] = share;
@@ -126,7 +134,10 @@ impl Partition {
         done: SimTime,
         cx: &Ctx<'_>,
     ) -> bool {
-        let peer = &self.peers[to as usize];
+        let peer = self
+            .stacks
+            .relay(to as usize)
+            .expect("gossipsub RPCs reach relays only");
         let known = self.flights[slot].parts.iter().all(|p| match *p {
             RpcPart::Message { msg, .. } => peer.known_duplicate(msg, done, cx.msgs),
             _ => false,
@@ -151,7 +162,10 @@ impl Partition {
         cx: &Ctx<'_>,
     ) -> bool {
         let f = &self.flights[slot];
-        let peer = &mut self.peers[to as usize];
+        let peer = self
+            .stacks
+            .relay_mut(to as usize)
+            .expect("gossipsub RPCs reach relays only");
         if !peer.known_ihave(&f.parts, done, cx.msgs) {
             return false;
         }

@@ -6,6 +6,7 @@ pub mod config;
 pub mod gossip;
 pub mod mcache;
 pub mod mesh;
+mod messages;
 pub mod peer;
 pub mod presets;
 pub mod rpc;

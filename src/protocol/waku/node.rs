@@ -18,6 +18,14 @@ pub struct WakuNode {
 }
 
 impl WakuNode {
+    /// Whether it runs any machine.
+    pub fn runs_any(&self) -> bool {
+        self.client.is_some()
+            || self.service.is_some()
+            || self.store_client.is_some()
+            || self.store.is_some()
+    }
+
     /// Whether it follows `topic` as a light client (and so publishes there by lightpush).
     pub fn follows(&self, topic: TopicId) -> bool {
         self.client.as_ref().is_some_and(|c| c.follows(topic))
