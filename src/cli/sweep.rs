@@ -217,21 +217,8 @@ impl SweepArgs {
         std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
         let dirs: Vec<PathBuf> = plan.tasks.iter().map(|t| t.dir.clone()).collect();
         sweep::clean_stale(out, &dirs);
-        let mut pending: Vec<&Task> = plan
-            .tasks
-            .iter()
-            .filter(|t| sweep::state(&out.join(&t.dir), &plan.scenario(t)) != State::Complete)
-            .collect();
+        let pending = pending_longest_first(plan, out);
         let done_before = plan.tasks.len() - pending.len();
-        // The longest first (by nodes × simulated time × mesh degree, a proxy for events),
-        // so that the last runs to finish are short ones.
-        pending.sort_by_key(|t| {
-            let sc = &plan.points[t.point].scenario;
-            let degree = sc.node_classes.iter().map(|c| c.gossipsub.mesh_n).max();
-            std::cmp::Reverse(
-                u128::from(sc.nodes) * u128::from(sc.end().0) * degree.unwrap_or(1) as u128,
-            )
-        });
         let cores = threads_or_all(None);
         let jobs = self.jobs(plan, pending.len(), cores)?;
         let threads = match self.threads {
@@ -297,15 +284,7 @@ impl SweepArgs {
             );
             outln!("results    {}", out.display());
         }
-        if !failures.is_empty() {
-            bail!(
-                "{} of {} run(s) failed: {}",
-                failures.len(),
-                plan.tasks.len(),
-                failures.join("; ")
-            );
-        }
-        Ok(())
+        all_ran(plan, &failures)
     }
 
     /// Runs at once: `--jobs`, checked against memory, or as many as there are cores and
@@ -433,4 +412,35 @@ fn collect(plan: &Plan, out: &Path, quiet: bool, report: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// An error naming every failed run of `plan`, if any failed.
+fn all_ran(plan: &Plan, failures: &[String]) -> Result<()> {
+    if !failures.is_empty() {
+        bail!(
+            "{} of {} run(s) failed: {}",
+            failures.len(),
+            plan.tasks.len(),
+            failures.join("; ")
+        );
+    }
+    Ok(())
+}
+
+/// The tasks of `plan` not complete in `out`, the longest first (by nodes × simulated time
+/// × mesh degree, a proxy for events), so that the last runs to finish are short ones.
+fn pending_longest_first<'p>(plan: &'p Plan, out: &Path) -> Vec<&'p Task> {
+    let mut pending: Vec<&Task> = plan
+        .tasks
+        .iter()
+        .filter(|t| sweep::state(&out.join(&t.dir), &plan.scenario(t)) != State::Complete)
+        .collect();
+    pending.sort_by_key(|t| {
+        let sc = &plan.points[t.point].scenario;
+        let degree = sc.node_classes.iter().map(|c| c.gossipsub.mesh_n).max();
+        std::cmp::Reverse(
+            u128::from(sc.nodes) * u128::from(sc.end().0) * degree.unwrap_or(1) as u128,
+        )
+    });
+    pending
 }

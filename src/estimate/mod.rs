@@ -99,66 +99,8 @@ pub fn estimate(sc: &Scenario, threads: usize) -> Estimate {
 /// The estimate with every node running `g`.
 fn estimate_with(sc: &Scenario, g: &GossipsubConfig, threads: usize) -> Estimate {
     let n = f64::from(sc.nodes);
-    // Connections per node: on average, and the most a node may have.
-    let (conns, max_peers) = match &sc.topology {
-        TopologySpec::RandomDial { .. } | TopologySpec::ShardAware { .. } => {
-            // A node has its own dials plus about the mean dials of the others, up to its
-            // cap; averaged over the classes by their shares.
-            let dial = |c: &crate::scenario::NodeClass| {
-                c.dial
-                    .expect("validated: where nodes dial every class has its dials")
-            };
-            let total: f64 = sc.node_classes.iter().map(|c| c.share).sum();
-            let mean_out: f64 = sc
-                .node_classes
-                .iter()
-                .map(|c| c.share * f64::from(dial(c).0))
-                .sum::<f64>()
-                / total;
-            let mean = sc
-                .node_classes
-                .iter()
-                .map(|c| {
-                    let (out, max) = dial(c);
-                    c.share * (f64::from(out) + mean_out).min(f64::from(max))
-                })
-                .sum::<f64>()
-                / total;
-            let most = sc
-                .node_classes
-                .iter()
-                .map(|c| f64::from(dial(c).1))
-                .fold(0.0, f64::max);
-            (mean, most)
-        }
-        TopologySpec::RandomRegular { .. }
-        | TopologySpec::StaticMesh { .. }
-        | TopologySpec::Replay { .. } => {
-            let (mean, most) = sc
-                .topology
-                .degree(sc.nodes)
-                .expect("a topology where nodes do not dial knows its degrees");
-            (mean, f64::from(most))
-        }
-    };
-    // Messages per second on each topic, and per second reaching an average node.
-    // (A publication sent in segments is that many messages.)
-    let mut topic_rate = vec![0.0f64; sc.topics.len()];
-    for t in &sc.traffic {
-        topic_rate[t.topic.idx()] += messages_per_publication(t)
-            * match t.per {
-                Per::Node => t.rate.per_sec * f64::from(sc.selected(&t.publishers)),
-                Per::Network => t.rate.per_sec,
-            };
-    }
-    let seen_rate: f64 = sc
-        .topics
-        .iter()
-        .enumerate()
-        .zip(&topic_rate)
-        .map(|((t, _), r)| r * f64::from(sc.subscribers(TopicId(t as u16))) / n)
-        .sum();
-    let all_rate: f64 = topic_rate.iter().sum();
+    let (conns, max_peers) = connections(sc);
+    let (seen_rate, all_rate) = rates(sc);
     let total_msgs = all_rate * sc.measure_end().as_secs_f64();
     let hb = g.heartbeat_interval.as_secs_f64();
     let mesh = g.mesh_n as f64;
@@ -168,18 +110,7 @@ fn estimate_with(sc: &Scenario, g: &GossipsubConfig, threads: usize) -> Estimate
     } else {
         0.0
     };
-    // Copies in flight: each node sends about D copies (and as many IDONTWANTs) of each
-    // message it sees, each queued and on the wire for a few hundred milliseconds.
-    let in_flight = n * seen_rate * (mesh + 1.0) * 0.5 * (2.0 * EVENT + FLIGHT);
-    // A publication sent in segments is a burst of messages at one instant, which may all
-    // be in flight at once: every node's copies to up to D_high peers of every segment.
-    let burst = sc
-        .traffic
-        .iter()
-        .filter_map(|t| t.segment.as_ref().map(|s| s.split(t.size.max()).count()))
-        .max()
-        .unwrap_or(0) as f64;
-    let in_flight = in_flight + burst * n * (g.mesh_n_high as f64 + 1.0) * (2.0 * EVENT + FLIGHT);
+    let in_flight = in_flight(sc, g, seen_rate);
     let gossip = if g.gossip {
         n * (g.gossip_lazy as f64) * g.history_gossip as f64 * hb * seen_rate * GOSSIP_ID
     } else {
@@ -243,6 +174,91 @@ fn estimate_with(sc: &Scenario, g: &GossipsubConfig, threads: usize) -> Estimate
         .chain([("program", PROGRAM + THREAD * partitions)])
         .collect(),
     }
+}
+
+/// Connections per node: on average, and the most a node may have.
+fn connections(sc: &Scenario) -> (f64, f64) {
+    match &sc.topology {
+        TopologySpec::RandomDial { .. } | TopologySpec::ShardAware { .. } => {
+            // A node has its own dials plus about the mean dials of the others, up to its
+            // cap; averaged over the classes by their shares.
+            let dial = |c: &crate::scenario::NodeClass| {
+                c.dial
+                    .expect("validated: where nodes dial every class has its dials")
+            };
+            let total: f64 = sc.node_classes.iter().map(|c| c.share).sum();
+            let mean_out: f64 = sc
+                .node_classes
+                .iter()
+                .map(|c| c.share * f64::from(dial(c).0))
+                .sum::<f64>()
+                / total;
+            let mean = sc
+                .node_classes
+                .iter()
+                .map(|c| {
+                    let (out, max) = dial(c);
+                    c.share * (f64::from(out) + mean_out).min(f64::from(max))
+                })
+                .sum::<f64>()
+                / total;
+            let most = sc
+                .node_classes
+                .iter()
+                .map(|c| f64::from(dial(c).1))
+                .fold(0.0, f64::max);
+            (mean, most)
+        }
+        TopologySpec::RandomRegular { .. }
+        | TopologySpec::StaticMesh { .. }
+        | TopologySpec::Replay { .. } => {
+            let (mean, most) = sc
+                .topology
+                .degree(sc.nodes)
+                .expect("a topology where nodes do not dial knows its degrees");
+            (mean, f64::from(most))
+        }
+    }
+}
+
+/// Messages per second reaching an average node, and published on all topics. (A
+/// publication sent in segments is that many messages.)
+fn rates(sc: &Scenario) -> (f64, f64) {
+    let n = f64::from(sc.nodes);
+    let mut topic_rate = vec![0.0f64; sc.topics.len()];
+    for t in &sc.traffic {
+        topic_rate[t.topic.idx()] += messages_per_publication(t)
+            * match t.per {
+                Per::Node => t.rate.per_sec * f64::from(sc.selected(&t.publishers)),
+                Per::Network => t.rate.per_sec,
+            };
+    }
+    let seen_rate: f64 = sc
+        .topics
+        .iter()
+        .enumerate()
+        .zip(&topic_rate)
+        .map(|((t, _), r)| r * f64::from(sc.subscribers(TopicId(t as u16))) / n)
+        .sum();
+    (seen_rate, topic_rate.iter().sum())
+}
+
+/// Bytes of the copies in flight at the busiest moment.
+fn in_flight(sc: &Scenario, g: &GossipsubConfig, seen_rate: f64) -> f64 {
+    let n = f64::from(sc.nodes);
+    let mesh = g.mesh_n as f64;
+    // Copies in flight: each node sends about D copies (and as many IDONTWANTs) of each
+    // message it sees, each queued and on the wire for a few hundred milliseconds.
+    let in_flight = n * seen_rate * (mesh + 1.0) * 0.5 * (2.0 * EVENT + FLIGHT);
+    // A publication sent in segments is a burst of messages at one instant, which may all
+    // be in flight at once: every node's copies to up to D_high peers of every segment.
+    let burst = sc
+        .traffic
+        .iter()
+        .filter_map(|t| t.segment.as_ref().map(|s| s.split(t.size.max()).count()))
+        .max()
+        .unwrap_or(0) as f64;
+    in_flight + burst * n * (g.mesh_n_high as f64 + 1.0) * (2.0 * EVENT + FLIGHT)
 }
 
 /// Light clients' and store clients' requests in flight: a ping to each service, a query

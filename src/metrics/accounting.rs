@@ -260,13 +260,8 @@ mod tests {
         parts
     }
 
-    /// Every cell `classify` can produce is stored, for every class and topic, and reads
-    /// back what was added; every other combination reads zero.
-    #[test]
-    fn every_classified_cell_is_stored_apart() {
-        // Three classes on two topics (a class has one topic; a topic may carry several).
-        let class_topic = [TopicId(1), TopicId(0), TopicId(1)];
-        let (classes, topics) = (class_topic.len(), 2);
+    /// A message of each class, its topic `class_topic`'s.
+    fn one_message_per_class(class_topic: &[TopicId]) -> MessageTable {
         let mut msgs = MessageTable::default();
         for (c, &topic) in class_topic.iter().enumerate() {
             msgs.push(Message {
@@ -278,6 +273,17 @@ mod tests {
                 data_len: 200,
             });
         }
+        msgs
+    }
+
+    /// Every cell `classify` can produce is stored, for every class and topic, and reads
+    /// back what was added; every other combination reads zero.
+    #[test]
+    fn every_classified_cell_is_stored_apart() {
+        // Three classes on two topics (a class has one topic; a topic may carry several).
+        let class_topic = [TopicId(1), TopicId(0), TopicId(1)];
+        let (classes, topics) = (class_topic.len(), 2);
+        let msgs = one_message_per_class(&class_topic);
         let mut acct = Accounting::new(3, &class_topic, topics);
         let mut expect = std::collections::BTreeMap::new();
         let mut bytes = 1;

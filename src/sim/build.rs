@@ -439,6 +439,29 @@ pub fn connections(sc: &Scenario) -> Result<Graph, SimError> {
     Ok(connect(sc, &Streams::new(sc.seed))?.graph)
 }
 
+/// `links` with the service and store links that are no relay connection added.
+fn with_fresh(nodes: u32, links: Links, fresh: &[(u32, u32, SimTime)]) -> Links {
+    if fresh.is_empty() {
+        return links;
+    }
+    let mut all: Vec<(u32, u32, SimTime)> = links.iter().map(|(a, b, l)| (a.0, b.0, l)).collect();
+    all.extend_from_slice(fresh);
+    Links::new(nodes, &all)
+}
+
+/// Each partition's nodes, in id order, and each node's index in its partition.
+fn members(part: &[u16]) -> (Vec<Vec<PeerId>>, Vec<u32>) {
+    let count = part.iter().map(|&p| p as usize + 1).max().unwrap_or(1);
+    let mut local = vec![0u32; part.len()];
+    let mut members: Vec<Vec<PeerId>> = vec![Vec::new(); count];
+    for (v, &p) in part.iter().enumerate() {
+        let m = &mut members[p as usize];
+        local[v] = m.len() as u32;
+        m.push(PeerId(v as u32));
+    }
+    (members, local)
+}
+
 impl Sim {
     /// Builds the world, to be stepped as `opts` says. The results depend on neither.
     pub fn with_options(sc: Arc<Scenario>, opts: Options) -> Result<Sim, SimError> {
@@ -447,24 +470,12 @@ impl Sim {
         let base = connect(&sc, &st)?;
         let services = services::assign(&sc, &base.nodes.class, &st)?;
         let stores = services::stores(&sc, &base.nodes.class, &st);
-        let mut links = draw_links(&sc, &base.graph, &base.nodes.region, &st);
+        let links = draw_links(&sc, &base.graph, &base.nodes.region, &st);
         let (service_links, fresh) =
             services::links(&sc, &services, &stores, &links, &base.nodes.region, &st);
-        if !fresh.is_empty() {
-            let mut all: Vec<(u32, u32, SimTime)> =
-                links.iter().map(|(a, b, l)| (a.0, b.0, l)).collect();
-            all.extend_from_slice(&fresh);
-            links = Links::new(sc.nodes, &all);
-        }
+        let links = with_fresh(sc.nodes, links, &fresh);
         let (part, lookahead) = cut(n, opts.threads, &links);
-        let count = part.iter().map(|&p| p as usize + 1).max().unwrap_or(1);
-        let mut local = vec![0u32; n];
-        let mut members: Vec<Vec<PeerId>> = vec![Vec::new(); count];
-        for v in 0..n {
-            let m = &mut members[part[v] as usize];
-            local[v] = m.len() as u32;
-            m.push(PeerId(v as u32));
-        }
+        let (members, local) = members(&part);
         let mut peers = make_peers(&sc, &base.nodes.class, &st);
         let gens = generators(&sc, &base.nodes.class, &st);
         let relaying = base.relays_in(&sc).into_owned();

@@ -123,6 +123,52 @@ pub struct Plan {
     pub tasks: Vec<Task>,
 }
 
+/// Every point of `spec` with its validated scenario (the sweep's `set`, then `sets`, then
+/// the point's own keys on the base); a refused point names the line of its axis.
+fn validated_points(
+    spec: &SweepSpec,
+    sets: &[Override],
+    shown: &str,
+) -> Result<Vec<PlannedPoint>, SweepError> {
+    let mut points = Vec::new();
+    for point in spec.points() {
+        let all: Vec<Override> = spec
+            .set
+            .iter()
+            .chain(sets)
+            .chain(&point.sets)
+            .cloned()
+            .collect();
+        let sc = Source::new(spec.base.clone(), all)
+            .load()
+            .map_err(|source| {
+                // The line of the axis whose value the scenario refused, else the first.
+                let axis = spec
+                    .axes
+                    .iter()
+                    .find(|a| {
+                        source.file.starts_with(&format!("--set {}=", a.key))
+                            || a.with
+                                .iter()
+                                .any(|(k, _)| source.file.starts_with(&format!("--set {k}=")))
+                    })
+                    .unwrap_or(&spec.axes[0]);
+                SweepError::Point {
+                    file: shown.to_string(),
+                    line: axis.line,
+                    point: point.index,
+                    values: values_shown(&point),
+                    error: Box::new(source),
+                }
+            })?;
+        points.push(PlannedPoint {
+            point,
+            scenario: Arc::new(sc),
+        });
+    }
+    Ok(points)
+}
+
 impl Plan {
     /// Reads the sweep file and validates the scenario of every point; nothing runs.
     pub fn load(file: &Path, sets: &[Override]) -> Result<Plan, SweepError> {
@@ -141,42 +187,7 @@ impl Plan {
                 });
             }
         }
-        let mut points = Vec::new();
-        for point in spec.points() {
-            let all: Vec<Override> = spec
-                .set
-                .iter()
-                .chain(sets)
-                .chain(&point.sets)
-                .cloned()
-                .collect();
-            let sc = Source::new(spec.base.clone(), all)
-                .load()
-                .map_err(|source| {
-                    // The line of the axis whose value the scenario refused, else the first.
-                    let axis = spec
-                        .axes
-                        .iter()
-                        .find(|a| {
-                            source.file.starts_with(&format!("--set {}=", a.key))
-                                || a.with
-                                    .iter()
-                                    .any(|(k, _)| source.file.starts_with(&format!("--set {k}=")))
-                        })
-                        .unwrap_or(&spec.axes[0]);
-                    SweepError::Point {
-                        file: shown.clone(),
-                        line: axis.line,
-                        point: point.index,
-                        values: values_shown(&point),
-                        error: Box::new(source),
-                    }
-                })?;
-            points.push(PlannedPoint {
-                point,
-                scenario: Arc::new(sc),
-            });
-        }
+        let points = validated_points(&spec, sets, &shown)?;
         let seeds = spec
             .seeds
             .clone()

@@ -175,28 +175,8 @@ fn parse(src: &str, file: &str, default_name: &str) -> Result<SweepSpec, SweepEr
             ),
         )
     })?;
-    for (k, it) in doc.as_table().iter() {
-        if k != "sweep" {
-            return r.err(
-                it.span(),
-                format!("unknown top-level key `{k}`: a sweep file holds one [sweep] table (scenario keys go in its base, or in sweep.set)"),
-            );
-        }
-    }
-    let Some(sweep) = doc.get("sweep").and_then(Item::as_table_like) else {
-        return r.err(None, "no [sweep] table".into());
-    };
+    let sweep = sweep_table(&r, &doc)?;
     let get = |k: &str| sweep.get(k);
-    for (k, it) in sweep.iter() {
-        if !["name", "base", "mode", "seeds", "set", "axes", "with"].contains(&k) {
-            return r.err(
-                it.span(),
-                format!(
-                    "sweep.{k}: unknown key (expected name, base, mode, seeds, set, axes, with)"
-                ),
-            );
-        }
-    }
     let string = |k: &str| -> Result<Option<String>, SweepError> {
         match get(k) {
             None => Ok(None),
@@ -236,20 +216,7 @@ fn parse(src: &str, file: &str, default_name: &str) -> Result<SweepSpec, SweepEr
     };
     let set = match get("set") {
         None => Vec::new(),
-        Some(it) => {
-            let Some(t) = it.as_table_like() else {
-                return r.err(
-                    it.span(),
-                    "sweep.set: expected a table of key = value".into(),
-                );
-            };
-            t.iter()
-                .map(|(k, it)| match it.as_value() {
-                    Some(v) => Ok(self::set(k, &literal(v))),
-                    None => r.err(it.span(), format!("sweep.set.\"{k}\": expected a value")),
-                })
-                .collect::<Result<_, _>>()?
-        }
+        Some(it) => set_table(&r, it)?,
     };
     let axes = axes(&r, sweep, mode)?;
     let spec = SweepSpec {
@@ -270,6 +237,51 @@ fn parse(src: &str, file: &str, default_name: &str) -> Result<SweepSpec, SweepEr
         }
     }
     Ok(spec)
+}
+
+/// The file's one `[sweep]` table, holding only keys a sweep takes.
+fn sweep_table<'d>(
+    r: &Reader<'_>,
+    doc: &'d ImDocument<&str>,
+) -> Result<&'d dyn TableLike, SweepError> {
+    for (k, it) in doc.as_table().iter() {
+        if k != "sweep" {
+            return r.err(
+                it.span(),
+                format!("unknown top-level key `{k}`: a sweep file holds one [sweep] table (scenario keys go in its base, or in sweep.set)"),
+            );
+        }
+    }
+    let Some(sweep) = doc.get("sweep").and_then(Item::as_table_like) else {
+        return r.err(None, "no [sweep] table".into());
+    };
+    for (k, it) in sweep.iter() {
+        if !["name", "base", "mode", "seeds", "set", "axes", "with"].contains(&k) {
+            return r.err(
+                it.span(),
+                format!(
+                    "sweep.{k}: unknown key (expected name, base, mode, seeds, set, axes, with)"
+                ),
+            );
+        }
+    }
+    Ok(sweep)
+}
+
+/// `sweep.set`: scenario keys every point sets.
+fn set_table(r: &Reader<'_>, it: &Item) -> Result<Vec<Override>, SweepError> {
+    let Some(t) = it.as_table_like() else {
+        return r.err(
+            it.span(),
+            "sweep.set: expected a table of key = value".into(),
+        );
+    };
+    t.iter()
+        .map(|(k, it)| match it.as_value() {
+            Some(v) => Ok(self::set(k, &literal(v))),
+            None => r.err(it.span(), format!("sweep.set.\"{k}\": expected a value")),
+        })
+        .collect::<Result<_, _>>()
 }
 
 fn seeds(r: &Reader<'_>, it: &Item) -> Result<Vec<u64>, SweepError> {
@@ -318,44 +330,57 @@ fn axes(r: &Reader<'_>, sweep: &dyn TableLike, mode: Mode) -> Result<Vec<Axis>, 
         return r.err(item.span(), "sweep.axes: no axis".into());
     }
     if let Some(with) = sweep.get("with") {
-        let Some(with) = with.as_table_like() else {
+        with_values(r, with, &mut axes)?;
+    }
+    distinct_keys(r, sweep, &axes)?;
+    check_count(r, item, table, &axes, mode)?;
+    Ok(axes)
+}
+
+/// `sweep.with`: per axis, more keys that take one value per value of the axis.
+fn with_values(r: &Reader<'_>, with: &Item, axes: &mut [Axis]) -> Result<(), SweepError> {
+    let Some(with) = with.as_table_like() else {
+        return r.err(
+            with.span(),
+            "sweep.with: expected tables named after axes".into(),
+        );
+    };
+    for (axis_key, it) in with.iter() {
+        let Some(a) = axes.iter().position(|a| a.key == axis_key) else {
             return r.err(
-                with.span(),
-                "sweep.with: expected tables named after axes".into(),
+                it.span(),
+                format!("sweep.with.\"{axis_key}\": no axis of that key"),
             );
         };
-        for (axis_key, it) in with.iter() {
-            let Some(a) = axes.iter().position(|a| a.key == axis_key) else {
+        let Some(t) = it.as_table_like() else {
+            return r.err(
+                it.span(),
+                format!("sweep.with.\"{axis_key}\": expected a table of key = [values]"),
+            );
+        };
+        for (k, vit) in t.iter() {
+            let what = format!("sweep.with.\"{axis_key}\".\"{k}\"");
+            let values = r.values(&what, vit)?;
+            if values.len() != axes[a].values.len() {
                 return r.err(
-                    it.span(),
-                    format!("sweep.with.\"{axis_key}\": no axis of that key"),
+                    vit.span(),
+                    format!(
+                        "{what}: {} value(s), but the axis has {}: one per value of the axis",
+                        values.len(),
+                        axes[a].values.len()
+                    ),
                 );
-            };
-            let Some(t) = it.as_table_like() else {
-                return r.err(
-                    it.span(),
-                    format!("sweep.with.\"{axis_key}\": expected a table of key = [values]"),
-                );
-            };
-            for (k, vit) in t.iter() {
-                let what = format!("sweep.with.\"{axis_key}\".\"{k}\"");
-                let values = r.values(&what, vit)?;
-                if values.len() != axes[a].values.len() {
-                    return r.err(
-                        vit.span(),
-                        format!(
-                            "{what}: {} value(s), but the axis has {}: one per value of the axis",
-                            values.len(),
-                            axes[a].values.len()
-                        ),
-                    );
-                }
-                axes[a].with.push((k.to_string(), values));
             }
+            axes[a].with.push((k.to_string(), values));
         }
     }
+    Ok(())
+}
+
+/// No axis sets a reserved key, and no two axes set one value.
+fn distinct_keys(r: &Reader<'_>, sweep: &dyn TableLike, axes: &[Axis]) -> Result<(), SweepError> {
     let mut keys: Vec<&str> = Vec::new();
-    for a in &axes {
+    for a in axes {
         for k in std::iter::once(&a.key).chain(a.with.iter().map(|(k, _)| k)) {
             if ["seed", "name", "point", "run_id"].contains(&k.as_str()) {
                 return Err(SweepError::At {
@@ -375,6 +400,17 @@ fn axes(r: &Reader<'_>, sweep: &dyn TableLike, mode: Mode) -> Result<Vec<Axis>, 
             keys.push(k);
         }
     }
+    Ok(())
+}
+
+/// Zip axes are as long as each other, and the sweep has at most `MAX_TASKS` points.
+fn check_count(
+    r: &Reader<'_>,
+    item: &Item,
+    table: &dyn TableLike,
+    axes: &[Axis],
+    mode: Mode,
+) -> Result<(), SweepError> {
     if let Mode::Zip = mode {
         let n = axes[0].values.len();
         if let Some(a) = axes.iter().find(|a| a.values.len() != n) {
@@ -401,7 +437,7 @@ fn axes(r: &Reader<'_>, sweep: &dyn TableLike, mode: Mode) -> Result<Vec<Axis>, 
             format!("sweep.axes: more than {MAX_TASKS} points"),
         );
     }
-    Ok(axes)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -177,6 +177,12 @@ pub struct ConfigError {
 impl GossipsubConfig {
     /// Checks the constraints the spec and implementations impose.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        self.validate_mesh()?;
+        self.validate_rest()
+    }
+
+    /// The mesh degrees' constraints.
+    fn validate_mesh(&self) -> Result<(), ConfigError> {
         let err = |param, reason: String| Err(ConfigError { param, reason });
         if self.mesh_n == 0 {
             return err("mesh_n", "must be at least 1".into());
@@ -211,6 +217,12 @@ impl GossipsubConfig {
                 ),
             );
         }
+        Ok(())
+    }
+
+    /// Gossip, timing, history and size constraints.
+    fn validate_rest(&self) -> Result<(), ConfigError> {
+        let err = |param, reason: String| Err(ConfigError { param, reason });
         if !(0.0..=1.0).contains(&self.gossip_factor) {
             return err(
                 "gossip_factor",

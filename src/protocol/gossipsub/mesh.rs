@@ -193,32 +193,7 @@ impl Peer {
             let mut mesh = std::mem::take(&mut self.topics[ti].mesh);
             mesh.shuffle(&mut self.rng);
             let d = self.cfg.mesh_n;
-            let outbound_kept = mesh[..d]
-                .iter()
-                .filter(|&&s| self.nbrs[s as usize].outbound)
-                .count();
-            if outbound_kept < self.cfg.mesh_outbound_min {
-                // Swap outbound peers from the pruned part into the kept part, replacing
-                // inbound peers beyond the retain_scores prefix.
-                let mut need = self.cfg.mesh_outbound_min - outbound_kept;
-                let mut j = d;
-                for i in (self.cfg.retain_scores..d).rev() {
-                    if need == 0 {
-                        break;
-                    }
-                    if self.nbrs[mesh[i] as usize].outbound {
-                        continue;
-                    }
-                    while j < mesh.len() && !self.nbrs[mesh[j] as usize].outbound {
-                        j += 1;
-                    }
-                    if j == mesh.len() {
-                        break;
-                    }
-                    mesh.swap(i, j);
-                    need -= 1;
-                }
-            }
+            self.keep_outbound(&mut mesh, d);
             let backoff = self.cfg.prune_backoff;
             for &slot in &mesh[d..] {
                 self.add_backoff(t, slot, now.saturating_add(backoff));
@@ -249,6 +224,37 @@ impl Peer {
                     self.batch.push((slot, RpcPart::Graft { topic: t }));
                 }
             }
+        }
+    }
+
+    /// Of a shuffled mesh whose first `d` are kept: swaps outbound peers from the pruned
+    /// part into the kept part, replacing inbound peers beyond the retain_scores prefix,
+    /// until the kept part holds D_out outbound peers (or none is left to swap in).
+    fn keep_outbound(&self, mesh: &mut [u32], d: usize) {
+        let outbound_kept = mesh[..d]
+            .iter()
+            .filter(|&&s| self.nbrs[s as usize].outbound)
+            .count();
+        if outbound_kept >= self.cfg.mesh_outbound_min {
+            return;
+        }
+        let mut need = self.cfg.mesh_outbound_min - outbound_kept;
+        let mut j = d;
+        for i in (self.cfg.retain_scores..d).rev() {
+            if need == 0 {
+                break;
+            }
+            if self.nbrs[mesh[i] as usize].outbound {
+                continue;
+            }
+            while j < mesh.len() && !self.nbrs[mesh[j] as usize].outbound {
+                j += 1;
+            }
+            if j == mesh.len() {
+                break;
+            }
+            mesh.swap(i, j);
+            need -= 1;
         }
     }
 

@@ -194,20 +194,8 @@ pub fn rpc_size(parts: &[RpcPart], ctx: &WireCtx<'_>, shares: &mut Vec<u32>) -> 
                 rpc_body += b;
             }
             RpcPart::IHave { topic, .. } => {
-                // One ControlIHave per run of consecutive ids of the same topic.
-                let start = i;
-                while i + 1 < parts.len()
-                    && matches!(parts[i + 1], RpcPart::IHave { topic: t, .. } if t == topic)
-                {
-                    i += 1;
-                }
-                let k = (i - start + 1) as u32;
-                let body = ctx.topic_field(1, topic) + k * id_field;
-                let b = len_field(1, body);
-                for s in &mut shares[start..=i] {
-                    *s = id_field;
-                }
-                shares[start] += b - k * id_field;
+                let (last, b) = ihave_group(parts, i, topic, ctx, shares);
+                i = last;
                 control += b;
             }
             RpcPart::IWant { .. } => {
@@ -246,6 +234,39 @@ pub fn rpc_size(parts: &[RpcPart], ctx: &WireCtx<'_>, shares: &mut Vec<u32>) -> 
             control += b;
         }
     }
+    envelope(rpc_body, control, shares)
+}
+
+/// The ControlIHave of the run of IHAVE ids of `topic` that starts at part `start`: the
+/// index of its last part, and its bytes (each id's share set, the header's to the first).
+#[inline]
+fn ihave_group(
+    parts: &[RpcPart],
+    start: usize,
+    topic: TopicId,
+    ctx: &WireCtx<'_>,
+    shares: &mut [u32],
+) -> (usize, u32) {
+    let id_field = len_field(1, ID_LEN);
+    let mut i = start;
+    while i + 1 < parts.len()
+        && matches!(parts[i + 1], RpcPart::IHave { topic: t, .. } if t == topic)
+    {
+        i += 1;
+    }
+    let k = (i - start + 1) as u32;
+    let b = len_field(1, ctx.topic_field(1, topic) + k * id_field);
+    for s in &mut shares[start..=i] {
+        *s = id_field;
+    }
+    shares[start] += b - k * id_field;
+    (i, b)
+}
+
+/// The RPC's size from its body fields and control bytes; the envelope (the
+/// ControlMessage wrapper and the length prefix) goes to the largest part's share.
+#[inline]
+fn envelope(mut rpc_body: u32, control: u32, shares: &mut [u32]) -> u32 {
     if control > 0 {
         rpc_body += len_field(3, control);
     }

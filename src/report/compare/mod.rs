@@ -83,6 +83,43 @@ pub fn default_case(sc: &Scenario) -> Case {
     }
 }
 
+/// What the model leaves out of this run: light clients, store, classes' own parameters.
+fn notes(text: &mut String, sc: &Scenario) {
+    let light: Vec<&str> = sc
+        .node_classes
+        .iter()
+        .filter(|c| c.role == crate::scenario::Role::Light)
+        .map(|c| c.name.as_str())
+        .collect();
+    if !light.is_empty() {
+        let _ = writeln!(
+            text,
+            "note: the model has no light clients: class(es) {} (filter, lightpush) are left out; the terms below are per relay, without the light protocols' bytes (filter_subscribe, filter_push, lightpush) that service nodes also carry",
+            light.join(", ")
+        );
+    }
+    if sc.node_classes.iter().any(|c| c.store.is_some()) {
+        let _ = writeln!(
+            text,
+            "note: the model has no store: the terms below leave out store queries and responses (store_query, store_response)"
+        );
+    }
+    let own: Vec<&str> = sc
+        .node_classes
+        .iter()
+        .filter(|c| c.role.relays() && c.gossipsub != sc.gossipsub)
+        .map(|c| c.name.as_str())
+        .collect();
+    if !own.is_empty() {
+        let _ = writeln!(
+            text,
+            "note: node class(es) {} run their own gossipsub parameters; the model takes the scenario's (D = {}) for every node",
+            own.join(", "),
+            sc.gossipsub.mesh_n
+        );
+    }
+}
+
 /// Compares the run in `dir` with the model.
 pub fn compare(
     dir: &Path,
@@ -107,39 +144,7 @@ pub fn compare(
         version.name(),
         case.name()
     );
-    let light: Vec<&str> = sc
-        .node_classes
-        .iter()
-        .filter(|c| c.role == crate::scenario::Role::Light)
-        .map(|c| c.name.as_str())
-        .collect();
-    if !light.is_empty() {
-        let _ = writeln!(
-            out.text,
-            "note: the model has no light clients: class(es) {} (filter, lightpush) are left out; the terms below are per relay, without the light protocols' bytes (filter_subscribe, filter_push, lightpush) that service nodes also carry",
-            light.join(", ")
-        );
-    }
-    if sc.node_classes.iter().any(|c| c.store.is_some()) {
-        let _ = writeln!(
-            out.text,
-            "note: the model has no store: the terms below leave out store queries and responses (store_query, store_response)"
-        );
-    }
-    let own: Vec<&str> = sc
-        .node_classes
-        .iter()
-        .filter(|c| c.role.relays() && c.gossipsub != sc.gossipsub)
-        .map(|c| c.name.as_str())
-        .collect();
-    if !own.is_empty() {
-        let _ = writeln!(
-            out.text,
-            "note: node class(es) {} run their own gossipsub parameters; the model takes the scenario's (D = {}) for every node",
-            own.join(", "),
-            sc.gossipsub.mesh_n
-        );
-    }
+    notes(&mut out.text, &sc);
     let (mut total_sim, mut total_model) = (0.0, 0.0);
     for t in 0..sc.topics.len() {
         let Some((p, n)) = ModelInputs::for_topic(&sc, t, meshes.subs[t]) else {

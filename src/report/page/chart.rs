@@ -3,6 +3,7 @@
 //! a numeric axis (optionally logarithmic) with error bars and dashed model curves. Knows
 //! nothing of gossipsim's files; draws what it is given, the same bytes every time.
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -149,19 +150,9 @@ impl Chart {
         stacked: bool,
     ) -> Result<(), String> {
         let n = categories.len().max(1);
-        let top = (0..categories.len())
-            .map(|c| {
-                let vals = series
-                    .iter()
-                    .map(|s| s.values.get(c).copied().unwrap_or(0.0));
-                if stacked {
-                    vals.sum::<f64>()
-                } else {
-                    vals.fold(0.0, f64::max)
-                }
-            })
-            .fold(0.0, f64::max);
-        let y_max = self.y_top.unwrap_or_else(|| nice_max(top));
+        let y_max = self
+            .y_top
+            .unwrap_or_else(|| nice_max(bars_top(categories.len(), series, stacked)));
         let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
         let mut chart = ChartBuilder::on(root)
             .caption(&self.title, ("sans-serif", 22))
@@ -191,26 +182,8 @@ impl Chart {
             .axis_desc_style(("sans-serif", 15))
             .draw()
             .map_err(e)?;
-        let k = series.len().max(1) as f64;
-        for (si, s) in series.iter().enumerate() {
-            let c = colour(si);
-            let rects: Vec<Rectangle<(f64, f64)>> = (0..categories.len())
-                .map(|ci| {
-                    let v = s.values.get(ci).copied().unwrap_or(0.0);
-                    let x = ci as f64;
-                    if stacked {
-                        let below: f64 = series[..si]
-                            .iter()
-                            .map(|b| b.values.get(ci).copied().unwrap_or(0.0))
-                            .sum();
-                        Rectangle::new([(x + 0.15, below), (x + 0.85, below + v)], c.filled())
-                    } else {
-                        let w = 0.7 / k;
-                        let x0 = x + 0.15 + w * si as f64;
-                        Rectangle::new([(x0, 0.0), (x0 + w, v)], c.filled())
-                    }
-                })
-                .collect();
+        for si in 0..series.len() {
+            let rects = bar_rects(categories.len(), series, si, stacked);
             chart.draw_series(rects).map_err(e)?;
         }
         // Stacked bars read bottom to top; so does their legend.
@@ -280,51 +253,7 @@ impl Chart {
             .draw()
             .map_err(e)?;
         for l in lines {
-            let c = colour(l.colour);
-            let mut pts: Vec<(f64, f64)> = l.points.iter().map(|&(x, y)| (tx(x), y)).collect();
-            if steps {
-                pts = pts
-                    .iter()
-                    .enumerate()
-                    .flat_map(|(i, &(x, y))| {
-                        let prev = if i == 0 { 0.0 } else { pts[i - 1].1 };
-                        [(x, prev), (x, y)]
-                    })
-                    .collect();
-            }
-            let style = if l.model {
-                ShapeStyle::from(&c).stroke_width(2)
-            } else {
-                ShapeStyle::from(&c).stroke_width(3)
-            };
-            if l.model {
-                chart.draw_series(dashed(&pts, style)).map_err(e)?;
-            } else {
-                chart
-                    .draw_series(std::iter::once(PathElement::new(pts, style)))
-                    .map_err(e)?;
-            }
-            if !l.model && markers {
-                chart
-                    .draw_series(
-                        l.points
-                            .iter()
-                            .map(|&(x, y)| Circle::new((tx(x), y), 4, c.filled())),
-                    )
-                    .map_err(e)?;
-            }
-            if let Some(errs) = &l.errors {
-                let w = pad * 0.3;
-                let bars = l.points.iter().zip(errs).flat_map(|(&(x, _), &(lo, hi))| {
-                    let x = tx(x);
-                    [
-                        PathElement::new(vec![(x, lo), (x, hi)], c.stroke_width(2)),
-                        PathElement::new(vec![(x - w, lo), (x + w, lo)], c.stroke_width(2)),
-                        PathElement::new(vec![(x - w, hi), (x + w, hi)], c.stroke_width(2)),
-                    ]
-                });
-                chart.draw_series(bars).map_err(e)?;
-            }
+            draw_line(&mut chart, l, tx, (steps, markers), pad)?;
         }
         let keys: Vec<(&str, usize, bool)> = lines
             .iter()
@@ -332,6 +261,111 @@ impl Chart {
             .collect();
         legend(root, &keys)
     }
+}
+
+/// The top of the highest bar (stacked: of the highest stack).
+fn bars_top(categories: usize, series: &[Bars], stacked: bool) -> f64 {
+    (0..categories)
+        .map(|c| {
+            let vals = series
+                .iter()
+                .map(|s| s.values.get(c).copied().unwrap_or(0.0));
+            if stacked {
+                vals.sum::<f64>()
+            } else {
+                vals.fold(0.0, f64::max)
+            }
+        })
+        .fold(0.0, f64::max)
+}
+
+/// Series `si`'s bars, one per category: on top of the series before it (stacked), or
+/// beside them.
+fn bar_rects(
+    categories: usize,
+    series: &[Bars],
+    si: usize,
+    stacked: bool,
+) -> Vec<Rectangle<(f64, f64)>> {
+    let (c, k) = (colour(si), series.len().max(1) as f64);
+    (0..categories)
+        .map(|ci| {
+            let v = series[si].values.get(ci).copied().unwrap_or(0.0);
+            let x = ci as f64;
+            if stacked {
+                let below: f64 = series[..si]
+                    .iter()
+                    .map(|b| b.values.get(ci).copied().unwrap_or(0.0))
+                    .sum();
+                Rectangle::new([(x + 0.15, below), (x + 0.85, below + v)], c.filled())
+            } else {
+                let w = 0.7 / k;
+                let x0 = x + 0.15 + w * si as f64;
+                Rectangle::new([(x0, 0.0), (x0 + w, v)], c.filled())
+            }
+        })
+        .collect()
+}
+
+/// The cartesian chart the line charts draw on.
+type Xy<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Draws `l` on `chart`, x through `tx`: as steps or straight segments, dashed for a
+/// model, with markers, and with its error bars (`pad` wide, scaled).
+fn draw_line<DB: DrawingBackend>(
+    chart: &mut Xy<'_, DB>,
+    l: &Line,
+    tx: impl Fn(f64) -> f64,
+    (steps, markers): (bool, bool),
+    pad: f64,
+) -> Result<(), String> {
+    let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let c = colour(l.colour);
+    let mut pts: Vec<(f64, f64)> = l.points.iter().map(|&(x, y)| (tx(x), y)).collect();
+    if steps {
+        pts = pts
+            .iter()
+            .enumerate()
+            .flat_map(|(i, &(x, y))| {
+                let prev = if i == 0 { 0.0 } else { pts[i - 1].1 };
+                [(x, prev), (x, y)]
+            })
+            .collect();
+    }
+    let style = if l.model {
+        ShapeStyle::from(&c).stroke_width(2)
+    } else {
+        ShapeStyle::from(&c).stroke_width(3)
+    };
+    if l.model {
+        chart.draw_series(dashed(&pts, style)).map_err(e)?;
+    } else {
+        chart
+            .draw_series(std::iter::once(PathElement::new(pts, style)))
+            .map_err(e)?;
+    }
+    if !l.model && markers {
+        chart
+            .draw_series(
+                l.points
+                    .iter()
+                    .map(|&(x, y)| Circle::new((tx(x), y), 4, c.filled())),
+            )
+            .map_err(e)?;
+    }
+    if let Some(errs) = &l.errors {
+        let w = pad * 0.3;
+        let bars = l.points.iter().zip(errs).flat_map(|(&(x, _), &(lo, hi))| {
+            let x = tx(x);
+            [
+                PathElement::new(vec![(x, lo), (x, hi)], c.stroke_width(2)),
+                PathElement::new(vec![(x - w, lo), (x + w, lo)], c.stroke_width(2)),
+                PathElement::new(vec![(x - w, hi), (x + w, hi)], c.stroke_width(2)),
+            ]
+        });
+        chart.draw_series(bars).map_err(e)?;
+    }
+    Ok(())
 }
 
 /// Pixels at the right of every figure for its legend.

@@ -145,6 +145,22 @@ fn read(dir: &Path) -> Result<Sweep, ReportError> {
         }
         runs += 1;
     }
+    let stats = read_stats(dir, &values)?;
+    Ok(Sweep {
+        keys,
+        values,
+        first,
+        stats,
+        seeds,
+        runs,
+    })
+}
+
+/// `sweep-stats.csv`: per metric, each point's statistics (every point one of `values`').
+fn read_stats(
+    dir: &Path,
+    values: &BTreeMap<usize, Vec<String>>,
+) -> Result<BTreeMap<String, Vec<Stat>>, ReportError> {
     let path = dir.join("sweep-stats.csv");
     let mut r = csv::Reader::from_path(&path).map_err(|e| invalid!("{}: {e}", path.display()))?;
     let h = r
@@ -189,14 +205,7 @@ fn read(dir: &Path) -> Result<Sweep, ReportError> {
             hi: opt(hi),
         });
     }
-    Ok(Sweep {
-        keys,
-        values,
-        first,
-        stats,
-        seeds,
-        runs,
-    })
+    Ok(stats)
 }
 
 /// A value as a number: plain, or a size ("10KB").
@@ -360,13 +369,7 @@ fn chart(
     model: Option<&BTreeMap<usize, f64>>,
 ) -> Chart {
     let others: Vec<usize> = axes.iter().copied().filter(|&o| o != a).collect();
-    let mut groups: Vec<Vec<String>> = Vec::new();
-    for v in s.values.values() {
-        let g: Vec<String> = others.iter().map(|&o| v[o].clone()).collect();
-        if !groups.contains(&g) {
-            groups.push(g);
-        }
-    }
+    let groups = groups(s, &others);
     let xs: Vec<f64> = s.values.values().filter_map(|v| number(&v[a])).collect();
     let (lo, hi) = xs
         .iter()
@@ -383,16 +386,7 @@ fn chart(
             .filter_map(|st| number(&s.values[&st.point][a]).map(|x| (x, st)))
             .collect();
         pts.sort_by(|x, y| x.0.total_cmp(&y.0));
-        let name = if others.is_empty() {
-            "simulated".to_string()
-        } else {
-            others
-                .iter()
-                .zip(g)
-                .map(|(&o, x)| format!("{}={x}", short_key(&s.keys[o])))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
+        let name = group_name(s, &others, g);
         lines.push(Line {
             name: name.clone(),
             points: pts.iter().map(|(x, st)| (*x, st.mean * scale)).collect(),
@@ -434,6 +428,33 @@ fn chart(
             lines,
         },
     }
+}
+
+/// The combinations of the other axes' values (`others`), in the order points show them:
+/// one line each.
+fn groups(s: &Sweep, others: &[usize]) -> Vec<Vec<String>> {
+    let mut groups: Vec<Vec<String>> = Vec::new();
+    for v in s.values.values() {
+        let g: Vec<String> = others.iter().map(|&o| v[o].clone()).collect();
+        if !groups.contains(&g) {
+            groups.push(g);
+        }
+    }
+    groups
+}
+
+/// A line's name: its values of the other axes (`others`), or "simulated" when there are
+/// none.
+fn group_name(s: &Sweep, others: &[usize], g: &[String]) -> String {
+    if others.is_empty() {
+        return "simulated".to_string();
+    }
+    others
+        .iter()
+        .zip(g)
+        .map(|(&o, x)| format!("{}={x}", short_key(&s.keys[o])))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The last part of a key path (`gossipsub.mesh_n` → `mesh_n`).

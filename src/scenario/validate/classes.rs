@@ -46,17 +46,7 @@ impl Validator<'_> {
                 ),
             };
             let regions = self.class_regions(i, c, latency)?;
-            let filter_slots = match c.filter_slots {
-                Some(s) if s > u64::from(u32::MAX) => {
-                    return self.err(p("filter_slots"), format!("at most {}, got {s}", u32::MAX))
-                }
-                Some(s) => s as u32,
-                None => crate::protocol::waku::FILTER_SLOTS,
-            };
-            let retention = match c.retention {
-                Some(d) => self.positive(&p("retention"), d.0)?,
-                None => crate::protocol::waku::store::RETENTION,
-            };
+            let (filter_slots, retention) = self.class_serving(i, c)?;
             out.push(NodeClass {
                 name,
                 share,
@@ -76,21 +66,44 @@ impl Validator<'_> {
                 store: None,
             });
         }
-        // Largest-remainder rounding: counts add up to `nodes` exactly.
-        let shares: Vec<f64> = out.iter().map(|c| c.share).collect();
+        self.apportion(&mut out, nodes)?;
+        Ok(out)
+    }
+
+    /// Class `i`'s filter slots (for light clients it serves) and store retention.
+    fn class_serving(&self, i: usize, c: &RawNodeClass) -> R<(u32, SimTime)> {
+        let p = |f: &str| format!("node_class[{i}].{f}");
+        let filter_slots = match c.filter_slots {
+            Some(s) if s > u64::from(u32::MAX) => {
+                return self.err(p("filter_slots"), format!("at most {}, got {s}", u32::MAX))
+            }
+            Some(s) => s as u32,
+            None => crate::protocol::waku::FILTER_SLOTS,
+        };
+        let retention = match c.retention {
+            Some(d) => self.positive(&p("retention"), d.0)?,
+            None => crate::protocol::waku::store::RETENTION,
+        };
+        Ok((filter_slots, retention))
+    }
+
+    /// Each class's node count from its share, by largest-remainder rounding: the counts
+    /// add up to `nodes` exactly.
+    fn apportion(&self, classes: &mut [NodeClass], nodes: u32) -> R<()> {
+        let shares: Vec<f64> = classes.iter().map(|c| c.share).collect();
         if !shares.iter().sum::<f64>().is_finite() {
             return self.err(
                 "node_class",
                 "the shares add up to more than a 64-bit float holds; scale them down",
             );
         }
-        for (c, n) in out
+        for (c, n) in classes
             .iter_mut()
             .zip(crate::net::latency::apportion(nodes, &shares))
         {
             c.count = n;
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Class `i`'s stack and parameters: its own `preset` (else the scenario's preset and
@@ -250,87 +263,111 @@ impl Validator<'_> {
             if classes[i].role != Role::Light && classes[i].light_topics.is_empty() {
                 continue;
             }
-            let p = |f: &str| format!("node_class[{i}].{f}");
-            let Some(name) = &rc.service else {
-                return self.err(p("service"), "missing: a light class (or a relay class with `light_topics`) needs the class that serves it, e.g. service = \"fleet\"");
-            };
-            let Some(s) = classes.iter().position(|c| &c.name == name) else {
-                let known: Vec<&str> = classes.iter().map(|k| k.name.as_str()).collect();
-                return self.err(
-                    p("service"),
-                    format!("no node class \"{name}\" (classes: {})", known.join(", ")),
-                );
-            };
-            let sc = &classes[s];
-            if !sc.role.relays() {
-                return self.err(
-                    p("service"),
-                    format!("class \"{name}\" is a light class: service nodes relay"),
-                );
-            }
-            if sc.count == 0 {
-                return self.err(p("service"), format!("node class \"{name}\" has no nodes"));
-            }
-            let Some(own) = &sc.topics else {
-                return self.err(p("service"), format!("class \"{name}\" must list its own `topics`, so that every service node relays what its clients follow"));
-            };
-            let follows = |t: usize| {
-                let id = TopicId(t as u16);
-                may_be_in(classes, topics, i, t) && !classes[i].relays_on(id)
-            };
-            // The service relays the topic: it lists it, and not as one it follows itself.
-            let serves = |t: usize| {
-                let id = TopicId(t as u16);
-                own.contains(&id) && !sc.light_topics.contains(&id)
-            };
-            if let Some(t) = (0..topics.len()).find(|&t| follows(t) && !serves(t)) {
-                if sc.light_topics.contains(&TopicId(t as u16)) {
-                    return self.err(p("service"), format!("class \"{name}\" follows topic \"{}\" by filter itself, and this class follows it through class \"{name}\": a service relays the topics it serves", topics[t].name));
-                }
-                return self.err(p("service"), format!("class \"{name}\" is not in topic \"{}\", which this class follows: add it to its `topics`", topics[t].name));
-            }
-            let peers = rc
-                .service_peers
-                .unwrap_or(u64::from(crate::protocol::waku::SERVICE_PEERS));
-            if peers == 0 || peers > u64::from(sc.count) {
-                return self.err(
-                    p("service_peers"),
-                    format!(
-                        "must be between 1 and the {} node(s) of class \"{name}\", got {peers}",
-                        sc.count
-                    ),
-                );
-            }
-            let push = rc
-                .lightpush_peers
-                .unwrap_or(u64::from(crate::protocol::waku::LIGHTPUSH_PEERS))
-                .min(peers);
-            if push == 0 || rc.lightpush_peers.is_some_and(|x| x > peers) {
-                return self.err(
-                    p("lightpush_peers"),
-                    format!(
-                        "must be between 1 and service_peers ({peers}), got {}",
-                        rc.lightpush_peers.unwrap_or(0)
-                    ),
-                );
-            }
-            let ping = rc
-                .filter_ping
-                .map_or(crate::protocol::waku::FILTER_PING, |d| d.0);
-            let ping = self.period(
-                &p("filter_ping"),
-                ping,
-                crate::protocol::waku::MIN_FILTER_PING,
-                "each light client pings each service at every one; status-go pings every minute",
-            )?;
-            classes[i].light = Some(LightSpec {
-                service: s,
-                service_peers: peers as u32,
-                lightpush_peers: push as u32,
-                filter_ping: ping,
-            });
+            let s = self.service_of(i, rc, classes, topics)?;
+            classes[i].light = Some(self.light_spec(i, rc, s, &classes[s])?);
         }
-        // Every service class has a slot for each of its clients' service peers.
+        self.filter_slots_suffice(classes)
+    }
+
+    /// The class that serves light class `i` (or relay class `i` for its `light_topics`):
+    /// one that exists, relays, has nodes and relays every topic class `i` follows.
+    fn service_of(
+        &self,
+        i: usize,
+        rc: &RawNodeClass,
+        classes: &[NodeClass],
+        topics: &[TopicSpec],
+    ) -> R<usize> {
+        let p = |f: &str| format!("node_class[{i}].{f}");
+        let Some(name) = &rc.service else {
+            return self.err(p("service"), "missing: a light class (or a relay class with `light_topics`) needs the class that serves it, e.g. service = \"fleet\"");
+        };
+        let Some(s) = classes.iter().position(|c| &c.name == name) else {
+            let known: Vec<&str> = classes.iter().map(|k| k.name.as_str()).collect();
+            return self.err(
+                p("service"),
+                format!("no node class \"{name}\" (classes: {})", known.join(", ")),
+            );
+        };
+        let sc = &classes[s];
+        if !sc.role.relays() {
+            return self.err(
+                p("service"),
+                format!("class \"{name}\" is a light class: service nodes relay"),
+            );
+        }
+        if sc.count == 0 {
+            return self.err(p("service"), format!("node class \"{name}\" has no nodes"));
+        }
+        let Some(own) = &sc.topics else {
+            return self.err(p("service"), format!("class \"{name}\" must list its own `topics`, so that every service node relays what its clients follow"));
+        };
+        let follows = |t: usize| {
+            let id = TopicId(t as u16);
+            may_be_in(classes, topics, i, t) && !classes[i].relays_on(id)
+        };
+        // The service relays the topic: it lists it, and not as one it follows itself.
+        let serves = |t: usize| {
+            let id = TopicId(t as u16);
+            own.contains(&id) && !sc.light_topics.contains(&id)
+        };
+        if let Some(t) = (0..topics.len()).find(|&t| follows(t) && !serves(t)) {
+            if sc.light_topics.contains(&TopicId(t as u16)) {
+                return self.err(p("service"), format!("class \"{name}\" follows topic \"{}\" by filter itself, and this class follows it through class \"{name}\": a service relays the topics it serves", topics[t].name));
+            }
+            return self.err(p("service"), format!("class \"{name}\" is not in topic \"{}\", which this class follows: add it to its `topics`", topics[t].name));
+        }
+        Ok(s)
+    }
+
+    /// Class `i`'s light keys, served by class `s` (`sc`), within their bounds.
+    fn light_spec(&self, i: usize, rc: &RawNodeClass, s: usize, sc: &NodeClass) -> R<LightSpec> {
+        let p = |f: &str| format!("node_class[{i}].{f}");
+        let name = &sc.name;
+        let peers = rc
+            .service_peers
+            .unwrap_or(u64::from(crate::protocol::waku::SERVICE_PEERS));
+        if peers == 0 || peers > u64::from(sc.count) {
+            return self.err(
+                p("service_peers"),
+                format!(
+                    "must be between 1 and the {} node(s) of class \"{name}\", got {peers}",
+                    sc.count
+                ),
+            );
+        }
+        let push = rc
+            .lightpush_peers
+            .unwrap_or(u64::from(crate::protocol::waku::LIGHTPUSH_PEERS))
+            .min(peers);
+        if push == 0 || rc.lightpush_peers.is_some_and(|x| x > peers) {
+            return self.err(
+                p("lightpush_peers"),
+                format!(
+                    "must be between 1 and service_peers ({peers}), got {}",
+                    rc.lightpush_peers.unwrap_or(0)
+                ),
+            );
+        }
+        let ping = rc
+            .filter_ping
+            .map_or(crate::protocol::waku::FILTER_PING, |d| d.0);
+        let ping = self.period(
+            &p("filter_ping"),
+            ping,
+            crate::protocol::waku::MIN_FILTER_PING,
+            "each light client pings each service at every one; status-go pings every minute",
+        )?;
+        Ok(LightSpec {
+            service: s,
+            service_peers: peers as u32,
+            lightpush_peers: push as u32,
+            filter_ping: ping,
+        })
+    }
+
+    /// Every service class has a filter slot for each of its clients' service peers.
+    fn filter_slots_suffice(&self, classes: &[NodeClass]) -> R<()> {
         for (s, sc) in classes.iter().enumerate() {
             let need: u64 = classes
                 .iter()

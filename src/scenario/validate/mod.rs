@@ -361,20 +361,11 @@ impl Validator<'_> {
             return self.err("network.loss", format!("must be within [0, 1), got {loss}"));
         }
         let wire = self.wire(&raw)?;
-        let mut node_classes = self.node_classes(
-            &raw.node_class,
+        let (node_classes, topics) = self.classes_and_topics(
+            &raw,
             nodes,
             (&preset_name, &gossipsub),
-            &topology,
-            &latency,
-        )?;
-        let topics = self.topics(&raw.topic, &node_classes, nodes)?;
-        self.class_topics(&raw.node_class, &mut node_classes, &topics)?;
-        self.class_services(&raw.node_class, &mut node_classes, &topics)?;
-        self.class_stores(
-            &raw.node_class,
-            &mut node_classes,
-            &topics,
+            (&topology, &latency),
             warmup + duration + drain,
         )?;
         let own: Vec<(String, RawTraffic)> = (raw.traffic.iter().cloned().enumerate())
@@ -427,6 +418,25 @@ impl Validator<'_> {
         };
         s.resolved_toml = resolve_toml(&s);
         Ok(s)
+    }
+
+    /// The node classes and topics, each checked against the other: the classes' own keys,
+    /// the topics (whose subscribers may name classes), then the classes' topic lists,
+    /// services and stores.
+    fn classes_and_topics(
+        &self,
+        raw: &RawScenario,
+        nodes: u32,
+        scenario: (&str, &GossipsubConfig),
+        (topology, latency): (&TopologySpec, &LatencySpec),
+        end: SimTime,
+    ) -> R<(Vec<NodeClass>, Vec<TopicSpec>)> {
+        let mut classes = self.node_classes(&raw.node_class, nodes, scenario, topology, latency)?;
+        let topics = self.topics(&raw.topic, &classes, nodes)?;
+        self.class_topics(&raw.node_class, &mut classes, &topics)?;
+        self.class_services(&raw.node_class, &mut classes, &topics)?;
+        self.class_stores(&raw.node_class, &mut classes, &topics, end)?;
+        Ok((classes, topics))
     }
 
     /// The scenario's `[gossipsub]`: its preset (default nwaku) with its parameters on top.

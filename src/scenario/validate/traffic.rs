@@ -348,51 +348,61 @@ impl Validator<'_> {
                     max: need("max", t.max)?,
                 }
             }
-            _ => {
-                // From a file, or inline (what the resolved scenario writes).
-                let (sizes, weights) = match (&t.file, &t.sizes, &t.weights) {
-                    (Some(file), None, None) => read_size_distribution(file, self.dir)
-                        .or_else(|e| self.err(f("file"), e.to_string()))?,
-                    (None, Some(s), Some(w)) => {
-                        if s.is_empty() || s.len() != w.len() {
-                            return self.err(f("weights"), format!("needs one weight per size ({} sizes, {} weights), at least one", s.len(), w.len()));
-                        }
-                        if let Some((i, x)) = w
-                            .iter()
-                            .enumerate()
-                            .find(|(_, x)| !(x.is_finite() && **x >= 0.0))
-                        {
-                            return self.err(
-                                format!("{path}.weights[{i}]"),
-                                format!("must be >= 0, got {x}"),
-                            );
-                        }
-                        if !w.iter().sum::<f64>().is_finite() {
-                            return self.err(
-                                f("weights"),
-                                "add up to more than a 64-bit float holds; scale them down",
-                            );
-                        }
-                        if w.iter().sum::<f64>() <= 0.0 {
-                            return self.err(f("weights"), "no size with a positive weight");
-                        }
-                        (s.clone(), w.clone())
-                    }
-                    (Some(_), _, _) => {
-                        return self
-                            .err(f("file"), "give `file` or `sizes` with `weights`, not both")
-                    }
-                    (None, _, _) => {
-                        return self.err(
-                            f("file"),
-                            "missing: required by dist \"empirical\" (or `sizes` with `weights`)",
-                        )
-                    }
-                };
-                SizeDist::Empirical { sizes, weights }
-            }
+            _ => self.empirical(path, t)?,
         };
         self.check_size(path, d)
+    }
+
+    /// An empirical size distribution: from a file, or inline (what the resolved scenario
+    /// writes).
+    fn empirical(&self, path: &str, t: &SizeDistTable) -> R<SizeDist> {
+        let f = |k: &str| format!("{path}.{k}");
+        let (sizes, weights) = match (&t.file, &t.sizes, &t.weights) {
+            (Some(file), None, None) => read_size_distribution(file, self.dir)
+                .or_else(|e| self.err(f("file"), e.to_string()))?,
+            (None, Some(s), Some(w)) => {
+                if s.is_empty() || s.len() != w.len() {
+                    return self.err(
+                        f("weights"),
+                        format!(
+                            "needs one weight per size ({} sizes, {} weights), at least one",
+                            s.len(),
+                            w.len()
+                        ),
+                    );
+                }
+                if let Some((i, x)) = w
+                    .iter()
+                    .enumerate()
+                    .find(|(_, x)| !(x.is_finite() && **x >= 0.0))
+                {
+                    return self.err(
+                        format!("{path}.weights[{i}]"),
+                        format!("must be >= 0, got {x}"),
+                    );
+                }
+                if !w.iter().sum::<f64>().is_finite() {
+                    return self.err(
+                        f("weights"),
+                        "add up to more than a 64-bit float holds; scale them down",
+                    );
+                }
+                if w.iter().sum::<f64>() <= 0.0 {
+                    return self.err(f("weights"), "no size with a positive weight");
+                }
+                (s.clone(), w.clone())
+            }
+            (Some(_), _, _) => {
+                return self.err(f("file"), "give `file` or `sizes` with `weights`, not both")
+            }
+            (None, _, _) => {
+                return self.err(
+                    f("file"),
+                    "missing: required by dist \"empirical\" (or `sizes` with `weights`)",
+                )
+            }
+        };
+        Ok(SizeDist::Empirical { sizes, weights })
     }
 
     /// The bounds a size distribution must keep.
