@@ -17,6 +17,7 @@ pub trait EventQueue<E> {
     /// Time of the event `pop` would return next.
     fn peek_time(&mut self) -> Option<SimTime>;
     /// Pops the next event if it is earlier than `limit`.
+    #[inline]
     fn pop_before(&mut self, limit: SimTime) -> Option<(SimTime, E)> {
         if self.peek_time()? < limit {
             self.pop()

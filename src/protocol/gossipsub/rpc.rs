@@ -234,7 +234,18 @@ pub fn rpc_size(parts: &[RpcPart], ctx: &WireCtx<'_>, shares: &mut Vec<u32>) -> 
             control += b;
         }
     }
-    envelope(rpc_body, control, shares)
+    if control > 0 {
+        rpc_body += len_field(3, control);
+    }
+    // The envelope (the ControlMessage wrapper and the length prefix) goes to the largest
+    // part's share.
+    let total = varint_len(u64::from(rpc_body)) + rpc_body;
+    let own: u32 = shares.iter().sum();
+    let largest = (0..shares.len())
+        .max_by_key(|&j| (shares[j], std::cmp::Reverse(j)))
+        .expect("an RPC has at least one part");
+    shares[largest] += total - own;
+    total
 }
 
 /// The ControlIHave of the run of IHAVE ids of `topic` that starts at part `start`: the
@@ -261,22 +272,6 @@ fn ihave_group(
     }
     shares[start] += b - k * id_field;
     (i, b)
-}
-
-/// The RPC's size from its body fields and control bytes; the envelope (the
-/// ControlMessage wrapper and the length prefix) goes to the largest part's share.
-#[inline]
-fn envelope(mut rpc_body: u32, control: u32, shares: &mut [u32]) -> u32 {
-    if control > 0 {
-        rpc_body += len_field(3, control);
-    }
-    let total = varint_len(u64::from(rpc_body)) + rpc_body;
-    let own: u32 = shares.iter().sum();
-    let largest = (0..shares.len())
-        .max_by_key(|&j| (shares[j], std::cmp::Reverse(j)))
-        .expect("an RPC has at least one part");
-    shares[largest] += total - own;
-    total
 }
 
 /// Transport overhead below gossipsub, per RPC, as its own accounting kind.
