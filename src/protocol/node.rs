@@ -1,10 +1,11 @@
 //! A node's protocol stack, sans-IO: the relay ([`Peer`]) where its class relays, and its
-//! Waku machines ([`WakuNode`]) where it runs any, behind one surface the engine drives:
-//! `handle_start`, `handle_publish`, `handle_payload`, `handle_validated`,
-//! `handle_timeout`, `poll_timeout`, `poll`. It owns the glue between the two: a message
-//! its relay accepts goes to its service and store, a client's lightpush is published on
-//! its relay, and what each machine wants done comes out in one order (see [`Node::poll`]).
-//! The engine owns the wire, the clock and what the outputs are counted as.
+//! Waku machines ([`WakuNode`]) where it runs any, behind one surface the engine drives
+//! ([`Node`], lent by [`Stacks`]): `handle_start`, `handle_publish`, `handle_payload`,
+//! `handle_validated`, `handle_timeout`, `poll_timeout`, `poll`, `poll_transmit`. It owns
+//! the glue between the two: a message its relay accepts goes to its service and store, a
+//! client's lightpush is published on its relay, and what each machine wants done comes
+//! out in one order (see [`Node::poll`]). The engine owns the wire, the clock and what the
+//! outputs are counted as.
 
 use crate::ids::{MsgIdx, PeerId, SimTime};
 use crate::message::MessageTable;
@@ -45,7 +46,8 @@ pub enum Timer {
 /// What a node wants done.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NodeOut {
-    /// Its relay sends an RPC (its parts: [`Node::transmit_parts`]).
+    /// Its relay sends an RPC (its parts: the relay's `Peer::transmit_parts`, valid until
+    /// its next input).
     Transmit(Transmit),
     /// A Waku machine sends `rpc` to `to` over a service or store link.
     Send { to: PeerId, rpc: LightRpc },
