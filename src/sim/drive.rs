@@ -1,7 +1,7 @@
 //! What each node's stack (`protocol::node::Node`) wants done, carried out: its transmits
 //! and Waku RPCs onto the one wire path (`Partition::send`, `Partition::transmit`), its
 //! first copies and duplicates into the metrics, its validations into the queue. Also the
-//! start of a run and the Waku side's transmissions, whose bytes are sized here.
+//! start of a run, and the bytes of Waku RPCs sent and delivered, counted here.
 
 use super::event::{key, Event, Landing, RANK_VALIDATED};
 use super::flight::Payload;
