@@ -32,10 +32,7 @@ impl Partition {
             | Event::Deliver {
                 what: Payload::Light(rpc),
                 ..
-            } => {
-                let (size, overhead) = cx.waku_size(rpc);
-                u64::from(size) + u64::from(overhead)
-            }
+            } => cx.waku_bytes(rpc),
             _ => 0,
         }
     }
@@ -59,17 +56,7 @@ impl Partition {
         rpc: LightRpc,
         cx: &Ctx<'_>,
     ) {
-        let (size, overhead) = cx.waku_size(rpc);
-        let item = [(Counted::Waku(&rpc), size)];
-        let measuring = cx.measuring(now);
-        self.acct.on_wire(
-            PeerId(to),
-            Direction::In,
-            item,
-            overhead,
-            measuring,
-            cx.msgs,
-        );
+        self.count_waku(to, Direction::In, rpc, now, cx);
         let what = Incoming::Waku { from, rpc };
         self.stacks
             .node(to as usize)
@@ -162,18 +149,25 @@ impl Partition {
                 s.1 += u64::from(count);
             }
         }
-        let (size, overhead) = cx.waku_size(rpc);
-        let item = [(Counted::Waku(&rpc), size)];
-        let bytes = self.acct.on_wire(
-            PeerId(p),
-            Direction::Out,
-            item,
-            overhead,
-            measuring,
-            cx.msgs,
-        );
+        let bytes = self.count_waku(p, Direction::Out, rpc, now, cx);
         let latency = self.waku.latency(v, to);
         self.transmit(v, (to, latency), bytes, Payload::Light(rpc), now, cx);
+    }
+
+    /// Counts Waku RPC `rpc`, sent or received by local node `p`; returns its bytes.
+    fn count_waku(
+        &mut self,
+        p: u32,
+        dir: Direction,
+        rpc: LightRpc,
+        now: SimTime,
+        cx: &Ctx<'_>,
+    ) -> u64 {
+        let (size, overhead) = cx.waku_size(rpc);
+        let item = [(Counted::Waku(&rpc), size)];
+        let measuring = cx.measuring(now);
+        self.acct
+            .on_wire(PeerId(p), dir, item, overhead, measuring, cx.msgs)
     }
 
     /// Local node `v`'s store: messages archived, (pages answered, hashes sent) while

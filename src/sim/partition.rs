@@ -74,6 +74,12 @@ impl<'a> Ctx<'a> {
         let size = wire::size(rpc, &lx);
         (size, self.sc.transport.overhead(size))
     }
+
+    /// All the bytes of Waku RPC `rpc` on the wire, the transport's included.
+    pub fn waku_bytes(&self, rpc: LightRpc) -> u64 {
+        let (size, overhead) = self.waku_size(rpc);
+        u64::from(size) + u64::from(overhead)
+    }
 }
 
 /// The run's fixed tables, built once with it: each topic's name length, whether light
@@ -195,14 +201,6 @@ impl Partition {
         };
         self.queue
             .push(at, key(self.nodes[v], RANK_HEARTBEAT, disc), ev);
-    }
-
-    /// Local node `v`'s relay, which an RPC reached (only relays have neighbours).
-    #[inline]
-    pub(super) fn peer(&mut self, v: usize) -> &mut Peer {
-        self.stacks
-            .relay_mut(v)
-            .expect("gossipsub RPCs reach relays only")
     }
 
     /// With `on` false, every RPC takes the plain path: an arrival, then a delivery.
@@ -335,9 +333,7 @@ impl Partition {
                     last,
                     ..
                 } => {
-                    let (size, overhead) = cx.waku_size(rpc);
-                    let bytes = u64::from(size) + u64::from(overhead);
-                    let done = self.ifs.receive(t, to as usize, bytes, last);
+                    let done = self.ifs.receive(t, to as usize, cx.waku_bytes(rpc), last);
                     self.push_deliver(done, to, from, Payload::Light(rpc));
                 }
                 Event::Deliver { to, from, what } => {
@@ -405,9 +401,8 @@ impl Partition {
                 }
                 _ => false,
             };
-            (part, share, dup)
+            (Counted::Part(part, dup), share)
         });
-        let parts = parts.map(|(part, share, dup)| (Counted::Part(part, dup), share));
         let dir = Direction::In;
         let measuring = cx.measuring(now);
         self.acct
@@ -418,7 +413,10 @@ impl Partition {
         let v = to as usize;
         self.count_in(to, slot, now, |peer, msg| peer.is_duplicate(now, msg), cx);
         let from_slot = self.flights[slot].from_slot;
-        debug_assert_eq!(self.peer(v).neighbour(from_slot), from);
+        debug_assert_eq!(
+            self.stacks.relay(v).map(|p| p.neighbour(from_slot)),
+            Some(from)
+        );
         let parts = std::mem::take(&mut self.flights[slot].parts);
         let what = Incoming::Relay {
             from_slot,
