@@ -13,3 +13,19 @@ fn readme_has_the_presets_table() {
         "README's preset table is stale; replace it with `gossipsim presets --markdown`:\n{table}"
     );
 }
+
+#[test]
+fn readme_has_the_node_class_keys() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md is readable");
+    let rows = gossipsim::scenario::keys::class_keys_markdown();
+    assert_eq!(
+        rows.lines().count(),
+        gossipsim::scenario::keys::CLASS_KEYS.len(),
+        "a row per key"
+    );
+    assert!(
+        readme.contains(&rows),
+        "README's `[[node_class]]` rows are stale; replace them with these (from `node_class_keys!`):\n{rows}"
+    );
+}

@@ -4,6 +4,7 @@
 //! where it can be found.
 
 pub mod files;
+pub mod keys;
 pub mod raw;
 pub mod validate;
 
@@ -89,7 +90,7 @@ pub struct NodeClass {
     pub regions: Option<Vec<f64>>,
     /// Relay, store (a relay that archives), or a light client of service nodes (then
     /// `light` says how).
-    pub role: Role,
+    pub role: RoleWord,
     pub light: Option<LightSpec>,
     /// A relay or store class: light clients each of its nodes serves by filter at most.
     pub filter_slots: u32,
@@ -101,7 +102,7 @@ pub struct NodeClass {
 
 crate::word_enum!(
     /// What a node does in the network.
-    Role {
+    RoleWord {
         /// A gossipsub relay (it may serve light clients).
         Relay = "relay",
         /// No relay: it follows its topics by filter and publishes by lightpush through
@@ -112,12 +113,12 @@ crate::word_enum!(
     }
 );
 
-impl Role {
+impl RoleWord {
     /// Whether its nodes run the relay (gossipsub) on some topic.
     pub fn relays(self) -> bool {
         match self {
-            Role::Relay | Role::Store => true,
-            Role::Light => false,
+            RoleWord::Relay | RoleWord::Store => true,
+            RoleWord::Light => false,
         }
     }
 }

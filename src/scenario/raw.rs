@@ -3,9 +3,10 @@
 //! `validate.rs` turns them into a [`super::Scenario`]. Every field is optional where a default
 //! exists, so that the resolved scenario (every default filled in) is the same type.
 
-use super::{Arrival, Audience, Per, Role};
+pub use super::keys::RawNodeClass;
+use super::{Arrival, Audience, Per};
 use crate::protocol::gossipsub::rpc::{Transport, WakuEnvelope};
-use crate::units::{Bandwidth, Duration, RateStr, Size};
+use crate::units::{Duration, RateStr, Size};
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
@@ -243,49 +244,6 @@ impl WakuEnvelopeRaw {
             rln_proof: self.rln_proof.unwrap_or(d.rln_proof),
         }
     }
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct RawNodeClass {
-    pub name: Option<String>,
-    pub share: Option<f64>,
-    pub upload: Option<Bandwidth>,
-    pub download: Option<Bandwidth>,
-    /// The class's stack (default: the scenario's `[gossipsub]`).
-    pub preset: Option<String>,
-    /// Parameters set for this class on top of its stack.
-    pub gossipsub: Option<RawGossipsub>,
-    /// With `random_dial`: this class's dials and connection cap.
-    pub outbound: Option<u64>,
-    pub max_connections: Option<u64>,
-    /// The topics (shards) its nodes are in, instead of the topics' subscriber rules.
-    pub topics: Option<Vec<String>>,
-    /// A relay class: more topics it is in, followed by filter and published to by
-    /// lightpush through its `service` class instead of relayed.
-    pub light_topics: Option<Vec<String>>,
-    /// With regional latency: this class's region weights.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub regions: BTreeMap<String, f64>,
-    pub role: Option<Role>,
-    /// A light class: the class whose nodes serve it (filter and lightpush).
-    pub service: Option<String>,
-    /// A light class: service nodes per client.
-    pub service_peers: Option<u64>,
-    /// A light class: of those, how many each publication is lightpushed to.
-    pub lightpush_peers: Option<u64>,
-    /// A light class: how often a client pings its filter services.
-    pub filter_ping: Option<Duration>,
-    /// A relay or store class: light clients a node serves by filter at most.
-    pub filter_slots: Option<u64>,
-    /// A store class: how long its nodes keep a message.
-    pub retention: Option<Duration>,
-    /// The store class whose nodes this class's nodes check their history at.
-    pub store: Option<String>,
-    /// With `store`: how often a node checks.
-    pub store_interval: Option<Duration>,
-    /// With `store`: hashes asked for per page.
-    pub store_page: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, Default)]

@@ -11,7 +11,7 @@ use crate::ids::{PeerId, SimTime, TopicId};
 use crate::net::{latency, Links};
 use crate::protocol::waku::{LightClient, Service, Store, StoreClient, WakuNode};
 use crate::rng::Streams;
-use crate::scenario::{Role, Scenario};
+use crate::scenario::{RoleWord, Scenario};
 use rand::Rng;
 use std::collections::BTreeMap;
 
@@ -237,7 +237,7 @@ pub(super) fn waku_nodes(
                 .gen_range(0..q.interval.0.max(1));
             StoreClient::new(s, topics.clone(), q.interval, SimTime(first))
         });
-        let store = (class.role == Role::Store).then(|| {
+        let store = (class.role == RoleWord::Store).then(|| {
             let own = class.topics.as_deref().unwrap_or_default();
             let limits = who.limits.get(&v).cloned().unwrap_or_default();
             Store::new(sc.topics.len(), own, class.retention, limits)

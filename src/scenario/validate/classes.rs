@@ -2,6 +2,7 @@
 //! regions, topics and role.
 
 use super::{Validator, R};
+use crate::scenario::keys::LINK_BPS;
 use crate::scenario::raw::*;
 use crate::scenario::*;
 
@@ -34,12 +35,12 @@ impl Validator<'_> {
             }
             let role = self.class_role(i, c, topology)?;
             let (preset, gossipsub, dial) = match role {
-                Role::Relay | Role::Store => {
+                RoleWord::Relay | RoleWord::Store => {
                     let (preset, gossipsub) = self.class_gossipsub(i, c, scenario)?;
                     (preset, gossipsub, self.class_dial(i, c, nodes, topology)?)
                 }
                 // It runs no relay: no dials, and nobody's dials reach it.
-                Role::Light => (
+                RoleWord::Light => (
                     scenario.0.to_string(),
                     scenario.1.clone(),
                     topology.dials().map(|_| (0, 0)),
@@ -51,8 +52,8 @@ impl Validator<'_> {
                 name,
                 share,
                 count: 0,
-                upload_bps: c.upload.map_or(100_000_000, |b| b.0),
-                download_bps: c.download.map_or(100_000_000, |b| b.0),
+                upload_bps: c.upload.map_or(LINK_BPS, |b| b.0),
+                download_bps: c.download.map_or(LINK_BPS, |b| b.0),
                 preset,
                 gossipsub,
                 dial,
@@ -177,71 +178,15 @@ impl Validator<'_> {
         Ok(Some((out as u32, max.min(u64::from(u32::MAX)) as u32)))
     }
 
-    /// Class `i`'s role, and that it sets only keys its role takes.
-    fn class_role(&self, i: usize, c: &RawNodeClass, topology: &TopologySpec) -> R<Role> {
+    /// Class `i`'s role, and that it sets only keys its role takes (`CLASS_KEYS` says
+    /// which).
+    fn class_role(&self, i: usize, c: &RawNodeClass, topology: &TopologySpec) -> R<RoleWord> {
         let p = |f: &str| format!("node_class[{i}].{f}");
-        let role = c.role.unwrap_or(Role::Relay);
-        let light_keys = [
-            ("service", c.service.is_some()),
-            ("service_peers", c.service_peers.is_some()),
-            ("lightpush_peers", c.lightpush_peers.is_some()),
-            ("filter_ping", c.filter_ping.is_some()),
-        ];
-        let relay_keys = [
-            ("preset", c.preset.is_some()),
-            ("gossipsub", c.gossipsub.is_some()),
-            ("outbound", c.outbound.is_some()),
-            ("max_connections", c.max_connections.is_some()),
-            ("filter_slots", c.filter_slots.is_some()),
-        ];
-        let store_keys = [
-            ("store", c.store.is_some()),
-            ("store_interval", c.store_interval.is_some()),
-            ("store_page", c.store_page.is_some()),
-        ];
-        let retention = [("retention", c.retention.is_some())];
-        let light_topics = [("light_topics", c.light_topics.is_some())];
-        let none: [(&str, bool); 0] = [];
-        // A relay class with light topics follows those as a light client.
-        let relay_light: &[(&str, bool)] = if c.light_topics.is_some() {
-            &none
-        } else {
-            &light_keys
-        };
-        let wrong: [(&[(&str, bool)], &str); 3] = match role {
-            Role::Relay => [
-                (
-                    relay_light,
-                    "only for role = \"light\", or a relay class with `light_topics`",
-                ),
-                (&retention, "only for role = \"store\""),
-                (&none, ""),
-            ],
-            Role::Light => [
-                (&relay_keys, "a light node runs no relay and serves no one"),
-                (&retention, "only for role = \"store\""),
-                (
-                    &light_topics,
-                    "a light class follows all its topics by filter: list them in `topics`",
-                ),
-            ],
-            Role::Store => [
-                (&light_keys, "only for role = \"light\""),
-                (&store_keys, "a store node keeps its own history"),
-                (&light_topics, "a store node relays all its topics"),
-            ],
-        };
-        for (keys, why) in wrong {
-            if let Some((k, _)) = keys.iter().find(|(_, set)| *set) {
-                return self.err(p(k), why);
-            }
+        let role = c.role.unwrap_or(RoleWord::Relay);
+        if let Some((key, why)) = c.refused(role) {
+            return self.err(p(key), why);
         }
-        if c.store.is_none() {
-            if let Some((k, _)) = store_keys[1..].iter().find(|(_, set)| *set) {
-                return self.err(p(k), "only with `store` (the store class to ask)");
-            }
-        }
-        if role == Role::Light && topology.dials().is_none() {
+        if role == RoleWord::Light && topology.dials().is_none() {
             return self.err(
                 p("role"),
                 "light nodes need a topology where nodes dial (random_dial or shard_aware): a regular graph or a replayed list would connect them",
@@ -260,7 +205,7 @@ impl Validator<'_> {
         topics: &[TopicSpec],
     ) -> R<()> {
         for (i, rc) in raw.iter().enumerate() {
-            if classes[i].role != Role::Light && classes[i].light_topics.is_empty() {
+            if classes[i].role != RoleWord::Light && classes[i].light_topics.is_empty() {
                 continue;
             }
             let s = self.service_of(i, rc, classes, topics)?;
@@ -410,7 +355,7 @@ impl Validator<'_> {
                 );
             };
             let st = &classes[s];
-            if st.role != Role::Store {
+            if st.role != RoleWord::Store {
                 return self.err(
                     p("store"),
                     format!("class \"{name}\" has role \"{}\": the class asked must have role = \"store\"", st.role.word()),
@@ -468,14 +413,14 @@ impl Validator<'_> {
         c: &RawNodeClass,
         latency: &LatencySpec,
     ) -> R<Option<Vec<f64>>> {
-        if c.regions.is_empty() {
+        let Some(regions) = c.regions.as_ref().filter(|r| !r.is_empty()) else {
             return Ok(None);
-        }
+        };
         let path = format!("node_class[{i}].regions");
         let LatencySpec::Regions { names, .. } = latency else {
             return self.err(path, "only with latency.kind = \"regions\"");
         };
-        self.region_weights(&path, &c.regions, names).map(Some)
+        self.region_weights(&path, regions, names).map(Some)
     }
 
     /// A list of topic names at `path` as ids (sorted), each declared and listed once.

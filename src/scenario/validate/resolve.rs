@@ -110,17 +110,17 @@ fn resolve_class(c: &NodeClass, s: &Scenario) -> RawNodeClass {
         }),
         regions: match (&c.regions, &s.latency) {
             (Some(w), LatencySpec::Regions { names, .. }) => {
-                names.iter().cloned().zip(w.iter().copied()).collect()
+                Some(names.iter().cloned().zip(w.iter().copied()).collect())
             }
-            _ => Default::default(),
+            _ => None,
         },
-        role: (c.role != Role::Relay).then_some(c.role),
+        role: (c.role != RoleWord::Relay).then_some(c.role),
         service: light.map(|l| s.node_classes[l.service].name.clone()),
         service_peers: light.map(|l| u64::from(l.service_peers)),
         lightpush_peers: light.map(|l| u64::from(l.lightpush_peers)),
         filter_ping: light.map(|l| Duration(l.filter_ping)),
         filter_slots: slots.then_some(u64::from(c.filter_slots)),
-        retention: (c.role == Role::Store).then_some(Duration(c.retention)),
+        retention: (c.role == RoleWord::Store).then_some(Duration(c.retention)),
         store: c.store.map(|q| s.node_classes[q.store].name.clone()),
         store_interval: c.store.map(|q| Duration(q.interval)),
         store_page: c.store.map(|q| u64::from(q.page)),
