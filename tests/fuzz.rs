@@ -651,7 +651,7 @@ fn work(sc: &Scenario) -> f64 {
         .iter()
         .map(|c| {
             let every = [
-                c.light.as_ref().map(|l| l.filter_ping),
+                c.role.light().map(|l| l.filter_ping),
                 c.store.as_ref().map(|s| s.interval),
             ];
             every

@@ -712,7 +712,9 @@ rate = "60/hour"
 size = "2000B"
 "#;
     let sc = scenario(src);
-    let light = sc.node_classes[2].light.expect("a light class");
+    let gossipsim::scenario::Role::Light(light) = sc.node_classes[2].role else {
+        panic!("a light class")
+    };
     assert_eq!(
         (light.service, light.service_peers, light.lightpush_peers),
         (0, 2, 2)
@@ -1015,7 +1017,7 @@ size = "3000B"
 to = "relays"
 "#;
     let sc = scenario(src);
-    assert_eq!(sc.node_classes[1].light_topics, vec![TopicId(1)]);
+    assert_eq!(sc.node_classes[1].role.light_topics(), &[TopicId(1)]);
     assert_eq!(
         sc.relays_in(TopicId(1)),
         20,

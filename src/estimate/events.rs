@@ -112,12 +112,13 @@ fn events_with(sc: &Scenario, g: &GossipsubConfig) -> EventEstimate {
     let mut checks = 0.0;
     for c in &sc.node_classes {
         let count = f64::from(c.count);
-        if let Some(l) = &c.light {
+        if let Some(l) = c.role.light() {
             pings += count * f64::from(l.service_peers) * end / l.filter_ping.as_secs_f64()
                 * PER_EXCHANGE;
         }
         if let Some(s) = &c.store {
-            let topics = c.topics.as_ref().map_or(sc.topics.len(), Vec::len) + c.light_topics.len();
+            let topics =
+                c.topics.as_ref().map_or(sc.topics.len(), Vec::len) + c.role.light_topics().len();
             checks += count * topics as f64 * end / s.interval.as_secs_f64() * PER_EXCHANGE;
         }
     }
@@ -142,7 +143,7 @@ fn light_of(sc: &Scenario, t: TopicId) -> (f64, f64) {
     sc.node_classes
         .iter()
         .filter(|c| c.count > 0)
-        .filter_map(|c| c.light.as_ref().filter(|_| !c.relays_on(t)))
+        .filter_map(|c| c.role.light().filter(|_| !c.relays_on(t)))
         .fold((0.0, 0.0), |(s, p), l| {
             (
                 s.max(f64::from(l.service_peers)),

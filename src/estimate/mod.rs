@@ -269,8 +269,8 @@ fn timers(sc: &Scenario) -> f64 {
         .iter()
         .map(|c| {
             let pings = c
-                .light
-                .as_ref()
+                .role
+                .light()
                 .map_or(0.0, |l| f64::from(l.service_peers) + 1.0);
             let checks = c.store.as_ref().map_or(0.0, |_| {
                 (c.topics.as_ref().map_or(sc.topics.len(), Vec::len) + 1) as f64
@@ -288,7 +288,7 @@ fn fillable_groups(sc: &Scenario) -> f64 {
     let listed: usize = classes
         .iter()
         .filter(|c| c.count > 0)
-        .map(|c| c.topics.as_ref().map_or(0, Vec::len) + c.light_topics.len())
+        .map(|c| c.topics.as_ref().map_or(0, Vec::len) + c.role.light_topics().len())
         .sum();
     let pool = classes
         .iter()
@@ -345,7 +345,7 @@ fn output_per_node(sc: &Scenario, total_msgs: f64, max_peers: f64) -> f64 {
         .map(|t| f64::from(sc.subscribers(TopicId(t as u16))))
         .collect();
     for c in &sc.node_classes {
-        for t in &c.light_topics {
+        for t in c.role.light_topics() {
             members[t.idx()] += f64::from(c.count);
         }
     }
@@ -360,7 +360,7 @@ fn output_per_node(sc: &Scenario, total_msgs: f64, max_peers: f64) -> f64 {
         .sum::<f64>()
         / n;
     let topics_in = members.iter().sum::<f64>() / n;
-    let light = sc.node_classes.iter().any(|c| c.light.is_some());
+    let light = sc.node_classes.iter().any(|c| c.role.light().is_some());
     let kinds = CLASS_KINDS + if light { LIGHT_CLASS_KINDS } else { 0.0 };
     let class_rows = kinds
         * (sc.traffic.len() as f64)

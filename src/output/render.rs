@@ -210,6 +210,7 @@ fn nodes_csv(run: Run<'_>, sc: &Scenario, out: &RunOutput) -> Vec<u8> {
             class: &sc.node_classes[out.world.node_class[i] as usize].name,
             role: sc.node_classes[out.world.node_class[i] as usize]
                 .role
+                .word()
                 .word(),
             region: match &sc.latency {
                 LatencySpec::Regions { names, .. } => &names[out.world.region[i] as usize],

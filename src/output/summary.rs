@@ -364,7 +364,7 @@ impl Summary {
     fn stores(&mut self, sc: &Scenario, out: &RunOutput) {
         let secs = sc.duration.as_secs_f64();
         for (k, class) in sc.node_classes.iter().enumerate() {
-            if class.role != crate::scenario::RoleWord::Store {
+            if class.role.word() != crate::scenario::RoleWord::Store {
                 continue;
             }
             let mine: Vec<_> = out

@@ -83,19 +83,10 @@ pub struct NodeClass {
     /// The topics its nodes are in, when it lists its own (sorted, no repeats); `None`: the
     /// topics' subscriber rules decide.
     pub topics: Option<Vec<TopicId>>,
-    /// A relay class: those of its `topics` it follows as a light client of its `light`
-    /// service instead of relaying them (sorted; empty for the others).
-    pub light_topics: Vec<TopicId>,
     /// Its region weights (one per region of the matrix), when it sets its own.
     pub regions: Option<Vec<f64>>,
-    /// Relay, store (a relay that archives), or a light client of service nodes (then
-    /// `light` says how).
-    pub role: RoleWord,
-    pub light: Option<LightSpec>,
-    /// A relay or store class: light clients each of its nodes serves by filter at most.
-    pub filter_slots: u32,
-    /// A store class: how long its nodes keep a message.
-    pub retention: SimTime,
+    /// Relay, light client or store, with the keys that role alone takes.
+    pub role: Role,
     /// Whether and how its nodes query a store class's nodes for history.
     pub store: Option<StoreSpec>,
 }
@@ -123,6 +114,84 @@ impl RoleWord {
     }
 }
 
+/// What a class's nodes do in the network, with the keys only that role takes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Role {
+    /// A gossipsub relay. It may serve light clients, and follow some of its topics as a
+    /// light client itself.
+    Relay {
+        /// Light clients each node serves by filter at most.
+        filter_slots: u32,
+        /// The topics it follows by filter instead of relaying, and how.
+        light: Option<LightTopics>,
+    },
+    /// No relay: it follows all its topics by filter and publishes by lightpush.
+    Light(LightSpec),
+    /// A relay that also keeps its topics' messages and answers store queries.
+    Store {
+        /// Light clients each node serves by filter at most.
+        filter_slots: u32,
+        /// How long its nodes keep a message.
+        retention: SimTime,
+    },
+}
+
+/// A relay class's topics followed as a light client.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LightTopics {
+    /// Those of its `topics` it does not relay (sorted, at least one).
+    pub topics: Vec<TopicId>,
+    pub spec: LightSpec,
+}
+
+impl Role {
+    pub fn word(&self) -> RoleWord {
+        match self {
+            Role::Relay { .. } => RoleWord::Relay,
+            Role::Light(_) => RoleWord::Light,
+            Role::Store { .. } => RoleWord::Store,
+        }
+    }
+
+    /// Whether its nodes run the relay (gossipsub) on some topic.
+    pub fn relays(&self) -> bool {
+        self.word().relays()
+    }
+
+    /// How its nodes follow topics as light clients, where they do.
+    pub fn light(&self) -> Option<&LightSpec> {
+        match self {
+            Role::Relay { light, .. } => light.as_ref().map(|l| &l.spec),
+            Role::Light(spec) => Some(spec),
+            Role::Store { .. } => None,
+        }
+    }
+
+    /// A relay class's topics followed as a light client (empty for the others).
+    pub fn light_topics(&self) -> &[TopicId] {
+        match self {
+            Role::Relay { light: Some(l), .. } => &l.topics,
+            _ => &[],
+        }
+    }
+
+    /// Light clients each node serves by filter at most (none for a light node).
+    pub fn filter_slots(&self) -> u32 {
+        match *self {
+            Role::Relay { filter_slots, .. } | Role::Store { filter_slots, .. } => filter_slots,
+            Role::Light(_) => 0,
+        }
+    }
+
+    /// How long a store node keeps a message.
+    pub fn retention(&self) -> Option<SimTime> {
+        match *self {
+            Role::Store { retention, .. } => Some(retention),
+            _ => None,
+        }
+    }
+}
+
 /// How a class's nodes check their topics' history at a store node.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StoreSpec {
@@ -138,7 +207,7 @@ impl NodeClass {
     /// Whether its nodes relay topic `t` when they are in it (else they follow it as light
     /// clients).
     pub fn relays_on(&self, t: TopicId) -> bool {
-        self.role.relays() && !self.light_topics.contains(&t)
+        self.role.relays() && !self.role.light_topics().contains(&t)
     }
 }
 
@@ -321,7 +390,7 @@ impl Scenario {
     pub fn has_waku(&self) -> bool {
         self.node_classes
             .iter()
-            .any(|c| c.light.is_some() || c.store.is_some())
+            .any(|c| c.role.light().is_some() || c.store.is_some())
     }
 
     /// How many relay nodes are in topic `t` (its mesh's nodes, the model's N).

@@ -331,7 +331,7 @@ impl Base {
         let all = sc
             .node_classes
             .iter()
-            .all(|c| c.role.relays() && c.light_topics.is_empty());
+            .all(|c| c.role.relays() && c.role.light_topics().is_empty());
         if all {
             return std::borrow::Cow::Borrowed(&self.subscribed);
         }

@@ -11,7 +11,7 @@ use crate::ids::{PeerId, SimTime, TopicId};
 use crate::net::{latency, Links};
 use crate::protocol::waku::{LightClient, Service, Store, StoreClient, WakuNode};
 use crate::rng::Streams;
-use crate::scenario::{RoleWord, Scenario};
+use crate::scenario::Scenario;
 use rand::Rng;
 use std::collections::BTreeMap;
 
@@ -35,11 +35,13 @@ pub(super) fn assign(
     }
     let mut left: Vec<u32> = node_class
         .iter()
-        .map(|&c| sc.node_classes[usize::from(c)].filter_slots)
+        .map(|&c| sc.node_classes[usize::from(c)].role.filter_slots())
         .collect();
     for v in 0..n {
         let class = &sc.node_classes[usize::from(node_class[v])];
-        let Some(l) = class.light else { continue };
+        let Some(&l) = class.role.light() else {
+            continue;
+        };
         let pool = &mut open[l.service];
         let mut mine: Vec<PeerId> = Vec::with_capacity(l.service_peers as usize);
         while mine.len() < l.service_peers as usize {
@@ -215,7 +217,7 @@ pub(super) fn waku_nodes(
             .filter(|&t| who.subscribed[t][v.idx()])
             .map(|t| TopicId(t as u16))
             .collect();
-        let client = class.light.map(|l| {
+        let client = class.role.light().map(|l| {
             let first = Stream::LightPhase
                 .of(st, u64::from(v.0))
                 .gen_range(0..l.filter_ping.0.max(1));
@@ -237,10 +239,10 @@ pub(super) fn waku_nodes(
                 .gen_range(0..q.interval.0.max(1));
             StoreClient::new(s, topics.clone(), q.interval, SimTime(first))
         });
-        let store = (class.role == RoleWord::Store).then(|| {
+        let store = class.role.retention().map(|retention| {
             let own = class.topics.as_deref().unwrap_or_default();
             let limits = who.limits.get(&v).cloned().unwrap_or_default();
-            Store::new(sc.topics.len(), own, class.retention, limits)
+            Store::new(sc.topics.len(), own, retention, limits)
         });
         let w = WakuNode {
             client,

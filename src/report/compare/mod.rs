@@ -88,7 +88,7 @@ fn notes(text: &mut String, sc: &Scenario) {
     let light: Vec<&str> = sc
         .node_classes
         .iter()
-        .filter(|c| c.role == crate::scenario::RoleWord::Light)
+        .filter(|c| c.role.word() == crate::scenario::RoleWord::Light)
         .map(|c| c.name.as_str())
         .collect();
     if !light.is_empty() {

@@ -20,6 +20,7 @@ impl Validator<'_> {
         let defaults = [RawNodeClass::default()];
         let raw = if raw.is_empty() { &defaults[..] } else { raw };
         self.at_most_u16("node_class", raw.len(), "node classes")?;
+        let counts = self.class_counts(raw, nodes)?;
         let mut out: Vec<NodeClass> = Vec::new();
         let mut names = std::collections::HashSet::new();
         for (i, c) in raw.iter().enumerate() {
@@ -29,12 +30,8 @@ impl Validator<'_> {
             if !names.insert(name.clone()) {
                 return self.err(p("name"), format!("duplicate class name \"{name}\""));
             }
-            let share = c.share.unwrap_or(1.0);
-            if !(share.is_finite() && share > 0.0) {
-                return self.err(p("share"), format!("must be > 0, got {share}"));
-            }
-            let role = self.class_role(i, c, topology)?;
-            let (preset, gossipsub, dial) = match role {
+            let word = self.class_role(i, c, topology)?;
+            let (preset, gossipsub, dial) = match word {
                 RoleWord::Relay | RoleWord::Store => {
                     let (preset, gossipsub) = self.class_gossipsub(i, c, scenario)?;
                     (preset, gossipsub, self.class_dial(i, c, nodes, topology)?)
@@ -47,32 +44,28 @@ impl Validator<'_> {
                 ),
             };
             let regions = self.class_regions(i, c, latency)?;
-            let (filter_slots, retention) = self.class_serving(i, c)?;
             out.push(NodeClass {
                 name,
-                share,
-                count: 0,
+                share: c.share.unwrap_or(1.0),
+                count: counts[i],
                 upload_bps: c.upload.map_or(LINK_BPS, |b| b.0),
                 download_bps: c.download.map_or(LINK_BPS, |b| b.0),
                 preset,
                 gossipsub,
                 dial,
                 topics: None,
-                light_topics: Vec::new(),
                 regions,
-                role,
-                light: None,
-                filter_slots,
-                retention,
+                role: self.role_keys(i, word, raw, &counts)?,
                 store: None,
             });
         }
-        self.apportion(&mut out, nodes)?;
         Ok(out)
     }
 
-    /// Class `i`'s filter slots (for light clients it serves) and store retention.
-    fn class_serving(&self, i: usize, c: &RawNodeClass) -> R<(u32, SimTime)> {
+    /// Class `i`'s role with the keys only that role takes; a light client's service is
+    /// checked as far as it can be before the topics are known.
+    fn role_keys(&self, i: usize, word: RoleWord, raw: &[RawNodeClass], counts: &[u32]) -> R<Role> {
+        let c = &raw[i];
         let p = |f: &str| format!("node_class[{i}].{f}");
         let filter_slots = match c.filter_slots {
             Some(s) if s > u64::from(u32::MAX) => {
@@ -81,30 +74,50 @@ impl Validator<'_> {
             Some(s) => s as u32,
             None => crate::protocol::waku::FILTER_SLOTS,
         };
-        let retention = match c.retention {
-            Some(d) => self.positive(&p("retention"), d.0)?,
-            None => crate::protocol::waku::store::RETENTION,
-        };
-        Ok((filter_slots, retention))
+        Ok(match word {
+            RoleWord::Relay => Role::Relay {
+                filter_slots,
+                light: match c.light_topics {
+                    // Its topics come with the class's `topics`.
+                    Some(_) => Some(LightTopics {
+                        topics: Vec::new(),
+                        spec: self.light_spec(i, raw, counts)?,
+                    }),
+                    None => None,
+                },
+            },
+            RoleWord::Light => Role::Light(self.light_spec(i, raw, counts)?),
+            RoleWord::Store => Role::Store {
+                filter_slots,
+                retention: match c.retention {
+                    Some(d) => self.positive(&p("retention"), d.0)?,
+                    None => crate::protocol::waku::store::RETENTION,
+                },
+            },
+        })
     }
 
-    /// Each class's node count from its share, by largest-remainder rounding: the counts
-    /// add up to `nodes` exactly.
-    fn apportion(&self, classes: &mut [NodeClass], nodes: u32) -> R<()> {
-        let shares: Vec<f64> = classes.iter().map(|c| c.share).collect();
+    /// Each class's node count from its share (> 0), by largest-remainder rounding: the
+    /// counts add up to `nodes` exactly.
+    fn class_counts(&self, raw: &[RawNodeClass], nodes: u32) -> R<Vec<u32>> {
+        let mut shares = Vec::with_capacity(raw.len());
+        for (i, c) in raw.iter().enumerate() {
+            let share = c.share.unwrap_or(1.0);
+            if !(share.is_finite() && share > 0.0) {
+                return self.err(
+                    format!("node_class[{i}].share"),
+                    format!("must be > 0, got {share}"),
+                );
+            }
+            shares.push(share);
+        }
         if !shares.iter().sum::<f64>().is_finite() {
             return self.err(
                 "node_class",
                 "the shares add up to more than a 64-bit float holds; scale them down",
             );
         }
-        for (c, n) in classes
-            .iter_mut()
-            .zip(crate::net::latency::apportion(nodes, &shares))
-        {
-            c.count = n;
-        }
-        Ok(())
+        Ok(crate::net::latency::apportion(nodes, &shares))
     }
 
     /// Class `i`'s stack and parameters: its own `preset` (else the scenario's preset and
@@ -195,89 +208,95 @@ impl Validator<'_> {
         Ok(role)
     }
 
-    /// Each light class's service: a relay class that exists, has nodes, is in every topic
-    /// its clients follow (it lists its own topics) and has filter slots for every client's
-    /// service peers; and the light keys' bounds.
-    pub(super) fn class_services(
-        &self,
-        raw: &[RawNodeClass],
-        classes: &mut [NodeClass],
-        topics: &[TopicSpec],
-    ) -> R<()> {
-        for (i, rc) in raw.iter().enumerate() {
-            if classes[i].role != RoleWord::Light && classes[i].light_topics.is_empty() {
-                continue;
+    /// Each light client's service is in every topic its clients follow (it lists its own
+    /// topics) and has filter slots for every client's service peers.
+    pub(super) fn class_services(&self, classes: &[NodeClass], topics: &[TopicSpec]) -> R<()> {
+        for (i, c) in classes.iter().enumerate() {
+            if let Some(l) = c.role.light() {
+                self.service_covers(i, l.service, classes, topics)?;
             }
-            let s = self.service_of(i, rc, classes, topics)?;
-            classes[i].light = Some(self.light_spec(i, rc, s, &classes[s])?);
         }
         self.filter_slots_suffice(classes)
     }
 
-    /// The class that serves light class `i` (or relay class `i` for its `light_topics`):
-    /// one that exists, relays, has nodes and relays every topic class `i` follows.
-    fn service_of(
+    /// Service class `s` relays every topic class `i` follows as its light client.
+    fn service_covers(
         &self,
         i: usize,
-        rc: &RawNodeClass,
+        s: usize,
         classes: &[NodeClass],
         topics: &[TopicSpec],
-    ) -> R<usize> {
-        let p = |f: &str| format!("node_class[{i}].{f}");
-        let Some(name) = &rc.service else {
-            return self.err(p("service"), "missing: a light class (or a relay class with `light_topics`) needs the class that serves it, e.g. service = \"fleet\"");
-        };
-        let Some(s) = classes.iter().position(|c| &c.name == name) else {
-            let known: Vec<&str> = classes.iter().map(|k| k.name.as_str()).collect();
-            return self.err(
-                p("service"),
-                format!("no node class \"{name}\" (classes: {})", known.join(", ")),
-            );
-        };
+    ) -> R<()> {
         let sc = &classes[s];
-        if !sc.role.relays() {
-            return self.err(
-                p("service"),
-                format!("class \"{name}\" is a light class: service nodes relay"),
-            );
-        }
-        if sc.count == 0 {
-            return self.err(p("service"), format!("node class \"{name}\" has no nodes"));
-        }
+        let name = &sc.name;
+        let path = format!("node_class[{i}].service");
         let Some(own) = &sc.topics else {
-            return self.err(p("service"), format!("class \"{name}\" must list its own `topics`, so that every service node relays what its clients follow"));
+            return self.err(path, format!("class \"{name}\" must list its own `topics`, so that every service node relays what its clients follow"));
         };
         let follows = |t: usize| {
             let id = TopicId(t as u16);
             may_be_in(classes, topics, i, t) && !classes[i].relays_on(id)
         };
         // The service relays the topic: it lists it, and not as one it follows itself.
+        let followed = sc.role.light_topics();
         let serves = |t: usize| {
             let id = TopicId(t as u16);
-            own.contains(&id) && !sc.light_topics.contains(&id)
+            own.contains(&id) && !followed.contains(&id)
         };
         if let Some(t) = (0..topics.len()).find(|&t| follows(t) && !serves(t)) {
-            if sc.light_topics.contains(&TopicId(t as u16)) {
-                return self.err(p("service"), format!("class \"{name}\" follows topic \"{}\" by filter itself, and this class follows it through class \"{name}\": a service relays the topics it serves", topics[t].name));
+            if followed.contains(&TopicId(t as u16)) {
+                return self.err(path, format!("class \"{name}\" follows topic \"{}\" by filter itself, and this class follows it through class \"{name}\": a service relays the topics it serves", topics[t].name));
             }
-            return self.err(p("service"), format!("class \"{name}\" is not in topic \"{}\", which this class follows: add it to its `topics`", topics[t].name));
+            return self.err(path, format!("class \"{name}\" is not in topic \"{}\", which this class follows: add it to its `topics`", topics[t].name));
+        }
+        Ok(())
+    }
+
+    /// The class that serves light class `i` (or relay class `i` for its `light_topics`):
+    /// one that exists, relays and has nodes (whether it relays every topic class `i`
+    /// follows waits for the topics).
+    fn service_of(&self, i: usize, raw: &[RawNodeClass], counts: &[u32]) -> R<usize> {
+        let p = |f: &str| format!("node_class[{i}].{f}");
+        let Some(name) = &raw[i].service else {
+            return self.err(p("service"), "missing: a light class (or a relay class with `light_topics`) needs the class that serves it, e.g. service = \"fleet\"");
+        };
+        fn name_of(c: &RawNodeClass) -> &str {
+            c.name.as_deref().unwrap_or("default")
+        }
+        let Some(s) = raw.iter().position(|c| name_of(c) == name) else {
+            let known: Vec<&str> = raw.iter().map(name_of).collect();
+            return self.err(
+                p("service"),
+                format!("no node class \"{name}\" (classes: {})", known.join(", ")),
+            );
+        };
+        if !raw[s].role.unwrap_or(RoleWord::Relay).relays() {
+            return self.err(
+                p("service"),
+                format!("class \"{name}\" is a light class: service nodes relay"),
+            );
+        }
+        if counts[s] == 0 {
+            return self.err(p("service"), format!("node class \"{name}\" has no nodes"));
         }
         Ok(s)
     }
 
-    /// Class `i`'s light keys, served by class `s` (`sc`), within their bounds.
-    fn light_spec(&self, i: usize, rc: &RawNodeClass, s: usize, sc: &NodeClass) -> R<LightSpec> {
+    /// Class `i`'s light keys, served by the class `service` names, within their bounds.
+    fn light_spec(&self, i: usize, raw: &[RawNodeClass], counts: &[u32]) -> R<LightSpec> {
+        let s = self.service_of(i, raw, counts)?;
+        let rc = &raw[i];
         let p = |f: &str| format!("node_class[{i}].{f}");
-        let name = &sc.name;
+        let name = rc.service.as_deref().unwrap_or_default();
+        let count = counts[s];
         let peers = rc
             .service_peers
             .unwrap_or(u64::from(crate::protocol::waku::SERVICE_PEERS));
-        if peers == 0 || peers > u64::from(sc.count) {
+        if peers == 0 || peers > u64::from(count) {
             return self.err(
                 p("service_peers"),
                 format!(
-                    "must be between 1 and the {} node(s) of class \"{name}\", got {peers}",
-                    sc.count
+                    "must be between 1 and the {count} node(s) of class \"{name}\", got {peers}"
                 ),
             );
         }
@@ -317,16 +336,17 @@ impl Validator<'_> {
             let need: u64 = classes
                 .iter()
                 .filter_map(|c| {
-                    c.light
+                    c.role
+                        .light()
                         .filter(|l| l.service == s)
                         .map(|l| u64::from(c.count) * u64::from(l.service_peers))
                 })
                 .sum();
-            let have = u64::from(sc.count) * u64::from(sc.filter_slots);
+            let have = u64::from(sc.count) * u64::from(sc.role.filter_slots());
             if need > have {
                 return self.err(
                     format!("node_class[{s}].filter_slots"),
-                    format!("{need} light-client subscriptions (clients × service_peers) need a filter slot each, and class \"{}\" has {} node(s) × {} slot(s) = {have}", sc.name, sc.count, sc.filter_slots),
+                    format!("{need} light-client subscriptions (clients × service_peers) need a filter slot each, and class \"{}\" has {} node(s) × {} slot(s) = {have}", sc.name, sc.count, sc.role.filter_slots()),
                 );
             }
         }
@@ -355,10 +375,10 @@ impl Validator<'_> {
                 );
             };
             let st = &classes[s];
-            if st.role != RoleWord::Store {
+            if st.role.word() != RoleWord::Store {
                 return self.err(
                     p("store"),
-                    format!("class \"{name}\" has role \"{}\": the class asked must have role = \"store\"", st.role.word()),
+                    format!("class \"{name}\" has role \"{}\": the class asked must have role = \"store\"", st.role.word().word()),
                 );
             }
             if st.count == 0 {
@@ -477,7 +497,9 @@ impl Validator<'_> {
                 }
                 ids.extend_from_slice(&light);
                 ids.sort_unstable();
-                c.light_topics = light;
+                if let Role::Relay { light: Some(l), .. } = &mut c.role {
+                    l.topics = light;
+                }
             }
             c.topics = Some(ids);
         }

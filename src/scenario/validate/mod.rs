@@ -434,7 +434,7 @@ impl Validator<'_> {
         let mut classes = self.node_classes(&raw.node_class, nodes, scenario, topology, latency)?;
         let topics = self.topics(&raw.topic, &classes, nodes)?;
         self.class_topics(&raw.node_class, &mut classes, &topics)?;
-        self.class_services(&raw.node_class, &mut classes, &topics)?;
+        self.class_services(&classes, &topics)?;
         self.class_stores(&raw.node_class, &mut classes, &topics, end)?;
         Ok((classes, topics))
     }

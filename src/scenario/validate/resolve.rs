@@ -68,13 +68,6 @@ fn resolve_class(c: &NodeClass, s: &Scenario) -> RawNodeClass {
     let relay = c.role.relays();
     let own = relay && (c.preset != s.preset || c.gossipsub != s.gossipsub);
     let topology = topology_dial(s).filter(|_| relay);
-    let light = c.light;
-    // A relay class's filter slots: where they differ from nwaku's, or it serves clients.
-    let serves = s.node_classes.iter().any(|l| {
-        l.light
-            .is_some_and(|l| s.node_classes[l.service].name == c.name)
-    });
-    let slots = relay && (serves || c.filter_slots != crate::protocol::waku::FILTER_SLOTS);
     RawNodeClass {
         name: Some(c.name.clone()),
         share: Some(c.share),
@@ -98,13 +91,7 @@ fn resolve_class(c: &NodeClass, s: &Scenario) -> RawNodeClass {
             .map(|d| u64::from(d.1)),
         topics: c.topics.as_ref().map(|ts| {
             ts.iter()
-                .filter(|t| !c.light_topics.contains(t))
-                .map(|t| s.topics[t.idx()].name.clone())
-                .collect()
-        }),
-        light_topics: (!c.light_topics.is_empty()).then(|| {
-            c.light_topics
-                .iter()
+                .filter(|t| !c.role.light_topics().contains(t))
                 .map(|t| s.topics[t.idx()].name.clone())
                 .collect()
         }),
@@ -114,16 +101,64 @@ fn resolve_class(c: &NodeClass, s: &Scenario) -> RawNodeClass {
             }
             _ => None,
         },
-        role: (c.role != RoleWord::Relay).then_some(c.role),
-        service: light.map(|l| s.node_classes[l.service].name.clone()),
-        service_peers: light.map(|l| u64::from(l.service_peers)),
-        lightpush_peers: light.map(|l| u64::from(l.lightpush_peers)),
-        filter_ping: light.map(|l| Duration(l.filter_ping)),
-        filter_slots: slots.then_some(u64::from(c.filter_slots)),
-        retention: (c.role == RoleWord::Store).then_some(Duration(c.retention)),
         store: c.store.map(|q| s.node_classes[q.store].name.clone()),
         store_interval: c.store.map(|q| Duration(q.interval)),
         store_page: c.store.map(|q| u64::from(q.page)),
+        ..resolve_role(c, s)
+    }
+}
+
+/// The keys of a class's role, as the resolved scenario writes them.
+fn resolve_role(c: &NodeClass, s: &Scenario) -> RawNodeClass {
+    // Filter slots: where they differ from nwaku's, or the class serves clients.
+    let serves = s.node_classes.iter().any(|l| {
+        l.role
+            .light()
+            .is_some_and(|l| s.node_classes[l.service].name == c.name)
+    });
+    let slots =
+        |n: u32| (serves || n != crate::protocol::waku::FILTER_SLOTS).then_some(u64::from(n));
+    let light = |l: &LightSpec| RawNodeClass {
+        service: Some(s.node_classes[l.service].name.clone()),
+        service_peers: Some(u64::from(l.service_peers)),
+        lightpush_peers: Some(u64::from(l.lightpush_peers)),
+        filter_ping: Some(Duration(l.filter_ping)),
+        ..Default::default()
+    };
+    match &c.role {
+        Role::Relay {
+            filter_slots,
+            light: None,
+        } => RawNodeClass {
+            filter_slots: slots(*filter_slots),
+            ..Default::default()
+        },
+        Role::Relay {
+            filter_slots,
+            light: Some(l),
+        } => RawNodeClass {
+            filter_slots: slots(*filter_slots),
+            light_topics: Some(
+                l.topics
+                    .iter()
+                    .map(|t| s.topics[t.idx()].name.clone())
+                    .collect(),
+            ),
+            ..light(&l.spec)
+        },
+        Role::Light(l) => RawNodeClass {
+            role: Some(RoleWord::Light),
+            ..light(l)
+        },
+        Role::Store {
+            filter_slots,
+            retention,
+        } => RawNodeClass {
+            role: Some(RoleWord::Store),
+            filter_slots: slots(*filter_slots),
+            retention: Some(Duration(*retention)),
+            ..Default::default()
+        },
     }
 }
 
