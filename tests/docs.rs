@@ -18,10 +18,10 @@ fn readme_has_the_presets_table() {
 fn readme_has_the_node_class_keys() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
         .expect("README.md is readable");
-    let rows = gossipsim::scenario::keys::class_keys_markdown();
+    let rows = gossipsim::scenario::class::class_keys_markdown();
     assert_eq!(
         rows.lines().count(),
-        gossipsim::scenario::keys::CLASS_KEYS.len(),
+        gossipsim::scenario::class::CLASS_KEYS.len(),
         "a row per key"
     );
     assert!(

@@ -3,8 +3,8 @@
 //! distributions) are read in `files.rs`. Every error names the TOML key path, and the line
 //! where it can be found.
 
+pub mod class;
 pub mod files;
-pub mod keys;
 pub mod raw;
 pub mod validate;
 
@@ -14,6 +14,7 @@ use crate::traffic::Pattern;
 use crate::units::Rate;
 use std::path::Path;
 
+pub use class::{LightSpec, LightTopics, NodeClass, Role, RoleWord, StoreSpec};
 pub use validate::{keys_overlap, load_with, Override};
 
 /// A scenario file and the keys set on top of it on the command line.
@@ -62,166 +63,6 @@ impl ScenarioError {
             format!("{loc}: {}: {}", self.path, self.msg)
         }
     }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct NodeClass {
-    pub name: String,
-    pub share: f64,
-    /// Nodes of this class (largest-remainder rounding of `share × nodes`).
-    pub count: u32,
-    pub upload_bps: u64,
-    pub download_bps: u64,
-    /// The preset its gossipsub parameters start from.
-    pub preset: String,
-    /// Its validated gossipsub parameters: the scenario's, or its own preset's, with its
-    /// own `gossipsub` table on top.
-    pub gossipsub: GossipsubConfig,
-    /// With `random_dial`: its (outbound, max_connections), the topology's unless it sets
-    /// its own; `None` with the regular topologies.
-    pub dial: Option<(u32, u32)>,
-    /// The topics its nodes are in, when it lists its own (sorted, no repeats); `None`: the
-    /// topics' subscriber rules decide.
-    pub topics: Option<Vec<TopicId>>,
-    /// Its region weights (one per region of the matrix), when it sets its own.
-    pub regions: Option<Vec<f64>>,
-    /// Relay, light client or store, with the keys that role alone takes.
-    pub role: Role,
-    /// Whether and how its nodes query a store class's nodes for history.
-    pub store: Option<StoreSpec>,
-}
-
-crate::word_enum!(
-    /// What a node does in the network.
-    RoleWord {
-        /// A gossipsub relay (it may serve light clients).
-        Relay = "relay",
-        /// No relay: it follows its topics by filter and publishes by lightpush through
-        /// service nodes.
-        Light = "light",
-        /// A relay that also keeps its topics' messages and answers store queries.
-        Store = "store",
-    }
-);
-
-impl RoleWord {
-    /// Whether its nodes run the relay (gossipsub) on some topic.
-    pub fn relays(self) -> bool {
-        match self {
-            RoleWord::Relay | RoleWord::Store => true,
-            RoleWord::Light => false,
-        }
-    }
-}
-
-/// What a class's nodes do in the network, with the keys only that role takes.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Role {
-    /// A gossipsub relay. It may serve light clients, and follow some of its topics as a
-    /// light client itself.
-    Relay {
-        /// Light clients each node serves by filter at most.
-        filter_slots: u32,
-        /// The topics it follows by filter instead of relaying, and how.
-        light: Option<LightTopics>,
-    },
-    /// No relay: it follows all its topics by filter and publishes by lightpush.
-    Light(LightSpec),
-    /// A relay that also keeps its topics' messages and answers store queries.
-    Store {
-        /// Light clients each node serves by filter at most.
-        filter_slots: u32,
-        /// How long its nodes keep a message.
-        retention: SimTime,
-    },
-}
-
-/// A relay class's topics followed as a light client.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LightTopics {
-    /// Those of its `topics` it does not relay (sorted, at least one).
-    pub topics: Vec<TopicId>,
-    pub spec: LightSpec,
-}
-
-impl Role {
-    pub fn word(&self) -> RoleWord {
-        match self {
-            Role::Relay { .. } => RoleWord::Relay,
-            Role::Light(_) => RoleWord::Light,
-            Role::Store { .. } => RoleWord::Store,
-        }
-    }
-
-    /// Whether its nodes run the relay (gossipsub) on some topic.
-    pub fn relays(&self) -> bool {
-        self.word().relays()
-    }
-
-    /// How its nodes follow topics as light clients, where they do.
-    pub fn light(&self) -> Option<&LightSpec> {
-        match self {
-            Role::Relay { light, .. } => light.as_ref().map(|l| &l.spec),
-            Role::Light(spec) => Some(spec),
-            Role::Store { .. } => None,
-        }
-    }
-
-    /// A relay class's topics followed as a light client (empty for the others).
-    pub fn light_topics(&self) -> &[TopicId] {
-        match self {
-            Role::Relay { light: Some(l), .. } => &l.topics,
-            _ => &[],
-        }
-    }
-
-    /// Light clients each node serves by filter at most (none for a light node).
-    pub fn filter_slots(&self) -> u32 {
-        match *self {
-            Role::Relay { filter_slots, .. } | Role::Store { filter_slots, .. } => filter_slots,
-            Role::Light(_) => 0,
-        }
-    }
-
-    /// How long a store node keeps a message.
-    pub fn retention(&self) -> Option<SimTime> {
-        match *self {
-            Role::Store { retention, .. } => Some(retention),
-            _ => None,
-        }
-    }
-}
-
-/// How a class's nodes check their topics' history at a store node.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct StoreSpec {
-    /// The store class (index) whose nodes they ask; each node asks one.
-    pub store: usize,
-    /// How often each node checks.
-    pub interval: SimTime,
-    /// Hashes asked for per page.
-    pub page: u32,
-}
-
-impl NodeClass {
-    /// Whether its nodes relay topic `t` when they are in it (else they follow it as light
-    /// clients).
-    pub fn relays_on(&self, t: TopicId) -> bool {
-        self.role.relays() && !self.role.light_topics().contains(&t)
-    }
-}
-
-/// How the clients of a light class (or of a relay class's light topics) reach the network.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LightSpec {
-    /// The class (index) whose nodes serve them.
-    pub service: usize,
-    /// Service nodes per client.
-    pub service_peers: u32,
-    /// Of those, how many each publication is lightpushed to.
-    pub lightpush_peers: u32,
-    /// How often a client pings its filter services.
-    pub filter_ping: SimTime,
 }
 
 impl Selector {

@@ -3,7 +3,7 @@
 //! `validate.rs` turns them into a [`super::Scenario`]. Every field is optional where a default
 //! exists, so that the resolved scenario (every default filled in) is the same type.
 
-pub use super::keys::RawNodeClass;
+pub use super::class::RawNodeClass;
 use super::{Arrival, Audience, Per};
 use crate::protocol::gossipsub::rpc::{Transport, WakuEnvelope};
 use crate::units::{Duration, RateStr, Size};

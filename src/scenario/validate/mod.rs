@@ -3,14 +3,15 @@
 //! [`ScenarioError`] naming the key path and, where the key is in the file, its line.
 //!
 //! Here: parsing, error locations, the top level and `[gossipsub]`; `net.rs` the topology and
-//! latency tables; `classes.rs` the node classes; `traffic.rs` topics, traffic and sizes;
-//! `resolve.rs` the resolved TOML and what follows from the gossipsub parameter declaration.
+//! latency tables; `classes.rs` the node classes; `roles.rs` the keys only a role takes
+//! (validated and resolved); `traffic.rs` topics, traffic and sizes; `resolve.rs` the resolved TOML and what follows from the gossipsub parameter declaration.
 
 mod classes;
 mod model;
 mod net;
 mod overrides;
 mod resolve;
+mod roles;
 mod traffic;
 
 use super::raw::*;

@@ -104,61 +104,7 @@ fn resolve_class(c: &NodeClass, s: &Scenario) -> RawNodeClass {
         store: c.store.map(|q| s.node_classes[q.store].name.clone()),
         store_interval: c.store.map(|q| Duration(q.interval)),
         store_page: c.store.map(|q| u64::from(q.page)),
-        ..resolve_role(c, s)
-    }
-}
-
-/// The keys of a class's role, as the resolved scenario writes them.
-fn resolve_role(c: &NodeClass, s: &Scenario) -> RawNodeClass {
-    // Filter slots: where they differ from nwaku's, or the class serves clients.
-    let serves = s.node_classes.iter().any(|l| {
-        l.role
-            .light()
-            .is_some_and(|l| s.node_classes[l.service].name == c.name)
-    });
-    let slots =
-        |n: u32| (serves || n != crate::protocol::waku::FILTER_SLOTS).then_some(u64::from(n));
-    let light = |l: &LightSpec| RawNodeClass {
-        service: Some(s.node_classes[l.service].name.clone()),
-        service_peers: Some(u64::from(l.service_peers)),
-        lightpush_peers: Some(u64::from(l.lightpush_peers)),
-        filter_ping: Some(Duration(l.filter_ping)),
-        ..Default::default()
-    };
-    match &c.role {
-        Role::Relay {
-            filter_slots,
-            light: None,
-        } => RawNodeClass {
-            filter_slots: slots(*filter_slots),
-            ..Default::default()
-        },
-        Role::Relay {
-            filter_slots,
-            light: Some(l),
-        } => RawNodeClass {
-            filter_slots: slots(*filter_slots),
-            light_topics: Some(
-                l.topics
-                    .iter()
-                    .map(|t| s.topics[t.idx()].name.clone())
-                    .collect(),
-            ),
-            ..light(&l.spec)
-        },
-        Role::Light(l) => RawNodeClass {
-            role: Some(RoleWord::Light),
-            ..light(l)
-        },
-        Role::Store {
-            filter_slots,
-            retention,
-        } => RawNodeClass {
-            role: Some(RoleWord::Store),
-            filter_slots: slots(*filter_slots),
-            retention: Some(Duration(*retention)),
-            ..Default::default()
-        },
+        ..super::roles::resolve_role(c, s)
     }
 }
 
