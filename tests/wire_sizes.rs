@@ -4,7 +4,7 @@
 //! `data_len` must equal the encoded `WakuMessage`.
 
 use gossipsim::message::{Message, MessageTable};
-use gossipsim::protocol::gossipsub::rpc::{rpc_size, WakuEnvelope, WireCtx};
+use gossipsim::protocol::gossipsub::rpc::{rpc_size, rpc_size_fast, WakuEnvelope, WireCtx};
 use gossipsim::protocol::gossipsub::{PayloadKind, RpcPart};
 use gossipsim::{ClassId, MsgIdx, PeerId, SimTime, TopicId};
 use proptest::prelude::*;
@@ -255,6 +255,9 @@ proptest! {
         let ours = rpc_size(&parts, &ctx, &mut shares);
         prop_assert_eq!(ours as usize, encode(&parts, &msgs, &datas));
         prop_assert_eq!(shares.iter().map(|&s| u64::from(s)).sum::<u64>(), u64::from(ours));
+        let mut fast = Vec::new();
+        prop_assert_eq!(rpc_size_fast(&parts, &ctx, &mut fast), ours);
+        prop_assert_eq!(fast, shares);
     }
 }
 
@@ -278,7 +281,11 @@ proptest! {
         let mut shares = Vec::new();
         let ours = rpc_size(&parts, &ctx, &mut shares);
         prop_assert_eq!(ours as usize, encode(&parts, &msgs, &datas));
-        prop_assert_eq!(shares, vec![ours]);
+        prop_assert_eq!(&shares, &vec![ours]);
+        // The fast path sizes the same RPC the same, share included.
+        let mut fast = vec![7, 7];
+        prop_assert_eq!(rpc_size_fast(&parts, &ctx, &mut fast), ours);
+        prop_assert_eq!(fast, shares);
     }
 }
 

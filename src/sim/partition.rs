@@ -16,7 +16,7 @@ use crate::ids::{MsgIdx, PeerId, SimTime};
 use crate::message::MessageTable;
 use crate::metrics::{Accounting, Counted, Delivery, Direction, Receipts};
 use crate::net::{lost, Interfaces};
-use crate::protocol::gossipsub::rpc::rpc_size;
+use crate::protocol::gossipsub::rpc::rpc_size_fast;
 use crate::protocol::gossipsub::{Peer, RpcPart, Transmit, WireCtx};
 use crate::protocol::node::{Incoming, NodeCtx, Stacks, Timer};
 use crate::protocol::waku::wire::{self, LightCtx};
@@ -441,7 +441,7 @@ impl Partition {
             topic_len: cx.topic_len,
             msgs: cx.msgs,
         };
-        let size = rpc_size(parts, &ctx, &mut self.scratch_shares);
+        let size = rpc_size_fast(parts, &ctx, &mut self.scratch_shares);
         let overhead = cx.sc.transport.overhead(size);
         let conn = self.conns.at(v, t.slot);
         let f = &mut self.flights[slot];

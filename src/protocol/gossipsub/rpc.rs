@@ -248,6 +248,21 @@ pub fn rpc_size(parts: &[RpcPart], ctx: &WireCtx<'_>, shares: &mut Vec<u32>) -> 
     total
 }
 
+/// [`rpc_size`] with its fast path: an RPC of one message (every forward and most
+/// publications, the bulk of a run's RPCs) is its message field and the length prefix, the
+/// whole of it the message's share; sized without the general walk over parts.
+#[inline]
+pub fn rpc_size_fast(parts: &[RpcPart], ctx: &WireCtx<'_>, shares: &mut Vec<u32>) -> u32 {
+    if let [RpcPart::Message { msg, .. }] = parts {
+        let field = ctx.message_field(*msg);
+        let total = varint_len(u64::from(field)) + field;
+        shares.clear();
+        shares.push(total);
+        return total;
+    }
+    rpc_size(parts, ctx, shares)
+}
+
 /// The ControlIHave of the run of IHAVE ids of `topic` that starts at part `start`: the
 /// index of its last part, and its bytes (each id's share set, the header's to the first).
 #[inline]
