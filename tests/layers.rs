@@ -127,7 +127,7 @@ const SIM_FILES: &[&[&str]] = &[
     &["carries", "conns", "flight", "streams", "waku"],
     &["event"],
     &["partition"],
-    &["drive", "shortcuts"],
+    &["drive", "shortcuts", "forward"],
     &["prefetch"],
     &["publisher"],
     &["parallel"],

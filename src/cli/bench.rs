@@ -38,7 +38,8 @@ pub struct BenchArgs {
     /// Also write the rows to this CSV file.
     #[arg(long)]
     csv: Option<PathBuf>,
-    /// Time the plain path: settle nothing on arrival (see `run --no-shortcuts`).
+    /// Time the plain path: settle nothing on arrival, every RPC in the slab (see `run
+    /// --no-shortcuts`).
     #[arg(long)]
     no_shortcuts: bool,
     /// Set a scenario key on top of every file (repeatable), e.g. --set nodes=5000.

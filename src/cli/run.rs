@@ -46,8 +46,9 @@ pub struct RunArgs {
     /// memory available now).
     #[arg(long, allow_hyphen_values = true, value_parser = crate::units::parse_size)]
     memory_limit: Option<u64>,
-    /// Deliver every RPC the plain way, settling nothing on its arrival: slower, same
-    /// result files (the events count aside). For checking the engine's shortcuts.
+    /// Deliver every RPC the plain way, settling nothing on its arrival and carrying
+    /// every one in the RPC slab: slower, same result files (the events count aside). For
+    /// checking the engine's shortcuts.
     #[arg(long)]
     no_shortcuts: bool,
 }

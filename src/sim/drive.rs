@@ -26,6 +26,14 @@ impl Partition {
                 ..
             } => u64::from(self.flights[slot].bytes),
             Event::Arrive {
+                what: Landing::Forward { msg, .. },
+                ..
+            }
+            | Event::Deliver {
+                what: Payload::Forward { msg, .. },
+                ..
+            } => cx.forward_bytes(msg),
+            Event::Arrive {
                 what: Landing::Waku(rpc),
                 ..
             }

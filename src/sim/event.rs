@@ -35,11 +35,21 @@ pub(super) fn key(target: PeerId, rank: u64, disc: u64) -> u64 {
 }
 
 /// What an arrival carries: a gossipsub RPC in its slot of the slab, with its bytes on the
-/// wire, or a Waku RPC inline (sized where it lands). 12 bytes: its tag is a niche of the
-/// Waku RPC's.
+/// wire, or a forward of one message or a Waku RPC inline (sized where they land). 12
+/// bytes: its tag is a niche of the Waku RPC's, which is why a forward's sender slot is 16
+/// bits (a slot beyond takes the slab).
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Landing {
-    Rpc { slot: u32, bytes: u32 },
+    Rpc {
+        slot: u32,
+        bytes: u32,
+    },
+    /// A forwarded message alone in its RPC, inline (see `forward`).
+    Forward {
+        hops: u16,
+        from_slot: u16,
+        msg: MsgIdx,
+    },
     Waku(LightRpc),
 }
 
@@ -79,6 +89,9 @@ pub(super) enum Event {
     /// Node `peer`'s Waku timer (its light client's pings, its store client's checks).
     LightTimer(u32),
 }
+
+// The queue holds millions of events: a landing stays 12 bytes, an event 32.
+const _: () = assert!(std::mem::size_of::<Landing>() == 12);
 
 #[cfg(test)]
 mod tests {

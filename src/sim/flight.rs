@@ -3,7 +3,7 @@
 //! at a send, freed at a delivery, a loss or a settling on arrival); what an RPC means
 //! belongs to the peer and accounting.
 
-use crate::ids::{PeerId, SimTime};
+use crate::ids::{MsgIdx, PeerId, SimTime};
 use crate::prefetch::prefetch;
 use crate::protocol::gossipsub::RpcPart;
 use crate::protocol::waku::LightRpc;
@@ -45,6 +45,12 @@ pub(super) struct Outgoing {
 /// What a transmission carries: a gossipsub RPC, or a light protocol's.
 pub(super) enum Carried {
     Rpc(InFlight),
+    /// A forward of one message, inline (see `forward`).
+    Forward {
+        hops: u16,
+        from_slot: u16,
+        msg: MsgIdx,
+    },
     Light(LightRpc),
 }
 
@@ -54,6 +60,13 @@ pub(super) enum Carried {
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Payload {
     Rpc(u32),
+    /// A forward of one message, inline (see `forward`): `from_slot` is its sender's slot
+    /// among the receiver's neighbours.
+    Forward {
+        hops: u16,
+        from_slot: u16,
+        msg: MsgIdx,
+    },
     Light(LightRpc),
 }
 

@@ -24,6 +24,7 @@ mod conns;
 mod drive;
 mod event;
 mod flight;
+mod forward;
 mod parallel;
 mod partition;
 mod prefetch;

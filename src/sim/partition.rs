@@ -213,6 +213,15 @@ impl Partition {
     pub fn accept(&mut self, o: Outgoing, local: &[u32]) {
         let payload = match o.what {
             Carried::Rpc(flight) => Payload::Rpc(self.flights.put(flight)),
+            Carried::Forward {
+                hops,
+                from_slot,
+                msg,
+            } => Payload::Forward {
+                hops,
+                from_slot,
+                msg,
+            },
             Carried::Light(rpc) => Payload::Light(rpc),
         };
         self.push_arrive(o.to, o.from, payload, o.first, o.last, local);
@@ -220,7 +229,11 @@ impl Partition {
 
     /// Queues the arrival at `to` (a peer of this partition) of `payload`: its first byte at
     /// `first`, its last at `last`.
-    #[inline]
+    #[allow(
+        clippy::inline_always,
+        reason = "on the hot path of every send; left to itself LLVM outlines it once it has two callers"
+    )]
+    #[inline(always)]
     fn push_arrive(
         &mut self,
         to: PeerId,
@@ -244,6 +257,19 @@ impl Partition {
                     },
                 )
             }
+            // Only ever sent with shortcuts on.
+            Payload::Forward {
+                hops,
+                from_slot,
+                msg,
+            } => (
+                Carries::Messages,
+                Landing::Forward {
+                    hops,
+                    from_slot,
+                    msg,
+                },
+            ),
             Payload::Light(rpc) => (Carries::Other, Landing::Waku(rpc)),
         };
         let ev = Event::Arrive {
@@ -287,6 +313,15 @@ impl Partition {
         } else {
             let what = match payload {
                 Payload::Rpc(slot) => Carried::Rpc(self.flights.take(slot)),
+                Payload::Forward {
+                    hops,
+                    from_slot,
+                    msg,
+                } => Carried::Forward {
+                    hops,
+                    from_slot,
+                    msg,
+                },
                 Payload::Light(rpc) => Carried::Light(rpc),
             };
             self.outbox[usize::from(dest)].push(Outgoing {
@@ -329,6 +364,31 @@ impl Partition {
                 Event::Arrive {
                     to,
                     from,
+                    what:
+                        what @ Landing::Forward {
+                            hops,
+                            from_slot,
+                            msg,
+                        },
+                    last,
+                    ..
+                } => {
+                    let done = self
+                        .ifs
+                        .receive(t, to as usize, cx.forward_bytes(msg), last);
+                    if self.settle_forward(to, what, done, cx) {
+                        continue;
+                    }
+                    let what = Payload::Forward {
+                        hops,
+                        from_slot,
+                        msg,
+                    };
+                    self.push_deliver(done, to, from, what);
+                }
+                Event::Arrive {
+                    to,
+                    from,
                     what: Landing::Waku(rpc),
                     last,
                     ..
@@ -340,6 +400,11 @@ impl Partition {
                     self.before_input(&ev);
                     match what {
                         Payload::Rpc(slot) => self.deliver(t, to, from, slot, cx),
+                        Payload::Forward {
+                            hops,
+                            from_slot,
+                            msg,
+                        } => self.deliver_forward(t, to, from, (hops, from_slot, msg), cx),
                         Payload::Light(rpc) => self.waku_deliver(t, to, from, rpc, cx),
                     }
                 }
@@ -430,13 +495,16 @@ impl Partition {
 
     /// Puts transmit `t` of local peer `p` on the network: sized, counted, then transmitted.
     pub(super) fn send(&mut self, p: u32, t: Transmit, now: SimTime, cx: &Ctx<'_>) {
+        if self.send_forward(p, &t, now, cx) {
+            return;
+        }
         let v = p as usize;
-        let slot = self.flights.alloc();
         let parts = self
             .stacks
             .relay(v)
             .expect("a transmit comes from a relay")
             .transmit_parts(&t);
+        let slot = self.flights.alloc();
         let ctx = WireCtx {
             topic_len: cx.topic_len,
             msgs: cx.msgs,

@@ -29,6 +29,22 @@ impl Partition {
         self.prefetch_direct(ev);
         if let Event::Deliver {
             to,
+            what: Payload::Forward { from_slot, msg, .. },
+            ..
+        }
+        | Event::Arrive {
+            to,
+            what: Landing::Forward { from_slot, msg, .. },
+            ..
+        } = *ev
+        {
+            if let Some(peer) = self.stacks.relay(to as usize) {
+                peer.prefetch_rpc(u32::from(from_slot), Some(msg));
+            }
+            return;
+        }
+        if let Event::Deliver {
+            to,
             what: Payload::Rpc(slot),
             ..
         }
@@ -77,6 +93,26 @@ impl Partition {
                 ..
             } => {
                 self.flights.prefetch(slot);
+                self.stacks.prefetch(to as usize);
+                prefetch(&self.tally[to as usize]);
+                self.acct.prefetch_node(PeerId(to));
+            }
+            // A forward is in its event: what it may read is its receiver's.
+            Event::Arrive {
+                to,
+                what: Landing::Forward { .. },
+                ..
+            } => {
+                self.ifs.prefetch(to as usize);
+                self.stacks.prefetch(to as usize);
+                self.acct.prefetch_node(PeerId(to));
+                prefetch(&self.tally[to as usize]);
+            }
+            Event::Deliver {
+                to,
+                what: Payload::Forward { .. },
+                ..
+            } => {
                 self.stacks.prefetch(to as usize);
                 prefetch(&self.tally[to as usize]);
                 self.acct.prefetch_node(PeerId(to));

@@ -254,13 +254,19 @@ pub fn rpc_size(parts: &[RpcPart], ctx: &WireCtx<'_>, shares: &mut Vec<u32>) -> 
 #[inline]
 pub fn rpc_size_fast(parts: &[RpcPart], ctx: &WireCtx<'_>, shares: &mut Vec<u32>) -> u32 {
     if let [RpcPart::Message { msg, .. }] = parts {
-        let field = ctx.message_field(*msg);
-        let total = varint_len(u64::from(field)) + field;
+        let total = one_message_size(ctx, *msg);
         shares.clear();
         shares.push(total);
         return total;
     }
     rpc_size(parts, ctx, shares)
+}
+
+/// The size of an RPC of `msg` alone: its message field and the length prefix.
+#[inline]
+pub fn one_message_size(ctx: &WireCtx<'_>, msg: MsgIdx) -> u32 {
+    let field = ctx.message_field(msg);
+    varint_len(u64::from(field)) + field
 }
 
 /// The ControlIHave of the run of IHAVE ids of `topic` that starts at part `start`: the
