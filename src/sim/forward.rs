@@ -28,7 +28,6 @@ pub(super) fn part(msg: MsgIdx, hops: u16) -> RpcPart {
 
 impl Ctx<'_> {
     /// Bytes of a forward of `msg` on the wire: its RPC's, and the transport's below it.
-    #[inline]
     pub(super) fn forward_size(&self, msg: MsgIdx) -> (u32, u32) {
         let ctx = WireCtx {
             topic_len: self.topic_len,
@@ -39,7 +38,6 @@ impl Ctx<'_> {
     }
 
     /// All the bytes of a forward of `msg` on the wire.
-    #[inline]
     pub(super) fn forward_bytes(&self, msg: MsgIdx) -> u64 {
         let (size, overhead) = self.forward_size(msg);
         u64::from(size.saturating_add(overhead))
@@ -47,6 +45,35 @@ impl Ctx<'_> {
 }
 
 impl Partition {
+    /// [`Ctx::forward_size`], worked out once per message: each message is forwarded about
+    /// once per node and its copies are sized three times each (sent, arrived, counted in).
+    #[inline]
+    pub(super) fn forward_size(&mut self, msg: MsgIdx, cx: &Ctx<'_>) -> (u32, u32) {
+        // No RPC is 0 bytes: 0 marks a size not worked out yet.
+        match self.forward_sizes.get(msg.idx()) {
+            Some(&s) if s.0 != 0 => s,
+            _ => self.size_forward(msg, cx),
+        }
+    }
+
+    #[cold]
+    fn size_forward(&mut self, msg: MsgIdx, cx: &Ctx<'_>) -> (u32, u32) {
+        if self.forward_sizes.len() <= msg.idx() {
+            self.forward_sizes
+                .resize(cx.msgs.len().max(msg.idx() + 1), (0, 0));
+        }
+        let s = cx.forward_size(msg);
+        self.forward_sizes[msg.idx()] = s;
+        s
+    }
+
+    /// All the bytes of a forward of `msg` on the wire.
+    #[inline]
+    pub(super) fn forward_bytes(&mut self, msg: MsgIdx, cx: &Ctx<'_>) -> u64 {
+        let (size, overhead) = self.forward_size(msg, cx);
+        u64::from(size.saturating_add(overhead))
+    }
+
     /// Sends transmit `t` of local peer `p` inline if it is a forward of one message, with
     /// shortcuts on and its sender's slot at the receiver small enough for the event;
     /// returns whether it did.
@@ -79,7 +106,7 @@ impl Partition {
         let Ok(from_slot) = u16::try_from(self.conns.rev[conn]) else {
             return false;
         };
-        let (size, overhead) = cx.forward_size(msg);
+        let (size, overhead) = self.forward_size(msg, cx);
         let sent = [(Counted::Part(&part(msg, hops), false), size)];
         let measuring = cx.measuring(now);
         self.acct.on_wire(
@@ -141,7 +168,7 @@ impl Partition {
             self.tally[to as usize].duplicates += 1;
             self.delivery.on_duplicate(msg);
         }
-        let (size, overhead) = cx.forward_size(msg);
+        let (size, overhead) = self.forward_size(msg, cx);
         let got = [(Counted::Part(&part(msg, hops), dup), size)];
         let measuring = cx.measuring(now);
         self.acct

@@ -127,6 +127,8 @@ pub(super) struct Partition {
     /// Whether arrivals may be settled without a delivery event (see `shortcuts`).
     pub shortcuts: bool,
     scratch_shares: Vec<u32>,
+    /// By message: a forward's bytes, RPC and transport (see `forward`).
+    pub forward_sizes: Vec<(u32, u32)>,
 }
 
 impl Partition {
@@ -159,6 +161,7 @@ impl Partition {
             events: 0,
             shortcuts: true,
             scratch_shares: Vec::new(),
+            forward_sizes: Vec::new(),
         }
     }
 
@@ -373,9 +376,8 @@ impl Partition {
                     last,
                     ..
                 } => {
-                    let done = self
-                        .ifs
-                        .receive(t, to as usize, cx.forward_bytes(msg), last);
+                    let bytes = self.forward_bytes(msg, cx);
+                    let done = self.ifs.receive(t, to as usize, bytes, last);
                     if self.settle_forward(to, what, done, cx) {
                         continue;
                     }
