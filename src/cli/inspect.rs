@@ -17,7 +17,8 @@ pub struct ValidateArgs {
     /// validated like the file.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<Override>,
-    /// Threads the run would use (default: all cores), for the memory estimate.
+    /// Threads the run would use (default: the cores idle now, at least one), for the
+    /// memory estimate.
     #[arg(long, allow_hyphen_values = true, value_parser = clap::value_parser!(u32).range(1..=1024))]
     threads: Option<u32>,
     /// Refuse, as `run` would, above this estimated peak memory (default: the memory

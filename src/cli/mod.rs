@@ -25,6 +25,7 @@ macro_rules! out {
 
 mod bench;
 mod check;
+mod cores;
 mod inspect;
 mod report;
 mod run;
@@ -150,8 +151,9 @@ fn dispatch(cli: Cli) -> Result<()> {
     }
 }
 
-/// `--threads`, or every core the process may use; no more than those cores (threads beyond
-/// them only wait on one another at every window: results do not depend on the count).
+/// `--threads`, or the cores this process may use that are idle now (see `cores`); no more
+/// than the cores it may use (threads beyond them only wait on one another at every window:
+/// results do not depend on the count).
 fn threads_or_all(threads: Option<u32>) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     match threads {
@@ -164,6 +166,6 @@ fn threads_or_all(threads: Option<u32>) -> usize {
             cores
         }
         Some(t) => t as usize,
-        None => cores,
+        None => cores::default_threads(cores),
     }
 }

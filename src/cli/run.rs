@@ -37,7 +37,7 @@ pub struct RunArgs {
     /// No progress bar and no summary on stdout.
     #[arg(long)]
     quiet: bool,
-    /// Worker threads (default: all cores): for one run, its partitions; with --seeds,
+    /// Worker threads (default: the cores idle now, at least one): for one run, its partitions; with --seeds,
     /// runs at once; at most the cores this process may use (more are cut, with a note).
     /// Results do not depend on it.
     #[arg(long, allow_hyphen_values = true, value_parser = clap::value_parser!(u32).range(1..=1024))]
