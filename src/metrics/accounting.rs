@@ -133,6 +133,32 @@ impl Accounting {
         total
     }
 
+    /// [`Accounting::on_wire`] for a transmission of one item (a forward, the bulk of a
+    /// run's transmissions), without the walk over items.
+    #[inline]
+    pub fn on_wire_one(
+        &mut self,
+        node: PeerId,
+        dir: Direction,
+        (item, share): (Counted<'_>, u32),
+        overhead: u32,
+        measuring: bool,
+        msgs: &MessageTable,
+    ) -> u64 {
+        if measuring {
+            self.add(node, dir, item.cell(msgs), u64::from(share));
+            if overhead > 0 {
+                self.add(node, dir, Cell::TRANSPORT, u64::from(overhead));
+            }
+        }
+        let total = u64::from(share) + u64::from(overhead);
+        match dir {
+            Direction::Out => self.sent_total += total,
+            Direction::In => self.received_total += total,
+        }
+        total
+    }
+
     /// Counts one item (a message, an id, a topic, a frame) of `bytes` bytes.
     #[inline]
     pub fn add(&mut self, node: PeerId, dir: Direction, cell: Cell, bytes: u64) {

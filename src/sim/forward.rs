@@ -107,9 +107,9 @@ impl Partition {
             return false;
         };
         let (size, overhead) = self.forward_size(msg, cx);
-        let sent = [(Counted::Part(&part(msg, hops), false), size)];
+        let sent = (Counted::Part(&part(msg, hops), false), size);
         let measuring = cx.measuring(now);
-        self.acct.on_wire(
+        self.acct.on_wire_one(
             PeerId(p),
             Direction::Out,
             sent,
@@ -169,10 +169,10 @@ impl Partition {
             self.delivery.on_duplicate(msg);
         }
         let (size, overhead) = self.forward_size(msg, cx);
-        let got = [(Counted::Part(&part(msg, hops), dup), size)];
+        let got = (Counted::Part(&part(msg, hops), dup), size);
         let measuring = cx.measuring(now);
         self.acct
-            .on_wire(PeerId(to), Direction::In, got, overhead, measuring, cx.msgs);
+            .on_wire_one(PeerId(to), Direction::In, got, overhead, measuring, cx.msgs);
     }
 
     /// A forward of `msg` from `from` (at `from_slot` among `to`'s neighbours) has fully
