@@ -41,9 +41,11 @@ const FLIGHT: f64 = 80.0;
 /// each thread's stack; not subject to the allocator's factor.
 const PROGRAM: f64 = 8.0 * 1024.0 * 1024.0;
 const THREAD: f64 = 1024.0 * 1024.0;
-/// Per message: its table entry, and delivery statistics per partition and merged.
+/// Per message: its table entry, and delivery statistics per partition and merged; and per
+/// partition its forwards' size (see `sim/forward.rs`).
 const MESSAGE: f64 = 32.0;
 const MESSAGE_STATS: f64 = 48.0;
+const FORWARD_SIZE: f64 = 8.0;
 /// The rendered per-node CSV files, held in memory until written atomically: a node's
 /// rows of `nodes.csv`, and (apart) its `bandwidth.csv` and `mesh.csv` rows, each of these
 /// its fixed columns plus its names.
@@ -151,7 +153,8 @@ fn estimate_with(sc: &Scenario, g: &GossipsubConfig, threads: usize) -> Estimate
             ("events", n * 2.0 * EVENT + in_flight + timers(sc)),
             (
                 "messages",
-                total_msgs * (MESSAGE + MESSAGE_STATS * (partitions + 1.0)),
+                total_msgs
+                    * (MESSAGE + MESSAGE_STATS * (partitions + 1.0) + FORWARD_SIZE * partitions),
             ),
             (
                 // A bit per node per message (which receivers had it), a pointer per

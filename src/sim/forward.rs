@@ -7,7 +7,6 @@
 //! both ways. Counting, settling and delivering do here for one part what `partition` and
 //! `shortcuts` do for a slot.
 
-use super::event::Landing;
 use super::flight::Payload;
 use super::partition::{Ctx, Partition};
 use crate::ids::{MsgIdx, PeerId, SimTime};
@@ -135,13 +134,10 @@ impl Partition {
     pub(super) fn settle_forward(
         &mut self,
         to: u32,
-        what: Landing,
+        (msg, hops): (MsgIdx, u16),
         done: SimTime,
         cx: &Ctx<'_>,
     ) -> bool {
-        let Landing::Forward { hops, msg, .. } = what else {
-            unreachable!("settle_forward takes a forward");
-        };
         let known = done <= cx.sc.end()
             && self
                 .stacks

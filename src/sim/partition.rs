@@ -368,7 +368,7 @@ impl Partition {
                     to,
                     from,
                     what:
-                        what @ Landing::Forward {
+                        Landing::Forward {
                             hops,
                             from_slot,
                             msg,
@@ -378,7 +378,7 @@ impl Partition {
                 } => {
                     let bytes = self.forward_bytes(msg, cx);
                     let done = self.ifs.receive(t, to as usize, bytes, last);
-                    if self.settle_forward(to, what, done, cx) {
+                    if self.settle_forward(to, (msg, hops), done, cx) {
                         continue;
                     }
                     let what = Payload::Forward {
