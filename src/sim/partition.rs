@@ -4,7 +4,8 @@
 //! is here: a transmission, whatever it carries, is sent, arrives and is delivered by the
 //! same functions. Protocol decisions belong to the stacks (`protocol::node`), byte
 //! arithmetic to `rpc`, `wire` and `net`, counting to `metrics`; what may be settled on
-//! arrival without a delivery event lives in `shortcuts`, cache hints in `prefetch`.
+//! arrival without a delivery event lives in `shortcuts`, the inline path of a forward of one
+//! message in `forward`, cache hints in `prefetch`.
 
 use super::carries::Carries;
 use super::conns::SlotTable;
