@@ -21,10 +21,13 @@ pub(super) fn default_threads(cores: usize) -> usize {
     if cores <= 1 {
         return cores.max(1);
     }
-    match idle_cores(SAMPLE) {
-        Some(idle) => ((idle + ROUND_UP).floor() as usize).clamp(1, cores),
-        None => cores,
-    }
+    idle_cores(SAMPLE).map_or(cores, |idle| threads_for(idle, cores))
+}
+
+/// Threads for `idle` idle cores out of `cores` usable ones: a core's share of at least
+/// `1 - ROUND_UP` counts as a core; at least one, at most `cores`.
+fn threads_for(idle: f64, cores: usize) -> usize {
+    ((idle + ROUND_UP).floor() as usize).clamp(1, cores)
 }
 
 /// Cores of the machine idle over `span` (idle and I/O-wait time over all time, times the
@@ -81,10 +84,16 @@ mod tests {
         assert_eq!(parse_stat("cpu 1 2\n"), None);
     }
 
+    /// A busy other core leaves one thread, an idle machine every core; 0.7 of a core
+    /// counts as one, less does not.
     #[test]
-    fn the_default_is_at_least_one_and_at_most_the_cores() {
+    fn idle_cores_make_the_threads() {
+        assert_eq!(threads_for(1.0, 2), 1);
+        assert_eq!(threads_for(2.0, 2), 2);
+        assert_eq!(threads_for(1.7, 2), 2);
+        assert_eq!(threads_for(1.65, 2), 1);
+        assert_eq!(threads_for(0.0, 2), 1);
+        assert_eq!(threads_for(15.9, 4), 4);
         assert_eq!(default_threads(1), 1);
-        let t = default_threads(2);
-        assert!((1..=2).contains(&t));
     }
 }
