@@ -127,11 +127,34 @@ impl Partition {
         true
     }
 
+    /// A forward from `from` has reached `to`'s downlink at `now`, its last byte at `last`:
+    /// the downlink booked, then settled now if it can be, else its delivery queued.
+    #[inline]
+    pub(super) fn arrive_forward(
+        &mut self,
+        now: SimTime,
+        (to, from): (u32, PeerId),
+        (hops, from_slot, msg): (u16, u16, MsgIdx),
+        last: SimTime,
+        cx: &Ctx<'_>,
+    ) {
+        let bytes = self.forward_bytes(msg, cx);
+        let done = self.ifs.receive(now, to as usize, bytes, last);
+        if !self.settle_forward(to, (msg, hops), done, cx) {
+            let what = Payload::Forward {
+                hops,
+                from_slot,
+                msg,
+            };
+            self.push_deliver(done, to, from, what);
+        }
+    }
+
     /// A forward has reached `to`'s downlink (its last byte there at `done`): settled now
     /// if `to` has seen its message and will still have at `done` (see
     /// `shortcuts::settle_duplicates_on_arrival`); returns whether it was.
     #[inline]
-    pub(super) fn settle_forward(
+    fn settle_forward(
         &mut self,
         to: u32,
         (msg, hops): (MsgIdx, u16),

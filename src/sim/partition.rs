@@ -346,11 +346,7 @@ impl Partition {
             match ev {
                 Event::Heartbeat(p) => {
                     self.before_input(&ev);
-                    self.stacks
-                        .node(p as usize)
-                        .handle_timeout(t, Timer::Heartbeat, cx.node());
-                    self.drain(p, t, cx);
-                    self.queue_timer(p, Timer::Heartbeat);
+                    self.heartbeat(p, t, cx);
                 }
                 Event::Arrive {
                     carries,
@@ -376,19 +372,7 @@ impl Partition {
                         },
                     last,
                     ..
-                } => {
-                    let bytes = self.forward_bytes(msg, cx);
-                    let done = self.ifs.receive(t, to as usize, bytes, last);
-                    if self.settle_forward(to, (msg, hops), done, cx) {
-                        continue;
-                    }
-                    let what = Payload::Forward {
-                        hops,
-                        from_slot,
-                        msg,
-                    };
-                    self.push_deliver(done, to, from, what);
-                }
+                } => self.arrive_forward(t, (to, from), (hops, from_slot, msg), last, cx),
                 Event::Arrive {
                     to,
                     from,
@@ -436,9 +420,18 @@ impl Partition {
         }
     }
 
+    /// Local node `p`'s heartbeat at `now`: its stack's, what it wants done, its next.
+    fn heartbeat(&mut self, p: u32, now: SimTime, cx: &Ctx<'_>) {
+        self.stacks
+            .node(p as usize)
+            .handle_timeout(now, Timer::Heartbeat, cx.node());
+        self.drain(p, now, cx);
+        self.queue_timer(p, Timer::Heartbeat);
+    }
+
     /// Queues the delivery at `to`, at `done`, of what `from` sent: its last byte is in.
     #[inline]
-    fn push_deliver(&mut self, done: SimTime, to: u32, from: PeerId, what: Payload) {
+    pub(super) fn push_deliver(&mut self, done: SimTime, to: u32, from: PeerId, what: Payload) {
         let k = key(self.nodes[to as usize], RANK_DELIVER, u64::from(from.0));
         self.queue.push(done, k, Event::Deliver { to, from, what });
     }
